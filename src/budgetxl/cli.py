@@ -1,0 +1,132 @@
+"""The command line: a thin layer over ``budgetxl.api``.
+
+Exit status: 0 done; 1 the workbook has 错误-level findings (check); 2 the
+command could not run (unreadable file, bad arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import api
+from .export import decimal_default, disclosure_json
+from .fill import FillError
+from .grid import WorkbookError
+from .model import Finding, Severity
+from .spec import DEFAULT_SPEC, load_spec
+from .subtotals import describe
+
+EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
+
+
+def _print_findings(findings, stream=sys.stdout) -> None:
+    for f in sorted(findings, key=lambda f: f.severity.rank):
+        print(f"  [{f.severity.value}] {f.code} {f.message}", file=stream)
+
+
+def _summary(findings: list[Finding] | tuple) -> str:
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in Severity}
+    return "，".join(f"{s.value} {n} 个" for s, n in counts.items())
+
+
+def cmd_template(args) -> int:
+    path = api.write_template(args.output, load_spec(args.spec))
+    print(f"已生成标准模板：{path}")
+    return EXIT_OK
+
+
+def cmd_fill(args) -> int:
+    path = api.fill_file(args.data, args.output, args.template, load_spec(args.spec))
+    print(f"已根据 {args.data} 填写工作簿：{path}")
+    return EXIT_OK
+
+
+def cmd_subtotal(args) -> int:
+    run = api.subtotal_file(args.workbook, args.output, args.in_place, load_spec(args.spec))
+    edits = run.edits
+    if edits:
+        print(f"计算小计：改动 {len(edits)} 个单元格")
+        for e in edits:
+            print(f"  {describe(e)}")
+    else:
+        print("计算小计：所有小计、合计与汇总表均已正确，无需改动。")
+    findings = [*run.read_findings, *run.result.findings]
+    if findings:
+        print(f"读取时发现的问题（{_summary(findings)}）：")
+        _print_findings(findings)
+    print(f"已写入：{run.target}")
+    return EXIT_OK
+
+
+def cmd_dump(args) -> int:
+    reading = api.read(args.workbook, load_spec(args.spec), reader=args.reader)
+    data = disclosure_json(reading.disclosure, reading.findings, load_spec(args.spec))
+    if args.json:
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=decimal_default)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    d = reading.disclosure
+    print(f"{d.year or '（年度未填）'}年 {d.department or '（单位名称未填）'}  金额单位：{d.unit}")
+    for key, table in d.tables.items():
+        counts = {k: len(table.rows_of(k)) for k in ("detail", "subtotal", "total")}
+        print(f"  {key} {table.title}: 明细 {counts['detail']} 行，小计 {counts['subtotal']} 行，总计 {counts['total']} 行")
+    if reading.findings:
+        print(f"读取时发现的问题（{_summary(reading.findings)}）：")
+        _print_findings(reading.findings)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="budgetxl", description="部门预算公开：模板、小计、校验、情况说明与公开文件")
+    parser.add_argument("--spec", default=DEFAULT_SPEC, help="模板规格（默认 %(default)s，或 .toml 文件路径）")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
+
+    p = sub.add_parser("template", help="生成标准模板工作簿")
+    p.add_argument("-o", "--output", required=True, type=Path, help="输出的 .xlsx 文件")
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("fill", help="根据数据文件（TOML/JSON）填写模板")
+    p.add_argument("data", type=Path, help="数据文件，如 examples/akto_2026.toml")
+    p.add_argument("-o", "--output", required=True, type=Path, help="输出的 .xlsx 文件")
+    p.add_argument("--template", type=Path, help="使用指定模板（默认按规格新建）")
+    p.set_defaults(func=cmd_fill)
+
+    p = sub.add_parser("subtotal", help="计算各表小计、总计和表1、表4")
+    p.add_argument("workbook", type=Path)
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("-o", "--output", type=Path, help="写入新文件（原文件不变）")
+    target.add_argument("--in-place", action="store_true", help="直接修改原文件")
+    p.set_defaults(func=cmd_subtotal)
+
+    p = sub.add_parser("dump", help="输出读取到的数据模型")
+    p.add_argument("workbook", type=Path)
+    p.add_argument("--json", action="store_true", help="输出 JSON（格式见 README）")
+    p.add_argument("--reader", choices=("calamine", "openpyxl"), default="calamine")
+    p.set_defaults(func=cmd_dump)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except WorkbookError as exc:
+        print(f"错误：{exc.path}：{exc.message}", file=sys.stderr)
+    except (api.OutputError, FillError) as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+    except FileNotFoundError as exc:
+        print(f"错误：找不到文件 {exc.filename}", file=sys.stderr)
+    except BrokenPipeError:  # output piped into head: not an error
+        sys.stderr.close()
+        return EXIT_OK
+    except PermissionError as exc:
+        print(f"错误：没有权限写入 {exc.filename}（文件是否在 Excel 中打开？）", file=sys.stderr)
+    return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Classification code lists: 支出功能分类 (类/款/项) and 部门预算支出经济分类 (类/款).
+
+Shipped as versioned CSV files (``code,level,name,parent``) next to the spec;
+a finance bureau that holds the official list loads its own CSV instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .spec import Spec, spec_resource
+
+LEVEL_NAMES = {3: "类", 5: "款", 7: "项"}
+
+
+@dataclass(frozen=True)
+class CodeList:
+    kind: str  # functional / economic
+    names: dict[str, str]
+    source: str
+
+    def name(self, code: str) -> str | None:
+        return self.names.get(code)
+
+    def classes(self) -> list[tuple[str, str]]:
+        return [(c, n) for c, n in self.names.items() if len(c) == 3]
+
+    def __contains__(self, code: str) -> bool:
+        return code in self.names
+
+
+def parse_code_csv(text: str, kind: str, source: str = "") -> CodeList:
+    reader = csv.DictReader(io.StringIO(text))
+    names: dict[str, str] = {}
+    for row in reader:
+        code = normalize_code(row.get("code", ""))
+        if code:
+            names[code] = (row.get("name") or "").strip()
+    return CodeList(kind, dict(sorted(names.items())), source)
+
+
+@lru_cache(maxsize=16)
+def load_codes(kind: str, path: str) -> CodeList:
+    p = Path(path)
+    return parse_code_csv(p.read_text(encoding="utf-8-sig"), kind, str(p))
+
+
+def codes_for(spec: Spec, kind: str, override: str | Path | None = None) -> CodeList:
+    if override is not None:
+        return load_codes(kind, str(override))
+    filename = spec.functional_codes if kind == "functional" else spec.economic_codes
+    return load_codes(kind, str(spec_resource(filename)))
+
+
+_SEPARATORS = re.compile(r"[\s\-_.·]")
+
+
+def normalize_code(raw: object) -> str:
+    """Digits of a code as typed: 208 → "208", "2080109" → "2080109", "208-01" → "20801"."""
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    return _SEPARATORS.sub("", text)
+
+
+def code_part(raw: object, width: int) -> str | None:
+    """One code column (类 width 3, 款/项 width 2), restoring lost leading zeros.
+
+    Returns "" for a blank cell and None when the cell is not a code.
+    """
+    text = normalize_code(raw)
+    if text == "":
+        return ""
+    if not text.isdigit():
+        return None
+    if len(text) < width:
+        text = text.zfill(width)
+    return text

@@ -1,0 +1,116 @@
+"""Fill the standard template from a data file (TOML or JSON).
+
+The data file holds what staff would type: per table the rows in sheet column
+order, plus the input sheets. ``examples/akto_2026.toml`` is one. Filling is
+expressed as cell edits like everything else and applied by the file adapter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from . import layout
+from .model import CellEdit, CellRef
+from .money import NotAnAmount, parse_amount
+from .spec import CODE_ROLES, Spec
+
+NUMERIC_TYPES = ("amount", "number", "count", "year")
+
+
+class FillError(ValueError):
+    """The data file does not fit the template; the message is for the user."""
+
+
+def load_data(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text)
+        return tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise FillError(f"数据文件 {path.name} 格式错误：{exc}") from exc
+
+
+def _amount(value: Any, where: str):
+    if value in ("", None):
+        return None
+    try:
+        return parse_amount(value)
+    except NotAnAmount as exc:
+        raise FillError(f"{where}：{exc.reason}") from exc
+
+
+def _typed(value: Any, field_type: str, where: str):
+    if value in ("", None):
+        return None
+    if field_type == "amount":
+        return _amount(value, where)
+    if field_type in ("count", "year"):
+        try:
+            return int(value)
+        except (TypeError, ValueError) as exc:
+            raise FillError(f"{where}：“{value}”不是整数") from exc
+    if field_type == "number":
+        return _amount(value, where)
+    if field_type == "date" and isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def table_edits(spec: Spec, data: dict[str, Any]) -> list[CellEdit]:
+    edits: list[CellEdit] = []
+    for t in spec.tables:
+        block = data.get("tables", {}).get(t.key)
+        if not block:
+            continue
+        first = layout.data_first_row(t)
+        total = layout.total_row(t)
+        rows = block.get("rows", [])
+        if len(rows) > total - first:
+            raise FillError(f"{t.sheet}：数据有 {len(rows)} 行，模板只有 {total - first} 行。")
+        for i, row in enumerate([*rows, *([block["total"]] if "total" in block else [])]):
+            r = total if i == len(rows) else first + i
+            if len(row) > len(t.columns):
+                raise FillError(f"{t.sheet} 第{i + 1}行：有 {len(row)} 列，表格只有 {len(t.columns)} 列。")
+            for c, (col, value) in enumerate(zip(t.columns, row), start=1):
+                ref = CellRef(t.sheet, r, c)
+                if col.role == "amount":
+                    edits.append(CellEdit(ref, _amount(value, f"{ref}")))
+                elif value not in ("", None):
+                    edits.append(CellEdit(ref, str(value) if col.role in CODE_ROLES else value))
+    return edits
+
+
+def input_edits(spec: Spec, data: dict[str, Any]) -> list[CellEdit]:
+    edits: list[CellEdit] = []
+    for inp in spec.inputs:
+        given = data.get(inp.key)
+        if not given:
+            continue
+        if inp.kind == "form":
+            unknown = set(given) - {f.key for f in inp.fields}
+            if unknown:
+                raise FillError(f"{inp.sheet}：数据中有模板没有的项目：{'、'.join(sorted(unknown))}")
+            for row, f in enumerate(inp.fields, start=3):
+                if f.key in given:
+                    ref = CellRef(inp.sheet, row, 2)
+                    edits.append(CellEdit(ref, _typed(given[f.key], f.type, str(ref))))
+        else:
+            for r, record in enumerate(given, start=2):
+                for c, f in enumerate(inp.fields, start=1):
+                    if f.key in record:
+                        ref = CellRef(inp.sheet, r, c)
+                        edits.append(CellEdit(ref, _typed(record[f.key], f.type, str(ref))))
+    return edits
+
+
+def fill_edits(spec: Spec, data: dict[str, Any]) -> list[CellEdit]:
+    return table_edits(spec, data) + input_edits(spec, data)

@@ -1,0 +1,631 @@
+"""Grids + spec → the disclosure model, with a cell reference on every value.
+
+The parser finds each table by its header, not by fixed addresses, so it
+survives what staff do to a workbook: inserted or deleted rows, blank rows,
+codes typed as numbers (``208``, ``1`` for ``01``), codes written together
+(``2080109``), amounts typed as text, merged cells. Whatever it cannot
+understand becomes a :class:`Finding` naming the cell; it never raises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from .codes import code_part, normalize_code
+from .grid import SheetGrid, WorkbookGrid
+from .model import (
+    DETAIL,
+    LABEL,
+    SUBTOTAL,
+    TOTAL,
+    Amount,
+    CellRef,
+    Disclosure,
+    Finding,
+    Form,
+    Record,
+    Row,
+    Severity,
+    Table,
+    Text,
+    frozen_map,
+)
+from .money import NotAnAmount, parse_amount
+from .spec import CODE_ROLES, MERGE_LEFT, MERGE_UP, InputSpec, Spec, TableSpec
+from .textnorm import bare_label, squash, tidy
+
+# Problems found while reading. Codes are stable; the rule catalogue lists them.
+PARSE_PROBLEMS: dict[str, tuple[Severity, str]] = {
+    "P01": (Severity.ERROR, "缺少工作表"),
+    "P02": (Severity.ERROR, "找不到表头"),
+    "P03": (Severity.ERROR, "缺少列"),
+    "P04": (Severity.ERROR, "金额无法识别"),
+    "P05": (Severity.ERROR, "科目代码无法识别"),
+    "P06": (Severity.WARNING, "公式没有计算结果"),
+    "P07": (Severity.WARNING, "无法识别的行"),
+    "P08": (Severity.ERROR, "缺少固定行"),
+    "P09": (Severity.WARNING, "缺少总计行"),
+    "P10": (Severity.ERROR, "必填信息缺失"),
+    "P11": (Severity.ERROR, "信息格式不正确"),
+    "P12": (Severity.WARNING, "缺少输入工作表"),
+}
+
+TOTAL_LABELS = {"总计", "合计"}
+HEADER_SEARCH_ROWS = 40
+
+
+def problem(code: str, message: str, refs=(), **numbers) -> Finding:
+    severity, title = PARSE_PROBLEMS[code]
+    return Finding(code, severity, message, tuple(refs), title=title, **numbers)
+
+
+# ================================================================== sheets
+
+
+def find_sheet(grid: WorkbookGrid, name: str, title: str, number: int | None = None) -> SheetGrid | None:
+    """The sheet for a table: by exact name, then by number or title."""
+    if name in grid.sheets:
+        return grid.sheets[name]
+    wanted = squash(name)
+    for n, s in grid.sheets.items():
+        if squash(n) == wanted:
+            return s
+    if number is not None:
+        pattern = re.compile(rf"^表\s*{number}(?!\d)")
+        for n, s in grid.sheets.items():
+            if pattern.match(squash(n)):
+                return s
+    t = squash(title)
+    for n, s in grid.sheets.items():
+        if t and t in squash(n):
+            return s
+    for s in grid.sheets.values():
+        for r in range(1, min(6, s.height) + 1):
+            if any(squash(v) == t for v in s.rows[r - 1] if isinstance(v, str)):
+                return s
+    return None
+
+
+# ================================================================== headers
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    first_row: int  # first header row (1-based)
+    last_row: int
+    columns: dict[tuple[str, str | None], int]  # (key, side) -> sheet column
+
+
+def _column_paths(sheet: SheetGrid, top: int, height: int) -> dict[int, list[str]]:
+    """Header path (top → leaf) of every column, with merged parents filled in.
+
+    A blank header cell takes the text on its left only when it is the
+    continuation of a horizontally merged parent: something stands below it
+    and the row above agrees. That tells '财政拨款（补助）' spanning six
+    columns from '科目名称' merged downwards.
+    """
+    width = sheet.width
+    filled: list[list[str]] = []
+    for i in range(height):
+        r = top + i
+        row = [squash(sheet.value(r, c)) for c in range(1, width + 1)]
+        filled.append(row)
+    for i in range(height):
+        row = filled[i]
+        for c in range(1, width):
+            if row[c] or not row[c - 1]:
+                continue
+            below = any(squash(sheet.value(top + j, c + 1)) for j in range(i + 1, height))
+            above_same = i == 0 or filled[i - 1][c] == filled[i - 1][c - 1]
+            if below and above_same:
+                row[c] = row[c - 1]
+    paths: dict[int, list[str]] = {}
+    for c in range(width):
+        path = []
+        for i in range(height):
+            t = filled[i][c]
+            if t and (not path or path[-1] != t):
+                path.append(t)
+        paths[c + 1] = path
+    return paths
+
+
+def _header_row_score(sheet: SheetGrid, r: int, wanted: set[str]) -> int:
+    if not 1 <= r <= sheet.height:
+        return 0
+    return sum(1 for v in sheet.rows[r - 1] if squash(v) in wanted)
+
+
+def locate_header(sheet: SheetGrid, table: TableSpec) -> tuple[HeaderMatch | None, list[Finding]]:
+    findings: list[Finding] = []
+    first = {squash(t) for t in table.header[0] if t not in (MERGE_LEFT, MERGE_UP)}
+    best_row, best_score = 0, 0
+    for r in range(1, min(sheet.height, HEADER_SEARCH_ROWS) + 1):
+        score = _header_row_score(sheet, r, first)
+        if score > best_score:
+            best_row, best_score = r, score
+    if best_score == 0 or best_score * 2 < len(first):
+        ref = CellRef(sheet.name, 1, 1)
+        findings.append(
+            problem("P02", f"工作表“{sheet.name}”中找不到“{table.title}”的表头（应含：{'、'.join(sorted(first))}）。请按标准模板恢复表头。", [ref])
+        )
+        return None, findings
+    height = len(table.header)
+    paths = _column_paths(sheet, best_row, height)
+    columns: dict[tuple[str, str | None], int] = {}
+    used: set[int] = set()
+    for col in table.columns:
+        leaf = squash(col.leaf)
+        parents = [squash(p) for p in col.path[:-1]]
+        candidates = [
+            c
+            for c, path in paths.items()
+            if path and path[-1] == leaf and all(p in path[:-1] for p in parents) and c not in used
+        ]
+        if not candidates:
+            findings.append(
+                problem(
+                    "P03",
+                    f"“{table.title}”缺少“{'/'.join(col.path)}”列。请按标准模板恢复该列（不要删除或改名表头）。",
+                    [CellRef(sheet.name, best_row, 1)],
+                )
+            )
+            continue
+        columns[(col.key, col.side)] = candidates[0]
+        used.add(candidates[0])
+    return HeaderMatch(best_row, best_row + height - 1, columns), findings
+
+
+# ================================================================== cells
+
+
+class _Reader:
+    """Reads cells of one sheet, collecting findings."""
+
+    def __init__(self, sheet: SheetGrid, findings: list[Finding]):
+        self.sheet = sheet
+        self.findings = findings
+
+    def ref(self, row: int, col: int) -> CellRef:
+        return CellRef(self.sheet.name, row, col)
+
+    def amount(self, row: int, col: int, label: str) -> Amount:
+        ref = self.ref(row, col)
+        raw = self.sheet.value(row, col)
+        if raw is None and (row, col) in self.sheet.uncached_formulas:
+            self.findings.append(
+                problem("P06", f"{ref}（{label}）是公式但没有计算结果，读作空白。请在 Excel 中打开并保存一次，或运行“计算小计”。", [ref])
+            )
+            return Amount(None, ref)
+        try:
+            return Amount(parse_amount(raw), ref)
+        except NotAnAmount as exc:
+            self.findings.append(
+                problem("P04", f"{ref}（{label}）{exc.reason}。请填写数字金额，如 1462.90。", [ref], actual=_show(raw))
+            )
+            return Amount(None, ref)
+
+    def text(self, row: int, col: int | None) -> Text:
+        if col is None:
+            return Text("", None)
+        return Text(tidy(self.sheet.value(row, col)), self.ref(row, col))
+
+
+def _show(raw: Any) -> str:
+    if isinstance(raw, (dt.date, dt.datetime)):
+        return raw.isoformat()
+    return str(raw)[:60]
+
+
+# ================================================================== tables
+
+
+def _context_lines(sheet: SheetGrid, header_top: int) -> tuple[Text | None, Text | None]:
+    """The 编制部门 and 单位 lines above the header."""
+    department = unit = None
+    for r in range(1, header_top):
+        for c, v in enumerate(sheet.rows[r - 1] if r <= sheet.height else (), start=1):
+            s = squash(v)
+            if s.startswith("编制部门") or s.startswith("编制单位"):
+                department = Text(re.sub(r"^编制(部门|单位)[:]?", "", s), CellRef(sheet.name, r, c))
+            elif s.startswith("单位:") or s in ("单位万元", "单位元"):
+                unit = Text(s.split(":", 1)[-1].replace("单位", ""), CellRef(sheet.name, r, c))
+    return department, unit
+
+
+def _statement_after(sheet: SheetGrid, row: int) -> Text | None:
+    for r in range(row + 1, min(sheet.height, row + 4) + 1):
+        for c, v in enumerate(sheet.rows[r - 1], start=1):
+            if isinstance(v, str) and v.strip():
+                return Text(v.strip(), CellRef(sheet.name, r, c))
+    return None
+
+
+def _is_total_text(*texts: str) -> bool:
+    return any(bare_label(t) in TOTAL_LABELS for t in texts if t)
+
+
+def _code_of(reader: _Reader, table: TableSpec, cols: dict, r: int) -> tuple[str | None, bool]:
+    """(code digits, ok). Code parts may be split over 类/款/项 or written together."""
+    parts = []
+    code_cols = [cols.get((role_key, None)) for role_key in _code_keys(table)]
+    raws = [reader.sheet.value(r, c) if c else None for c in code_cols]
+    first = normalize_code(raws[0]) if raws else ""
+    rest_blank = all(normalize_code(v) == "" for v in raws[1:])
+    if first and rest_blank and len(first) in table.code_levels[1:] and first.isdigit():
+        return first, True  # 2080109 typed into the 类 column
+    for raw, width in zip(raws, (3, 2, 2)):
+        part = code_part(raw, width)
+        if part is None:
+            return None, False
+        parts.append(part)
+    if not any(parts):
+        return "", True
+    # a gap (项 without 款) or an over-long part is not a code
+    seen_blank = False
+    for p, width in zip(parts, (3, 2, 2)):
+        if p == "":
+            seen_blank = True
+        elif seen_blank or len(p) != width:
+            return None, False
+    return "".join(parts), True
+
+
+def _code_keys(table: TableSpec) -> list[str]:
+    return [c.key for c in table.columns if c.role in CODE_ROLES]
+
+
+def _amounts(reader: _Reader, table: TableSpec, cols: dict, r: int, side: str | None, what: str) -> dict[str, Amount]:
+    values = {}
+    for col in table.amount_columns:
+        if col.side != side:
+            continue
+        c = cols.get((col.key, col.side))
+        if c is None:
+            continue
+        values[col.key] = reader.amount(r, c, f"{what} {col.key}")
+    return values
+
+
+def _has_amount(values: dict[str, Amount]) -> bool:
+    return any(a.value is not None for a in values.values())
+
+
+def _parse_classified(reader: _Reader, table: TableSpec, header: HeaderMatch) -> tuple[list[Row], int | None]:
+    sheet, cols = reader.sheet, header.columns
+    name_col = cols.get(("科目名称", None))
+    project_col = cols.get(("项目名称", None))
+    code_cols = [cols.get((k, None)) for k in _code_keys(table)]
+    rows: list[Row] = []
+    end_row = None
+    for r in range(header.last_row + 1, sheet.height + 1):
+        if sheet.row_is_blank(r):
+            continue
+        name = reader.text(r, name_col)
+        project = reader.text(r, project_col) if project_col else Text("", None)
+        code, ok = _code_of(reader, table, cols, r)
+        code_texts = [sheet.text(r, c) for c in code_cols if c]
+        if not code and _is_total_text(name.value, *code_texts):
+            values = _amounts(reader, table, cols, r, None, f"{table.title} 总计行")
+            rows.append(Row(TOTAL, "总计", frozen_map(values), r, label="总计", name_ref=name.ref))
+            end_row = r
+            break
+        what = f"{table.title} 第{r}行"
+        if not ok:
+            ref = CellRef(sheet.name, r, code_cols[0] or 1)
+            shown = " ".join(t for t in code_texts if t)
+            reader.findings.append(
+                problem("P05", f"{ref} 科目代码“{shown}”无法识别。类填3位、款和项各填2位数字（如 208 01 09），或在“类”列填完整代码 2080109。", [ref], actual=shown)
+            )
+            continue
+        values = _amounts(reader, table, cols, r, None, what)
+        if not code:
+            if name.value and table.layout == "projects" and not project.value:
+                # 表7's first line: the department itself, a subtotal of all projects
+                rows.append(Row(SUBTOTAL, name.value, frozen_map(values), r, key="单位", name_ref=name.ref))
+                continue
+            if _has_amount(values) or project.value:
+                ref = CellRef(sheet.name, r, code_cols[0] or 1)
+                reader.findings.append(
+                    problem("P07", f"{ref} 这一行有金额但没有科目代码，未计入任何科目。请填写类/款/项代码，或删除该行。", [ref])
+                )
+            continue
+        if len(code) not in table.code_levels:
+            ref = CellRef(sheet.name, r, code_cols[0] or 1)
+            reader.findings.append(problem("P05", f"{ref} 科目代码“{code}”位数不对。", [ref], actual=code))
+            continue
+        if table.layout == "projects":
+            kind = DETAIL if project.value else SUBTOTAL
+        else:
+            kind = DETAIL if len(code) == table.detail_length else SUBTOTAL
+        rows.append(
+            Row(
+                kind,
+                name.value,
+                frozen_map(values),
+                r,
+                code=code,
+                project=project.value or None,
+                name_ref=name.ref,
+            )
+        )
+    return rows, end_row
+
+
+def _match_fixed(label: str, specs, start: int) -> int | None:
+    """Index of the spec row this label is, searching forward from ``start``.
+
+    Labels repeat (表1 has 一般公共预算拨款 twice), so matching is in order."""
+    exact = squash(label)
+    bare = bare_label(label)
+    for i in range(start, len(specs)):
+        if squash(specs[i].label) == exact:
+            return i
+    for i in range(start, len(specs)):
+        if bare_label(specs[i].label) == bare:
+            return i
+    return None
+
+
+_CLASS_LABEL = re.compile(r"^(\d{3})\s*(.*)$")
+
+
+def _parse_fixed_side(
+    reader: _Reader, table: TableSpec, header: HeaderMatch, side: str | None, total_label: str
+) -> tuple[list[Row], int | None]:
+    """Rows named by a label column: 表1/表4 (each side) and 表10."""
+    sheet, cols = reader.sheet, header.columns
+    label_col = cols.get((table.column("label", side).key, side)) if table.column("label", side) else None
+    if label_col is None:
+        return [], None
+    rows: list[Row] = []
+    position = 0
+    end_row = None
+    is_class_side = side == "支出"
+    for r in range(header.last_row + 1, sheet.height + 1):
+        label = reader.text(r, label_col)
+        if not label.value:
+            values = _amounts(reader, table, cols, r, side, f"{table.title} 第{r}行")
+            if _has_amount(values):
+                ref = CellRef(sheet.name, r, label_col)
+                reader.findings.append(problem("P07", f"{ref} 这一行有金额但没有项目名称。请填写名称或删除金额。", [ref]))
+            continue
+        what = f"{table.title} {label.value}"
+        if bare_label(label.value) in (bare_label(total_label), "总计", "合计"):
+            values = _amounts(reader, table, cols, r, side, what)
+            rows.append(Row(TOTAL, label.value, frozen_map(values), r, label=total_label, key=total_label, side=side, name_ref=label.ref))
+            end_row = r
+            break
+        if is_class_side:
+            m = _CLASS_LABEL.match(squash(label.value))
+            values = _amounts(reader, table, cols, r, side, what)
+            if not m:
+                if _has_amount(values):
+                    reader.findings.append(problem("P07", f"{label.ref} “{label.value}”不是“代码 科目名称”格式（如“208 社会保障和就业支出”）。", [label.ref]))
+                continue
+            rows.append(Row(SUBTOTAL, m.group(2), frozen_map(values), r, code=m.group(1), side=side, name_ref=label.ref))
+            continue
+        index = _match_fixed(label.value, table.fixed_rows, position)
+        values = _amounts(reader, table, cols, r, side, what)
+        if index is None:
+            reader.findings.append(
+                problem("P07", f"{label.ref} “{label.value}”不是“{table.title}”的标准行，金额未计入。请使用标准模板的行名称。", [label.ref])
+            )
+            continue
+        spec_row = table.fixed_rows[index]
+        position = index + 1
+        kind = DETAIL if spec_row.is_input else SUBTOTAL
+        rows.append(Row(kind, bare_label(spec_row.label), frozen_map(values), r, label=spec_row.label, key=spec_row.key, side=side, name_ref=label.ref))
+    if not is_class_side:
+        found = {row.key for row in rows}
+        missing = [s.label for s in table.fixed_rows if s.key not in found]
+        if missing:
+            ref = CellRef(sheet.name, header.last_row + 1, label_col)
+            reader.findings.append(
+                problem("P08", f"“{table.title}”缺少标准行：{'、'.join(missing)}。请按标准模板恢复这些行。", [ref])
+            )
+    return rows, end_row
+
+
+def _parse_items(reader: _Reader, table: TableSpec, header: HeaderMatch) -> tuple[list[Row], int | None]:
+    sheet, cols = reader.sheet, header.columns
+    label_spec = table.column("label")
+    label_col = cols.get((label_spec.key, None)) if label_spec else None
+    rows: list[Row] = []
+    end_row = None
+    for r in range(header.last_row + 1, sheet.height + 1):
+        if sheet.row_is_blank(r):
+            continue
+        label = reader.text(r, label_col)
+        values = _amounts(reader, table, cols, r, None, f"{table.title} 第{r}行")
+        if _is_total_text(label.value):
+            rows.append(Row(TOTAL, "总计", frozen_map(values), r, label="总计", name_ref=label.ref))
+            end_row = r
+            break
+        if not label.value:
+            if _has_amount(values):
+                ref = CellRef(sheet.name, r, label_col or 1)
+                reader.findings.append(problem("P07", f"{ref} 这一行有金额但没有项目名称。请填写项目名称。", [ref]))
+            continue
+        rows.append(Row(DETAIL, label.value, frozen_map(values), r, label=label.value, name_ref=label.ref))
+    return rows, end_row
+
+
+def parse_table(sheet: SheetGrid, table: TableSpec) -> tuple[Table, list[Finding]]:
+    header, findings = locate_header(sheet, table)
+    if header is None:
+        return Table(table.key, table.title, sheet.name, ()), findings
+    reader = _Reader(sheet, findings)
+    department, unit = _context_lines(sheet, header.first_row)
+    if table.layout == "two_sided":
+        left, left_end = _parse_fixed_side(reader, table, header, "收入", table.left_total or "收入总计")
+        right, right_end = _parse_fixed_side(reader, table, header, "支出", table.right_total or "支出总计")
+        rows = left + right
+        end = max(e for e in (left_end, right_end, header.last_row) if e is not None)
+        ends = (left_end, right_end)
+    elif table.layout == "fixed":
+        rows, end = _parse_fixed_side(reader, table, header, None, table.total)
+        ends = (end,)
+    elif table.layout == "items":
+        rows, end = _parse_items(reader, table, header)
+        ends = (end,)
+    else:
+        rows, end = _parse_classified(reader, table, header)
+        ends = (end,)
+    if any(e is None for e in ends):
+        ref = CellRef(sheet.name, sheet.height or 1, 1)
+        findings.append(problem("P09", f"“{table.title}”没有找到“总计”行。请在表格末尾保留“总计”行。", [ref]))
+    statement = _statement_after(sheet, end) if end else None
+    return Table(table.key, table.title, sheet.name, tuple(rows), department, unit, statement), findings
+
+
+# ================================================================== inputs
+
+
+def _field_value(reader: _Reader, field_type: str, r: int, c: int, label: str):
+    if field_type == "amount":
+        return reader.amount(r, c, label)
+    return reader.text(r, c)
+
+
+def parse_form(sheet: SheetGrid, spec: InputSpec) -> tuple[Form, list[Finding]]:
+    findings: list[Finding] = []
+    reader = _Reader(sheet, findings)
+    wanted = {squash(f.key): f for f in spec.fields}
+    texts: dict[str, Text] = {}
+    amounts: dict[str, Amount] = {}
+    for r in range(1, sheet.height + 1):
+        key = squash(sheet.value(r, 1))
+        field = wanted.get(key)
+        if field is None:
+            continue
+        if field.type in ("amount", "number", "count"):
+            amount = reader.amount(r, 2, f"{spec.title} {field.key}")
+            amounts[field.key] = amount
+            texts[field.key] = Text(tidy(sheet.value(r, 2)), amount.ref)
+        else:
+            texts[field.key] = reader.text(r, 2)
+    for field in spec.fields:
+        if field.required and not texts.get(field.key, Text("", None)).value:
+            where = texts.get(field.key)
+            ref = where.ref if where and where.ref else CellRef(sheet.name, 1, 1)
+            findings.append(problem("P10", f"{ref} “{spec.title}”的“{field.key}”未填写。{field.help}", [ref]))
+    return Form(frozen_map(texts), frozen_map(amounts)), findings
+
+
+def parse_list(sheet: SheetGrid, spec: InputSpec) -> tuple[tuple[Record, ...], list[Finding]]:
+    findings: list[Finding] = []
+    reader = _Reader(sheet, findings)
+    wanted = {squash(f.key) for f in spec.fields}
+    header_row, best = 0, 0
+    for r in range(1, min(sheet.height, 10) + 1):
+        score = _header_row_score(sheet, r, wanted)
+        if score > best:
+            header_row, best = r, score
+    if best == 0:
+        findings.append(problem("P02", f"工作表“{sheet.name}”中找不到表头（{'、'.join(f.key for f in spec.fields[:4])}…）。", [CellRef(sheet.name, 1, 1)]))
+        return (), findings
+    columns = {}
+    for c in range(1, sheet.width + 1):
+        s = squash(sheet.value(header_row, c))
+        for f in spec.fields:
+            if squash(f.key) == s and f.key not in columns:
+                columns[f.key] = c
+    records = []
+    for r in range(header_row + 1, sheet.height + 1):
+        if sheet.row_is_blank(r):
+            continue
+        texts: dict[str, Text] = {}
+        amounts: dict[str, Amount] = {}
+        for f in spec.fields:
+            c = columns.get(f.key)
+            if c is None:
+                continue
+            if f.type in ("amount", "number", "count"):
+                amount = reader.amount(r, c, f"{spec.title} {f.key}")
+                amounts[f.key] = amount
+                texts[f.key] = Text(tidy(sheet.value(r, c)), amount.ref)
+            else:
+                texts[f.key] = reader.text(r, c)
+        records.append(Record(frozen_map(texts), frozen_map(amounts), r))
+    return tuple(records), findings
+
+
+# ================================================================== workbook
+
+
+def _year_of(text: str) -> int | None:
+    m = re.search(r"(\d{4})", squash(text))
+    return int(m.group(1)) if m else None
+
+
+def parse_workbook(grid: WorkbookGrid, spec: Spec) -> tuple[Disclosure, list[Finding]]:
+    """The one parser. Returns the model and every problem found reading it."""
+    findings: list[Finding] = []
+    tables: dict[str, Table] = {}
+    for t in spec.tables:
+        sheet = find_sheet(grid, t.sheet, t.title, t.number)
+        if sheet is None:
+            findings.append(
+                problem("P01", f"工作簿中没有“{t.sheet}”工作表。请使用标准模板，不要删除或改名工作表。", [CellRef(t.sheet, 1, 1)])
+            )
+            tables[t.key] = Table(t.key, t.title, "", ())
+            continue
+        table, found = parse_table(sheet, t)
+        tables[t.key] = table
+        findings.extend(found)
+    forms: dict[str, Form] = {}
+    lists: dict[str, tuple[Record, ...]] = {}
+    for i in spec.inputs:
+        sheet = find_sheet(grid, i.sheet, i.title)
+        if sheet is None:
+            findings.append(
+                problem("P12", f"工作簿中没有“{i.sheet}”工作表，{i.title}无法读取。请使用标准模板。", [CellRef(i.sheet, 1, 1)])
+            )
+            continue
+        if i.kind == "form":
+            forms[i.key], found = parse_form(sheet, i)
+        else:
+            lists[i.key], found = parse_list(sheet, i)
+        findings.extend(found)
+    info = forms.get("info")
+    department = info.text("单位名称") if info else ""
+    if not department:
+        for t in tables.values():
+            if t.department and t.department.value:
+                department = t.department.value
+                break
+    year_text = info.text("年度") if info else ""
+    year = _year_of(year_text)
+    if info and year_text and year is None:
+        ref = info.fields["年度"].ref
+        findings.append(problem("P11", f"{ref} 年度“{year_text}”不是四位年份，请填写如 2026。", [ref] if ref else []))
+    unit = (info.text("金额单位") if info else "") or next(
+        (t.unit.value for t in tables.values() if t.unit and t.unit.value), "万元"
+    )
+    if unit not in ("万元", "元"):
+        ref = info.fields["金额单位"].ref if info and "金额单位" in info.fields else None
+        findings.append(problem("P11", f"{ref or '单位信息'} 金额单位“{unit}”无效，只能是“万元”或“元”。", [ref] if ref else []))
+        unit = "万元"
+    disclosure = Disclosure(
+        spec_id=spec.id,
+        department=department,
+        year=year,
+        unit=unit,
+        tables=frozen_map(tables),
+        forms=frozen_map(forms),
+        lists=frozen_map(lists),
+        source=grid.source,
+    )
+    return disclosure, findings
+
+
+def amount_or_none(value: Any) -> Decimal | None:
+    try:
+        return parse_amount(value)
+    except NotAnAmount:
+        return None

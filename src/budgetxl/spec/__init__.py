@@ -1,0 +1,316 @@
+"""The disclosure template as data.
+
+A spec file (TOML, one per region and year) describes every table sheet and
+every input sheet of the workbook. Everything that needs to know the layout —
+template builder, parser, subtotals, renderers — reads a :class:`Spec`; none of
+them hard-codes a sheet name, a header text or a row label.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+DEFAULT_SPEC = "xinjiang_2026"
+
+# Header notation in spec files (see xinjiang_2026.toml).
+MERGE_LEFT = "<"
+MERGE_UP = "^"
+
+AMOUNT = "amount"
+CODE_ROLES = ("lei", "kuan", "xiang")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    key: str
+    role: str  # lei / kuan / xiang / name / project / label / amount
+    path: tuple[str, ...]
+    side: str | None = None  # "收入" / "支出" in two-sided tables
+    economic: str | None = None  # 表7: the 经济分类 类 a column stands for
+
+    @property
+    def leaf(self) -> str:
+        return self.path[-1]
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """Where a derived figure comes from: a detail table's column(s)."""
+
+    table: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FixedRowSpec:
+    key: str
+    label: str
+    sum: tuple[str, ...] = ()
+    derive: Derivation | None = None
+    economic: str | None = None  # 表10: the matching 经济分类 款 code
+
+    @property
+    def is_input(self) -> bool:
+        return not self.sum and self.derive is None
+
+
+@dataclass(frozen=True)
+class RowSum:
+    target: str
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClassDerivation:
+    """Two-sided tables: each 类 row's column takes a detail table's 类 row."""
+
+    table: str
+    columns: dict[str, tuple[str, ...]]  # our column key -> source columns
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    key: str
+    number: int
+    sheet: str
+    title: str
+    layout: str  # classified / projects / two_sided / fixed / items
+    header: tuple[tuple[str, ...], ...]
+    columns: tuple[ColumnSpec, ...]
+    widths: tuple[int, ...] = ()
+    codes: str | None = None  # "functional" / "economic"
+    row_sums: tuple[RowSum, ...] = ()
+    left_rows: tuple[FixedRowSpec, ...] = ()
+    left_total: str | None = None
+    left_total_sum: tuple[str, ...] = ()
+    right_rows: str | None = None
+    right_derive: tuple[ClassDerivation, ...] = ()
+    right_row_sums: tuple[RowSum, ...] = ()
+    right_total: str | None = None
+    total: str = "总计"
+    total_sum: tuple[str, ...] = ()
+    empty_statement: str | None = None
+
+    @property
+    def amount_columns(self) -> tuple[ColumnSpec, ...]:
+        return tuple(c for c in self.columns if c.role == AMOUNT)
+
+    def amount_keys(self, side: str | None = None) -> tuple[str, ...]:
+        return tuple(c.key for c in self.amount_columns if side is None or c.side == side)
+
+    def column(self, role: str, side: str | None = None) -> ColumnSpec | None:
+        for c in self.columns:
+            if c.role == role and (side is None or c.side == side):
+                return c
+        return None
+
+    @property
+    def code_levels(self) -> tuple[int, ...]:
+        """Digits of a code at each level: 类 3, 款 5, 项 7."""
+        parts = sum(1 for c in self.columns if c.role in CODE_ROLES)
+        return (3, 5, 7)[:parts]
+
+    @property
+    def detail_length(self) -> int:
+        return self.code_levels[-1] if self.code_levels else 0
+
+    @property
+    def fixed_rows(self) -> tuple[FixedRowSpec, ...]:
+        return self.left_rows
+
+    def fixed_row(self, key: str) -> FixedRowSpec:
+        for row in self.left_rows:
+            if row.key == key:
+                return row
+        raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    key: str
+    type: str = "text"  # text / longtext / year / date / choice / amount / number / count
+    choices: tuple[str, ...] = ()
+    required: bool = False
+    help: str = ""
+    width: int = 14
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    key: str
+    sheet: str
+    kind: str  # form / list
+    title: str
+    fields: tuple[FieldSpec, ...] = ()  # form rows or list columns
+
+    def field(self, key: str) -> FieldSpec:
+        for f in self.fields:
+            if f.key == key:
+                return f
+        raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class Spec:
+    id: str
+    region: str
+    year: int
+    title: str
+    money_format: str
+    functional_codes: str
+    economic_codes: str
+    tables: tuple[TableSpec, ...]
+    inputs: tuple[InputSpec, ...]
+    source: Path = field(compare=False, default=Path())
+
+    def table(self, key: str) -> TableSpec:
+        for t in self.tables:
+            if t.key == key:
+                return t
+        raise KeyError(key)
+
+    def input(self, key: str) -> InputSpec:
+        for i in self.inputs:
+            if i.key == key:
+                return i
+        raise KeyError(key)
+
+
+def _column(raw: dict) -> ColumnSpec:
+    return ColumnSpec(
+        key=raw["key"],
+        role=raw["role"],
+        path=tuple(raw.get("path", [raw["key"].split("/")[-1]])),
+        side=raw.get("side"),
+        economic=raw.get("economic"),
+    )
+
+
+def _derivation(raw: dict | None) -> Derivation | None:
+    if raw is None:
+        return None
+    return Derivation(table=raw["table"], columns=tuple(raw["columns"]))
+
+
+def _fixed_row(raw: dict) -> FixedRowSpec:
+    return FixedRowSpec(
+        key=raw["key"],
+        label=raw["label"],
+        sum=tuple(raw.get("sum", ())),
+        derive=_derivation(raw.get("derive")),
+        economic=raw.get("economic"),
+    )
+
+
+def _row_sums(raw: list | None) -> tuple[RowSum, ...]:
+    return tuple(RowSum(r["target"], tuple(r["terms"])) for r in raw or ())
+
+
+def _class_derivations(raw: dict | None) -> tuple[ClassDerivation, ...]:
+    if raw is None:
+        return ()
+    found = [raw, *raw.get("more", ())]
+    return tuple(
+        ClassDerivation(d["table"], {k: tuple(v) for k, v in d["columns"].items()}) for d in found
+    )
+
+
+def _table(raw: dict) -> TableSpec:
+    return TableSpec(
+        key=raw["key"],
+        number=raw["number"],
+        sheet=raw["sheet"],
+        title=raw["title"],
+        layout=raw["layout"],
+        header=tuple(tuple(r) for r in raw["header"]),
+        columns=tuple(_column(c) for c in raw["columns"]),
+        widths=tuple(raw.get("widths", ())),
+        codes=raw.get("codes"),
+        row_sums=_row_sums(raw.get("row_sums")),
+        left_rows=tuple(_fixed_row(r) for r in raw.get("left_rows", ())),
+        left_total=raw.get("left_total"),
+        left_total_sum=tuple(raw.get("left_total_sum", ())),
+        right_rows=raw.get("right_rows"),
+        right_derive=_class_derivations(raw.get("right_derive")),
+        right_row_sums=_row_sums(raw.get("right_row_sums")),
+        right_total=raw.get("right_total"),
+        total=raw.get("total", "总计"),
+        total_sum=tuple(raw.get("total_sum", ())),
+        empty_statement=raw.get("empty_statement"),
+    )
+
+
+def _field(raw: dict) -> FieldSpec:
+    return FieldSpec(
+        key=raw["key"],
+        type=raw.get("type", "text"),
+        choices=tuple(raw.get("choices", ())),
+        required=raw.get("required", False),
+        help=raw.get("help", ""),
+        width=raw.get("width", 14),
+    )
+
+
+def _input(raw: dict) -> InputSpec:
+    return InputSpec(
+        key=raw["key"],
+        sheet=raw["sheet"],
+        kind=raw["kind"],
+        title=raw["title"],
+        fields=tuple(_field(f) for f in raw.get("fields", raw.get("columns", ()))),
+    )
+
+
+def parse_spec(text: str, source: Path = Path()) -> Spec:
+    raw = tomllib.loads(text)
+    meta = raw["meta"]
+    spec = Spec(
+        id=meta["id"],
+        region=meta["region"],
+        year=meta["year"],
+        title=meta["title"],
+        money_format=meta.get("money_format", "#,##0.00"),
+        functional_codes=meta["functional_codes"],
+        economic_codes=meta["economic_codes"],
+        tables=tuple(_table(t) for t in raw["tables"]),
+        inputs=tuple(_input(i) for i in raw.get("inputs", ())),
+        source=source,
+    )
+    _validate(spec)
+    return spec
+
+
+def _validate(spec: Spec) -> None:
+    """Catch spec-file mistakes when the spec is loaded, not deep in a run."""
+    for t in spec.tables:
+        widths = {len(r) for r in t.header}
+        if widths != {len(t.columns)}:
+            raise ValueError(f"{spec.id} {t.key}: header rows and columns differ in width")
+        keys = {(c.key, c.side) for c in t.columns}
+        for rs in (*t.row_sums, *t.right_row_sums):
+            for k in (rs.target, *rs.terms):
+                if not any(k == key for key, _ in keys):
+                    raise ValueError(f"{spec.id} {t.key}: row sum names unknown column {k!r}")
+        row_keys = {r.key for r in t.left_rows}
+        for r in t.left_rows:
+            for k in r.sum:
+                if k not in row_keys:
+                    raise ValueError(f"{spec.id} {t.key}: row {r.key!r} sums unknown row {k!r}")
+
+
+@lru_cache(maxsize=8)
+def load_spec(name: str = DEFAULT_SPEC) -> Spec:
+    """Load a shipped spec by name, or any spec file by path."""
+    path = Path(name)
+    if path.suffix == ".toml" and path.exists():
+        return parse_spec(path.read_text(encoding="utf-8"), path)
+    resource = resources.files(__package__).joinpath(f"{name}.toml")
+    return parse_spec(resource.read_text(encoding="utf-8"), Path(str(resource)))
+
+
+def spec_resource(filename: str) -> Path:
+    return Path(str(resources.files(__package__).joinpath(filename)))

@@ -1,0 +1,36 @@
+"""Normalising the text people type into labels and headers, for matching."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACE = re.compile(r"\s+")
+_NUMBERING = re.compile(
+    r"^(?:[一二三四五六七八九十]+[、.]|\(?[一二三四五六七八九十]+\)|\d+[.、)]|\(\d+\))"
+)
+_QIZHONG = re.compile(r"^其中[:]?")
+
+
+def squash(text: object) -> str:
+    """NFKC, no whitespace at all: 'a （教育收 费）' == 'a(教育收费)'."""
+    if text is None:
+        return ""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", str(text)))
+
+
+def bare_label(text: object) -> str:
+    """A row label without its numbering and '其中：' prefix."""
+    t = squash(text)
+    t = _NUMBERING.sub("", t)
+    t = _QIZHONG.sub("", t)
+    return t
+
+
+def tidy(text: object) -> str:
+    """Text as stored: NFKC-free, trimmed, inner line breaks kept."""
+    if text is None:
+        return ""
+    if isinstance(text, float) and text.is_integer():
+        text = int(text)
+    return str(text).strip()
