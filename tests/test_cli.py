@@ -1,0 +1,57 @@
+"""`budgetxl dump` prints the documented JSON schema; errors are Chinese, exit 2."""
+
+from __future__ import annotations
+
+import json
+
+from budgetxl.cli import main
+
+from .conftest import EXAMPLE
+
+
+def test_dump_json_schema(capsys):
+    assert main(["dump", str(EXAMPLE), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["department"], data["year"], data["unit"]) == ("阿克陶县社会保险中心", 2026, "万元")
+    assert list(data["tables"]) == [f"T{i}" for i in range(1, 13)]
+    t7 = data["tables"]["T7"]
+    assert t7["title"] == "一般公共预算项目支出情况表"
+    project = next(r for r in t7["rows"] if r["project"] == "1995年前退休(退职)人员补贴2026年")
+    assert project["code"] == "2080699" and project["kind"] == "detail"
+    assert project["values"]["项目支出合计"] == "9.00"
+    assert project["refs"]["项目支出合计"] == "'表7 一般公共预算项目支出情况表'!F21"
+    row = data["tables"]["T6"]["rows"][1]
+    assert (row["code"], row["name"], row["values"]["合计"]) == ("30101", "基本工资", "102.32")
+    t1 = data["tables"]["T1"]["rows"]
+    assert t1[0]["label"] == "一、本年收入" and t1[0]["side"] == "收入"
+    assert {r["side"] for r in t1} == {"收入", "支出"}
+    assert data["inputs"]["info"]["单位名称"] == "阿克陶县社会保险中心"
+    assert data["findings"] == []
+    for table in data["tables"].values():
+        for r in table["rows"]:
+            assert r["kind"] in ("detail", "subtotal", "total", "label")
+            assert set(r["values"]) == set(r["refs"])
+
+
+def test_dump_text_summary(capsys):
+    assert main(["dump", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "2026年 阿克陶县社会保险中心" in out and "T7 一般公共预算项目支出情况表: 明细 12 行" in out
+
+
+def test_unreadable_file_exit_2_with_chinese_message(tmp_path, capsys):
+    bad = tmp_path / "坏文件.xlsx"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    assert main(["dump", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "无法读取工作簿" in err and "Traceback" not in err
+    assert main(["dump", str(tmp_path / "没有.xlsx")]) == 2
+    assert "文件不存在" in capsys.readouterr().err
+
+
+def test_template_and_fill_commands(tmp_path, capsys):
+    assert main(["template", "-o", str(tmp_path / "t.xlsx")]) == 0
+    assert main(["fill", "examples/akto_2026.toml", "-o", str(tmp_path / "e.xlsx"), "--template", str(tmp_path / "t.xlsx")]) == 0
+    assert main(["dump", str(tmp_path / "e.xlsx"), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"department": "阿克陶县社会保险中心"' in out

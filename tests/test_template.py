@@ -1,0 +1,98 @@
+"""The committed template is what the generator builds, and it is a good workbook."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from budgetxl import api
+from budgetxl.layout import CODES_SHEET, INSTRUCTIONS_SHEET, data_first_row
+from budgetxl.spec import load_spec
+
+from .conftest import TEMPLATE
+
+
+def _members(path: Path) -> dict[str, bytes]:
+    """Zip members; openpyxl stamps the save time into core.xml, which we drop."""
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members["docProps/core.xml"] = re.sub(rb"<dcterms:modified[^<]*</dcterms:modified>", b"", members["docProps/core.xml"])
+    return members
+
+
+def test_committed_template_matches_the_generator(tmp_path):
+    fresh = api.write_template(tmp_path / "t.xlsx")
+    assert _members(fresh) == _members(TEMPLATE), "run: budgetxl template -o templates/budget_template.xlsx"
+
+
+@pytest.fixture(scope="module")
+def book():
+    return openpyxl.load_workbook(TEMPLATE)
+
+
+def test_sheets_in_order(book, spec):
+    expected = [INSTRUCTIONS_SHEET, "单位信息", *[t.sheet for t in spec.tables], "上年数与原因", "项目说明", "其他事项", "绩效目标", "绩效指标", CODES_SHEET]
+    assert book.sheetnames == expected
+    assert book[CODES_SHEET].sheet_state == "hidden"
+
+
+def test_headers_are_merged_as_published(book, spec):
+    ws = book[spec.table("T2").sheet]
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    assert {"A4:C4", "D4:D5", "E4:E5", "F4:K4", "L4:L5"} <= merged
+    assert ws["F4"].value == "财政拨款（补助）" and ws["G5"].value == "一般公共预算"
+    ws12 = book[spec.table("T12").sheet]
+    assert {"C4:F4", "D5:E5", "C5:C6", "A4:A6"} <= {str(r) for r in ws12.merged_cells.ranges}
+    assert book[spec.table("T1").sheet]["A2"].value == "部门收支总体情况表"
+
+
+def test_formats_panes_print_setup(book, spec):
+    for t in spec.tables:
+        ws = book[t.sheet]
+        first = data_first_row(t)
+        amount_col = next(i for i, c in enumerate(t.columns, start=1) if c.role == "amount")
+        assert ws.cell(first, amount_col).number_format == "#,##0.00", t.key
+        assert ws.freeze_panes == ws.cell(first, amount_col).coordinate, t.key
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+        assert ws.print_title_rows, t.key
+        if any(c.role == "lei" for c in t.columns):
+            assert ws.cell(first, 1).number_format == "@"  # codes keep leading zeros
+
+
+def test_code_dropdowns_and_input_vs_computed(book, spec):
+    ws = book[spec.table("T3").sheet]
+    formulas = {dv.formula1 for dv in ws.data_validations.dataValidation}
+    assert {"功能分类类", "功能分类名称"} <= formulas
+    assert "经济分类名称" in {dv.formula1 for dv in book[spec.table("T6").sheet].data_validations.dataValidation}
+    assert set(book.defined_names) >= {"功能分类类", "功能分类名称", "经济分类类", "经济分类名称"}
+    # computed cells are shaded, input cells are not
+    assert ws["E6"].fill.fgColor.rgb.endswith("F2F2F2")  # 合计 column
+    assert ws["F6"].fill.fill_type is None  # 基本支出 input
+    assert len(ws.conditional_formatting) == 1  # 类/款 rows shaded wherever they are
+
+
+def test_instructions_are_chinese(book):
+    text = "\n".join(str(c.value) for c in book[INSTRUCTIONS_SHEET]["A"] if c.value)
+    assert "填表说明" in text and "计算小计" in text and "白色单元格" in text
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed (scripts/setup.sh installs it)")
+def test_libreoffice_opens_and_prints_the_template(tmp_path):
+    profile = tmp_path / "profile"
+    result = subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(TEMPLATE)],
+        capture_output=True, text=True, timeout=180,
+    )
+    pdf = tmp_path / "budget_template.pdf"
+    assert pdf.exists(), result.stderr
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+    for t in load_spec().tables:
+        assert t.title.replace("“", "").replace("”", "") in text.replace("“", "").replace("”", ""), t.title
+    assert "一般公共预算拨款" in text and "填表说明" in text
