@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from xml.etree.ElementTree import canonicalize
 from pathlib import Path
 
 import openpyxl
@@ -18,12 +19,13 @@ from budgetxl.spec import load_spec
 from .conftest import TEMPLATE
 
 
-def _members(path: Path) -> dict[str, bytes]:
-    """Zip members; openpyxl stamps the save time into core.xml, which we drop."""
+def _members(path: Path) -> dict[str, str]:
+    """Zip members as canonical XML (serialisers differ in how they write
+    empty elements); openpyxl stamps the save time into core.xml: dropped."""
     with zipfile.ZipFile(path) as zf:
-        members = {n: zf.read(n) for n in zf.namelist()}
-    members["docProps/core.xml"] = re.sub(rb"<dcterms:modified[^<]*</dcterms:modified>", b"", members["docProps/core.xml"])
-    return members
+        members = {n: zf.read(n).decode("utf-8") for n in zf.namelist()}
+    members["docProps/core.xml"] = re.sub(r"<dcterms:modified[^<]*</dcterms:modified>", "", members["docProps/core.xml"])
+    return {n: canonicalize(text) if n.endswith((".xml", ".rels")) else text for n, text in members.items()}
 
 
 def test_committed_template_matches_the_generator(tmp_path):

@@ -191,6 +191,7 @@ def _read_openpyxl(path: Path) -> WorkbookGrid:
 # ------------------------------------------------------------------ formulas
 
 _CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_FORMULA = re.compile(rb"<f[\s>/]")  # a cell formula; not <formula> of validations or formatting
 _REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _SHEET_TARGET = re.compile(rb'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"|<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"')
 _SHEET_ENTRY = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]+)"')
@@ -223,11 +224,11 @@ def scan_uncached_formulas(path: Path) -> dict[str, set[tuple[int, int]]]:
                 if info.file_size > 200 * 1024 * 1024:
                     continue  # refuse to inflate absurd sheets here; the reader decides
                 data = zf.read(member)
-                if b"<f" not in data:
+                if not _FORMULA.search(data):
                     continue
                 for cell in _CELL.finditer(data):
                     body = cell.group(2) or b""
-                    if b"<f" not in body:
+                    if not _FORMULA.search(body):
                         continue
                     v = re.search(rb"<v>(.*?)</v>", body, re.S)
                     if v and v.group(1).strip():

@@ -256,8 +256,10 @@ def _code_of(reader: _Reader, table: TableSpec, cols: dict, r: int) -> tuple[str
     raws = [reader.sheet.value(r, c) if c else None for c in code_cols]
     first = normalize_code(raws[0]) if raws else ""
     rest_blank = all(normalize_code(v) == "" for v in raws[1:])
-    if first and rest_blank and len(first) in table.code_levels[1:] and first.isdigit():
-        return first, True  # 2080109 typed into the 类 column
+    if first and rest_blank and len(first) in table.code_levels and first.isdigit():
+        return first, True  # the whole code in one column (or 2080109 typed into 类)
+    if table.column("code") is not None:
+        return (first, True) if first == "" else (None, False)
     for raw, width in zip(raws, (3, 2, 2)):
         part = code_part(raw, width)
         if part is None:
@@ -273,6 +275,11 @@ def _code_of(reader: _Reader, table: TableSpec, cols: dict, r: int) -> tuple[str
         elif seen_blank or len(p) != width:
             return None, False
     return "".join(parts), True
+
+
+def _role_column(table: TableSpec, cols: dict, role: str, side: str | None = None) -> int | None:
+    spec = table.column(role, side)
+    return cols.get((spec.key, spec.side)) if spec else None
 
 
 def _code_keys(table: TableSpec) -> list[str]:
@@ -297,8 +304,8 @@ def _has_amount(values: dict[str, Amount]) -> bool:
 
 def _parse_classified(reader: _Reader, table: TableSpec, header: HeaderMatch) -> tuple[list[Row], int | None]:
     sheet, cols = reader.sheet, header.columns
-    name_col = cols.get(("科目名称", None))
-    project_col = cols.get(("项目名称", None))
+    name_col = _role_column(table, cols, "name")
+    project_col = _role_column(table, cols, "project")
     code_cols = [cols.get((k, None)) for k in _code_keys(table)]
     rows: list[Row] = []
     end_row = None
@@ -379,7 +386,7 @@ def _parse_fixed_side(
 ) -> tuple[list[Row], int | None]:
     """Rows named by a label column: 表1/表4 (each side) and 表10."""
     sheet, cols = reader.sheet, header.columns
-    label_col = cols.get((table.column("label", side).key, side)) if table.column("label", side) else None
+    label_col = _role_column(table, cols, "label", side)
     if label_col is None:
         return [], None
     rows: list[Row] = []
@@ -433,8 +440,7 @@ def _parse_fixed_side(
 
 def _parse_items(reader: _Reader, table: TableSpec, header: HeaderMatch) -> tuple[list[Row], int | None]:
     sheet, cols = reader.sheet, header.columns
-    label_spec = table.column("label")
-    label_col = cols.get((label_spec.key, None)) if label_spec else None
+    label_col = _role_column(table, cols, "label")
     rows: list[Row] = []
     end_row = None
     for r in range(header.last_row + 1, sheet.height + 1):

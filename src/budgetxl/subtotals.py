@@ -239,9 +239,9 @@ def _context_edits(table: Table, spec: TableSpec, disclosure: Disclosure) -> lis
     edits = []
     if table.department and table.department.ref and disclosure.department:
         if table.department.value != disclosure.department:
-            edits.append(CellEdit(table.department.ref, f"编制部门：{disclosure.department}", old=table.department.value))
+            edits.append(CellEdit(table.department.ref, f"编制部门：{disclosure.department}", old=f"编制部门：{table.department.value}"))
     if table.unit and table.unit.ref and disclosure.unit and table.unit.value != disclosure.unit:
-        edits.append(CellEdit(table.unit.ref, f"单位：{disclosure.unit}", old=table.unit.value))
+        edits.append(CellEdit(table.unit.ref, f"单位：{disclosure.unit}", old=f"单位：{table.unit.value}"))
     if spec.empty_statement and table.rows:
         total = table.total_row()
         wanted = ""

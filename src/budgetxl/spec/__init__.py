@@ -21,7 +21,7 @@ MERGE_LEFT = "<"
 MERGE_UP = "^"
 
 AMOUNT = "amount"
-CODE_ROLES = ("lei", "kuan", "xiang")
+CODE_ROLES = ("lei", "kuan", "xiang", "code")  # split 类/款/项 columns, or one full-code column
 
 
 @dataclass(frozen=True)
@@ -110,9 +110,10 @@ class TableSpec:
 
     @property
     def code_levels(self) -> tuple[int, ...]:
-        """Digits of a code at each level: 类 3, 款 5, 项 7."""
-        parts = sum(1 for c in self.columns if c.role in CODE_ROLES)
-        return (3, 5, 7)[:parts]
+        """Digits of a code at each level: 类 3, 款 5 (经济分类 stops here), 项 7."""
+        if self.codes == "economic":
+            return (3, 5)
+        return (3, 5, 7) if self.codes == "functional" else ()
 
     @property
     def detail_length(self) -> int:

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what budgetxl needs on a clean Debian machine with Python 3.11:
+# a virtual environment in .venv with the package and its test tools, and the
+# system packages for printing/converting (LibreOffice, Chinese fonts, poppler).
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+if ! command -v "$PY" >/dev/null 2>&1; then
+  echo "需要 Python 3.11 或更高版本（找不到 $PY）。" >&2; exit 1
+fi
+"$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || {
+  echo "需要 Python 3.11 或更高版本，当前：$("$PY" --version)" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else return 1; fi
+}
+apt_updated=""
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || return 1
+  if [ -z "$apt_updated" ]; then as_root apt-get update -qq || return 1; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# 1. the virtual environment
+if [ ! -x .venv/bin/python ]; then
+  if ! "$PY" -m venv .venv >/dev/null 2>&1; then
+    rm -rf .venv
+    echo "安装 python3-venv …"
+    apt_install python3-venv || { echo "无法创建虚拟环境：请安装 python3-venv。" >&2; exit 1; }
+    "$PY" -m venv .venv
+  fi
+fi
+stamp=.venv/.budgetxl-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "安装 Python 依赖到 .venv …"
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e '.[test]'
+  touch "$stamp"
+fi
+
+# 2. system packages: LibreOffice (recalculate, convert to PDF), CJK fonts, pdftotext
+missing=()
+command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc libreoffice-writer)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+fc-list 2>/dev/null | grep -qi "Noto Serif CJK" || missing+=(fonts-noto-cjk)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "安装系统软件包：${missing[*]} （约 1 分钟）…"
+  apt_install "${missing[@]}" || echo "警告：无法安装 ${missing[*]}（需要 root 或 sudo），PDF 相关功能和测试将不可用。" >&2
+fi
