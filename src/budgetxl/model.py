@@ -215,37 +215,36 @@ class Table:
         return all(a.value in (None, Decimal(0)) for r in self.rows for a in r.values.values())
 
 
+class _Fields:
+    """Text and amount lookup shared by the input-sheet types."""
+
+    fields: Mapping[str, Text]
+    amounts: Mapping[str, Amount]
+
+    def text(self, key: str) -> str:
+        t = self.fields.get(key)
+        return t.value if t else ""
+
+    def amount(self, key: str) -> Decimal | None:
+        a = self.amounts.get(key)
+        return a.value if a else None
+
+
 @dataclass(frozen=True)
-class Record:
+class Record(_Fields):
     """One row of a list input sheet (项目说明, 绩效指标 …)."""
 
     fields: Mapping[str, Text]
     amounts: Mapping[str, Amount]
     row: int
 
-    def text(self, key: str) -> str:
-        t = self.fields.get(key)
-        return t.value if t else ""
-
-    def amount(self, key: str) -> Decimal | None:
-        a = self.amounts.get(key)
-        return a.value if a else None
-
 
 @dataclass(frozen=True)
-class Form:
+class Form(_Fields):
     """A key/value input sheet (单位信息, 其他事项)."""
 
     fields: Mapping[str, Text]
     amounts: Mapping[str, Amount]
-
-    def text(self, key: str) -> str:
-        t = self.fields.get(key)
-        return t.value if t else ""
-
-    def amount(self, key: str) -> Decimal | None:
-        a = self.amounts.get(key)
-        return a.value if a else None
 
 
 def frozen_map(items: Iterable[tuple[str, Any]] | Mapping[str, Any]) -> Mapping[str, Any]:
