@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from .fill import fill_edits, load_data
 from .grid import WorkbookGrid, read_workbook
-from .io_atomic import atomic_path
 from .model import CellEdit, Disclosure, Finding
 from .parse import parse_workbook
+from .report import Report
 from .spec import Spec, load_spec
 from .subtotals import SubtotalResult, compute
 
@@ -34,6 +33,38 @@ def read(path: str | Path, spec: Spec | None = None, reader: str = "calamine") -
 
 def subtotals(reading: Reading, spec: Spec | None = None) -> SubtotalResult:
     return compute(reading.disclosure, spec or load_spec())
+
+
+def check(
+    reading: Reading,
+    spec: Spec | None = None,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    functional_codes: str | Path | None = None,
+    economic_codes: str | Path | None = None,
+) -> Report:
+    """Run the rule catalogue on a workbook as it was read (figures as entered)."""
+    from .report import verified_marks
+    from .rules import run_rules, selected
+    from .rules.context import CheckContext
+
+    spec = spec or load_spec()
+    ctx = CheckContext.build(reading.disclosure, spec, functional_codes, economic_codes)
+    findings = [f for f in reading.findings if selected(f.code, select, ignore)]
+    findings += run_rules(ctx, select, ignore)
+    d = reading.disclosure
+    return Report(tuple(findings), d.department, d.year, d.source, verified_marks(reading.grid))
+
+
+def annotate(reading: Reading, report: Report, source: str | Path, target: str | Path) -> Path:
+    """A copy of the workbook with a 校验结果 sheet and the offending cells highlighted."""
+    from .report import highlight_edits, result_sheet
+    from .xlsx_writer import write_annotated
+
+    source, target = Path(source), Path(target)
+    if target.resolve() == source.resolve():
+        raise OutputError("--annotate 的输出文件不能与输入文件相同。")
+    return write_annotated(source, target, result_sheet(report), highlight_edits(report, reading.grid.names))
 
 
 @dataclass(frozen=True)
@@ -93,8 +124,3 @@ def write_template(out: str | Path, spec: Spec | None = None) -> Path:
 
     return _write(Path(out), spec)
 
-
-def copy_atomic(source: Path, target: Path) -> Path:
-    with atomic_path(target) as tmp:
-        shutil.copyfile(source, tmp)
-    return target

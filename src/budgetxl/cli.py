@@ -17,6 +17,7 @@ from .fill import FillError
 from .grid import WorkbookError
 from .model import Finding, Severity
 from .spec import DEFAULT_SPEC, load_spec
+from .report import text_table
 from .subtotals import describe
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
@@ -61,6 +62,37 @@ def cmd_subtotal(args) -> int:
     return EXIT_OK
 
 
+def _codes(text: str | None) -> list[str] | None:
+    return [c for c in text.replace("，", ",").split(",") if c.strip()] if text else None
+
+
+def cmd_check(args) -> int:
+    spec = load_spec(args.spec)
+    reading = api.read(args.workbook, spec)
+    report = api.check(reading, spec, _codes(args.select), _codes(args.ignore), args.functional_codes, args.economic_codes)
+    if args.json:
+        json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2, default=decimal_default)
+        sys.stdout.write("\n")
+    else:
+        print(text_table(report))
+    if args.annotate:
+        path = api.annotate(reading, report, args.workbook, args.annotate)
+        print(f"已写入带校验结果的副本：{path}", file=sys.stderr if args.json else sys.stdout)
+    return EXIT_FINDINGS if report.has_errors else EXIT_OK
+
+
+def cmd_rules(args) -> int:
+    from .catalogue import markdown
+    from .rules import REGISTRY
+
+    if args.markdown:
+        sys.stdout.write(markdown())
+        return EXIT_OK
+    for code, rule in sorted(REGISTRY.items()):
+        print(f"{code}  {rule.severity.value}  {rule.title}")
+    return EXIT_OK
+
+
 def cmd_dump(args) -> int:
     reading = api.read(args.workbook, load_spec(args.spec), reader=args.reader)
     data = disclosure_json(reading.disclosure, reading.findings, load_spec(args.spec))
@@ -100,6 +132,20 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("-o", "--output", type=Path, help="写入新文件（原文件不变）")
     target.add_argument("--in-place", action="store_true", help="直接修改原文件")
     p.set_defaults(func=cmd_subtotal)
+
+    p = sub.add_parser("check", help="校验：表内、表间勾稽关系和说明数据（有“错误”时退出码为 1）")
+    p.add_argument("workbook", type=Path)
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.add_argument("--select", help="只运行这些规则（代码或前缀，逗号分隔，如 B,C01）")
+    p.add_argument("--ignore", help="不运行这些规则（代码或前缀，逗号分隔）")
+    p.add_argument("--annotate", type=Path, metavar="OUT.xlsx", help="另存一份带“校验结果”工作表、标出问题单元格的副本")
+    p.add_argument("--functional-codes", type=Path, metavar="CSV", help="使用指定的功能分类代码表（code,level,name,parent）")
+    p.add_argument("--economic-codes", type=Path, metavar="CSV", help="使用指定的经济分类代码表")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("rules", help="列出全部校验规则")
+    p.add_argument("--markdown", action="store_true", help="输出规则目录（docs/rules.md）")
+    p.set_defaults(func=cmd_rules)
 
     p = sub.add_parser("dump", help="输出读取到的数据模型")
     p.add_argument("workbook", type=Path)

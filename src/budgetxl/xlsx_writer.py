@@ -38,7 +38,8 @@ def _top_left(ws, cell):
     return cell
 
 
-def apply_edits(wb: Workbook, edits: Iterable[CellEdit]) -> int:
+def apply_edits(wb: Workbook, edits: Iterable[CellEdit], keep_values: bool = False) -> int:
+    """Apply edits; with ``keep_values`` only styles and comments change (highlighting)."""
     count = 0
     for edit in edits:
         if edit.ref.sheet not in wb.sheetnames:
@@ -46,7 +47,9 @@ def apply_edits(wb: Workbook, edits: Iterable[CellEdit]) -> int:
         ws = wb[edit.ref.sheet]
         cell = _top_left(ws, ws.cell(edit.ref.row, edit.ref.col))
         value = edit.value
-        if isinstance(value, str):
+        if keep_values:
+            pass
+        elif isinstance(value, str):
             cell.value = value
             cell.data_type = "s"  # never a formula, whatever the text starts with
         else:
@@ -59,6 +62,53 @@ def apply_edits(wb: Workbook, edits: Iterable[CellEdit]) -> int:
             cell.comment = Comment(edit.comment, "budgetxl")
         count += 1
     return count
+
+
+def write_result_sheet(wb: Workbook, sheet) -> None:
+    """(Re)create the 校验结果 sheet as the first sheet, with hyperlinks to the cells."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    if sheet.name in wb.sheetnames:
+        del wb[sheet.name]
+    ws = wb.create_sheet(sheet.name, 0)
+    ws.append(list(sheet.header))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    for i, row in enumerate(sheet.rows):
+        r = i + 2
+        for c, value in enumerate(row, start=1):
+            cell = ws.cell(r, c)
+            cell.value = value
+            if isinstance(value, str):
+                cell.data_type = "s"  # text from departments never becomes a formula
+            cell.alignment = Alignment(wrap_text=c == 6, vertical="top")
+        style = sheet.styles.get(i)
+        if style in STYLES:
+            ws.cell(r, 2).fill = STYLES[style]
+        for (row_index, col_index), ref in sheet.links.items():
+            if row_index == i:
+                cell = ws.cell(r, col_index + 1)
+                cell.hyperlink = Hyperlink(ref=cell.coordinate, location=str(ref), display=str(ref))
+                cell.font = Font(color="0563C1", underline="single")
+    for c, width in enumerate((6, 6, 6, 22, 34, 80, 12, 12, 10, 8, 24), start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.header))}{max(1, len(sheet.rows) + 1)}"
+    dv = DataValidation(type="list", formula1='"已核实"', allow_blank=True)
+    dv.add(f"J2:J{len(sheet.rows) + 200}")
+    ws.add_data_validation(dv)
+
+
+def write_annotated(source: Path, target: Path, sheet, edits: list[CellEdit]) -> Path:
+    wb = openpyxl.load_workbook(source)
+    apply_edits(wb, [e for e in edits if e.value is not None or e.style or e.comment], keep_values=True)
+    write_result_sheet(wb, sheet)
+    wb.active = 0
+    return atomic_save(wb, Path(target))
 
 
 def write_edits(source: Path, edits: list[CellEdit], target: Path) -> Path:

@@ -1,0 +1,142 @@
+"""The figures the 情况说明 compares with last year, and where each comes from.
+
+Shared by the reason checks (F rules) and the narrative: the current figure is
+read from the tables, the prior figure and the reason from 上年数与原因.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .model import DETAIL, Amount, CellRef, Disclosure, Record, Table, Text
+from .textnorm import squash
+
+INCOME = "收入"
+SPENDING = "支出"
+GENERAL = "一般公共预算拨款"
+ITEM = "功能分类科目"
+THREE = "三公经费"
+RUNNING = "机关运行经费"
+
+# 收入 source name (as the narrative says it) -> 表1 row key
+INCOME_SOURCES = (
+    ("一般公共预算", "一般财力"),
+    ("上级一般公共预算安排的转移支付", "上级一般公共预算安排转移支付"),
+    ("政府性基金预算", "政府性基金收入"),
+    ("上级政府性基金安排的转移支付", "上级政府性基金安排转移支付"),
+    ("国有资本经营预算", "国有资本经营收入"),
+    ("上级国有资本经营预算安排的转移支付", "上级国有资本经营预算安排转移支付"),
+    ("财政专户管理资金", "财政专户核拨"),
+    ("单位资金", "单位资金"),
+    ("上年结转结余", "上年结转结余"),
+)
+THREE_ITEMS = ("因公出国（境）费用", "公务用车购置", "公务用车运行维护费", "公务接待费")
+
+
+@dataclass(frozen=True)
+class Comparable:
+    category: str
+    code: str  # 7-digit 功能科目 code, else ""
+    name: str
+    current: Decimal | None
+    current_refs: tuple[CellRef, ...]
+    prior: Amount | None = None
+    reason: Text | None = None
+    required: bool = True  # the narrative states this item's change
+
+    @property
+    def change(self) -> Decimal | None:
+        if self.prior is None or self.prior.value is None:
+            return None
+        return (self.current or Decimal(0)) - self.prior.value
+
+    @property
+    def label(self) -> str:
+        return f"{self.category}“{self.name}”" if not self.code else f"{self.code} {self.name}"
+
+
+def _key(category: str, code: str, name: str) -> tuple[str, str]:
+    return (squash(category), code or squash(name))
+
+
+def _total(table: Table | None, column: str) -> tuple[Decimal | None, tuple[CellRef, ...]]:
+    if table is None:
+        return None, ()
+    row = table.total_row()
+    if row is not None and column in row.values:
+        a = row.values[column]
+        return a.value, (a.ref,)
+    return None, ()
+
+
+def _row(table: Table | None, key: str, column: str, side: str | None = None):
+    row = table.by_key(key, side) if table else None
+    if row is None or column not in row.values:
+        return None, ()
+    a = row.values[column]
+    return a.value, (a.ref,)
+
+
+def current_items(d: Disclosure) -> list[Comparable]:
+    """Every item whose change the narrative states, with its current figure."""
+    t = d.tables.get
+    items: list[Comparable] = []
+    for name, key in INCOME_SOURCES:
+        value, refs = _row(t("T1"), key, "预算数", "收入")
+        items.append(Comparable(INCOME, "", name, value, refs, required=bool(value)))
+    for name in ("基本支出", "项目支出"):
+        value, refs = _total(t("T3"), name)
+        items.append(Comparable(SPENDING, "", name, value, refs, required=bool(value)))
+        value, refs = _total(t("T5"), name)
+        items.append(Comparable(GENERAL, "", name, value, refs, required=bool(value)))
+    if t("T5") is not None:
+        for row in t("T5").rows:
+            if row.kind == DETAIL and row.code and len(row.code) == 7:
+                a = row.values.get("合计")
+                value = a.value if a else None
+                items.append(Comparable(ITEM, row.code, row.name, value, (a.ref,) if a else (), required=bool(value)))
+    value, refs = _total(t("T10"), "合计")
+    items.append(Comparable(THREE, "", "合计", value, refs))
+    for name in THREE_ITEMS:
+        value, refs = _row(t("T10"), name, "合计")
+        items.append(Comparable(THREE, "", name, value, refs))
+    running = d.forms.get("other").amounts.get(RUNNING) if d.forms.get("other") else None
+    if running is not None and running.value is not None:
+        items.append(Comparable(RUNNING, "", RUNNING, running.value, (running.ref,), required=_has_running_costs(d)))
+    else:
+        value, refs = _total(t("T6"), "公用经费")
+        items.append(Comparable(RUNNING, "", RUNNING, value, refs, required=_has_running_costs(d)))
+    return items
+
+
+def _has_running_costs(d: Disclosure) -> bool:
+    """机关运行经费 is stated by 行政单位 and 参公 事业单位."""
+    return d.info.text("单位性质") in ("行政单位", "参照公务员法管理事业单位")
+
+
+def prior_records(d: Disclosure) -> dict[tuple[str, str], Record]:
+    return {
+        _key(r.text("类别"), r.text("编码"), r.text("名称")): r for r in d.lists.get("priors", ())
+    }
+
+
+def comparables(d: Disclosure) -> list[Comparable]:
+    """Current items joined with their 上年数与原因 records."""
+    records = prior_records(d)
+    out = []
+    for item in current_items(d):
+        record = records.get(_key(item.category, item.code, item.name))
+        if record is not None:
+            item = Comparable(
+                item.category, item.code, item.name, item.current, item.current_refs,
+                record.amounts.get("上年预算数"), record.fields.get("增减原因"), item.required,
+            )
+        out.append(item)
+    return out
+
+
+def unmatched_records(d: Disclosure) -> list[Record]:
+    """上年数与原因 rows that name no current item (a typo, or an item that no longer exists)."""
+    known = {_key(i.category, i.code, i.name) for i in current_items(d)}
+    return [r for k, r in prior_records(d).items() if k not in known and (r.amount("上年预算数") or r.text("增减原因"))]

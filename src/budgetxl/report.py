@@ -1,0 +1,159 @@
+"""A check run's findings as a report: counts, JSON, a text table, and the
+校验结果 sheet with the offending cells highlighted (as data + cell edits)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Iterable, Mapping
+
+from .grid import WorkbookGrid
+from .model import CellEdit, CellRef, Finding, Severity
+from .money import fmt
+from .textnorm import squash
+
+RESULT_SHEET = "校验结果"
+RESULT_HEADER = ("序号", "级别", "代码", "规则", "位置", "说明", "应为", "实际", "差额", "核实", "核实说明")
+VERIFIED = "已核实"
+SEVERITY_STYLE = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
+
+
+def fingerprint(f: Finding) -> str:
+    """Identity of a finding across runs: its rule and first cell."""
+    return f"{f.code}|{f.refs[0] if f.refs else ''}"
+
+
+@dataclass(frozen=True)
+class Report:
+    findings: tuple[Finding, ...]
+    department: str = ""
+    year: int | None = None
+    source: str = ""
+    # fingerprint -> remark, from a 校验结果 sheet where a person marked 已核实
+    verified: Mapping[str, str] = field(default_factory=dict)
+
+    def is_verified(self, f: Finding) -> bool:
+        return f.severity != Severity.ERROR and fingerprint(f) in self.verified
+
+    @property
+    def counting(self) -> list[Finding]:
+        return [f for f in self.findings if not self.is_verified(f)]
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.counting if f.severity == severity)
+
+    @property
+    def has_errors(self) -> bool:
+        return self.count(Severity.ERROR) > 0
+
+    def ordered(self) -> list[Finding]:
+        return sorted(self.findings, key=lambda f: (f.severity.rank, f.code, str(f.refs[0]) if f.refs else ""))
+
+    def summary(self) -> dict[str, int]:
+        out = {s.value: self.count(s) for s in Severity}
+        out[VERIFIED] = len(self.findings) - len(self.counting)
+        return out
+
+    def summary_text(self) -> str:
+        s = self.summary()
+        return f"错误 {s['错误']} 个，警告 {s['警告']} 个，提示 {s['提示']} 个（另有已核实 {s[VERIFIED]} 个）"
+
+    def to_json(self) -> dict[str, Any]:
+        items = []
+        for f in self.ordered():
+            item = f.to_json()
+            item["verified"] = self.is_verified(f)
+            if item["verified"]:
+                item["remark"] = self.verified[fingerprint(f)]
+            items.append(item)
+        return {"department": self.department, "year": self.year, "source": self.source, "summary": self.summary(), "findings": items}
+
+
+def _show(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return fmt(value)
+    return str(value)
+
+
+def text_table(report: Report, limit: int | None = None) -> str:
+    lines = [f"校验 {report.year or ''}年 {report.department}：{report.summary_text()}"]
+    for i, f in enumerate(report.ordered(), start=1):
+        if limit and i > limit:
+            lines.append(f"……另有 {len(report.findings) - limit} 条，用 --json 或 --annotate 查看全部。")
+            break
+        mark = f"（{VERIFIED}）" if report.is_verified(f) else ""
+        lines.append(f"{f.severity.value}{mark} {f.code} {f.title}：{f.message}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------ 校验结果 sheet
+
+
+@dataclass(frozen=True)
+class ResultSheet:
+    """Rows of the 校验结果 sheet; ``links`` maps (row index, column index) to
+    the cell a hyperlink jumps to."""
+
+    name: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    links: Mapping[tuple[int, int], CellRef]
+    styles: Mapping[int, str]  # row index -> style name
+
+
+def result_sheet(report: Report) -> ResultSheet:
+    rows, links, styles = [], {}, {}
+    for i, f in enumerate(report.ordered()):
+        verified = report.is_verified(f)
+        rows.append((
+            i + 1, f.severity.value, f.code, f.title, str(f.refs[0]) if f.refs else "", f.message,
+            _show(f.expected), _show(f.actual), _show(f.difference),
+            VERIFIED if verified else "", report.verified.get(fingerprint(f), "") if verified else "",
+        ))
+        if f.refs:
+            links[(i, 4)] = f.refs[0]
+        styles[i] = SEVERITY_STYLE[f.severity]
+    return ResultSheet(RESULT_SHEET, RESULT_HEADER, tuple(rows), links, styles)
+
+
+def highlight_edits(report: Report, sheets: Iterable[str]) -> list[CellEdit]:
+    """Colour and comment every cell a counting finding points at (worst severity wins)."""
+    present = set(sheets)
+    worst: dict[CellRef, Finding] = {}
+    notes: dict[CellRef, list[str]] = {}
+    for f in report.counting:
+        for ref in f.refs:
+            if ref.sheet not in present:
+                continue
+            if ref not in worst or f.severity.rank < worst[ref].severity.rank:
+                worst[ref] = f
+            notes.setdefault(ref, []).append(f"[{f.severity.value}] {f.code} {f.title}")
+    return [
+        CellEdit(ref, None, SEVERITY_STYLE[f.severity], comment="\n".join(dict.fromkeys(notes[ref]))[:1000])
+        for ref, f in sorted(worst.items())
+    ]
+
+
+def verified_marks(grid: WorkbookGrid) -> dict[str, str]:
+    """Read 已核实 marks back from a 校验结果 sheet of a previous run."""
+    sheet = grid.sheet(RESULT_SHEET)
+    if sheet is None:
+        return {}
+    header = [squash(sheet.value(1, c)) for c in range(1, sheet.width + 1)]
+    try:
+        col = {name: header.index(name) + 1 for name in ("代码", "位置", "核实", "核实说明")}
+    except ValueError:
+        return {}
+    marks = {}
+    for r in range(2, sheet.height + 1):
+        if squash(sheet.value(r, col["核实"])) == VERIFIED:
+            key = f"{sheet.text(r, col['代码'])}|{sheet.text(r, col['位置'])}"
+            marks[key] = sheet.text(r, col["核实说明"])
+    return marks
+
+
+def findings_json(findings: Iterable[Finding]) -> list[dict[str, Any]]:
+    return [f.to_json() for f in findings]
+
