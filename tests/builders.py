@@ -31,3 +31,53 @@ def sheet_of(wb: openpyxl.Workbook, key: str):
 def grid(**sheets: list[list[Any]]):
     """A workbook grid straight from values: grid(表3=[[...], ...])."""
     return grid_from_values(sheets, source="<test>")
+
+
+class GridEditor:
+    """The example workbook's grids, edited in memory cell by cell.
+
+    Real data (read once from examples/akto_2026.xlsx by the real reader),
+    changed the way a user changes cells; ``build()`` gives a WorkbookGrid.
+    """
+
+    _cache = None
+
+    def __init__(self, source: Path | None = None):
+        from budgetxl.grid import read_workbook
+
+        from .conftest import EXAMPLE
+
+        if source is None:
+            if GridEditor._cache is None:
+                GridEditor._cache = read_workbook(EXAMPLE)
+            base = GridEditor._cache
+        else:
+            base = read_workbook(source)
+        self.sheets = {name: [list(r) for r in s.rows] for name, s in base.sheets.items()}
+        self.order = list(base.names)
+
+    def _sheet(self, sheet: str) -> str:
+        return load_spec().table(sheet).sheet if sheet.startswith("T") and sheet[1:].isdigit() else sheet
+
+    def set(self, sheet: str, a1, value) -> "GridEditor":
+        from budgetxl.model import CellRef
+
+        ref = a1 if not isinstance(a1, str) else CellRef.parse(f"'x'!{a1}")
+        rows = self.sheets[self._sheet(sheet)]
+        while len(rows) < ref.row:
+            rows.append([])
+        row = rows[ref.row - 1]
+        while len(row) < ref.col:
+            row.append(None)
+        row[ref.col - 1] = value
+        return self
+
+    def setref(self, ref, value) -> "GridEditor":
+        self.sheets[ref.sheet][ref.row - 1][ref.col - 1] = value
+        return self
+
+    def get(self, ref):
+        return self.sheets[ref.sheet][ref.row - 1][ref.col - 1]
+
+    def build(self):
+        return grid_from_values([(n, self.sheets[n]) for n in self.order], source="<edited example>")

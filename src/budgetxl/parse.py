@@ -56,6 +56,7 @@ PARSE_PROBLEMS: dict[str, tuple[Severity, str]] = {
 
 TOTAL_LABELS = {"总计", "合计"}
 HEADER_SEARCH_ROWS = 40
+NUMERIC_FIELDS = ("amount", "number", "count", "year")
 
 
 def problem(code: str, message: str, refs=(), **numbers) -> Finding:
@@ -509,7 +510,7 @@ def parse_form(sheet: SheetGrid, spec: InputSpec) -> tuple[Form, list[Finding]]:
         field = wanted.get(key)
         if field is None:
             continue
-        if field.type in ("amount", "number", "count"):
+        if field.type in NUMERIC_FIELDS:
             amount = reader.amount(r, 2, f"{spec.title} {field.key}")
             amounts[field.key] = amount
             texts[field.key] = Text(tidy(sheet.value(r, 2)), amount.ref)
@@ -551,7 +552,7 @@ def parse_list(sheet: SheetGrid, spec: InputSpec) -> tuple[tuple[Record, ...], l
             c = columns.get(f.key)
             if c is None:
                 continue
-            if f.type in ("amount", "number", "count"):
+            if f.type in NUMERIC_FIELDS:
                 amount = reader.amount(r, c, f"{spec.title} {f.key}")
                 amounts[f.key] = amount
                 texts[f.key] = Text(tidy(sheet.value(r, c)), amount.ref)

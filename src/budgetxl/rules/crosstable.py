@@ -249,30 +249,44 @@ def check_funds(ctx: CheckContext, out) -> None:
 THREE_PUBLIC = {"因公出国（境）费用": "30212", "公务接待费": "30217", "公务用车运行维护费": "30231", "公务用车购置": "31013"}
 
 
-@rule("C09", Severity.WARNING, "“三公”经费小于基本支出中的对应科目")
+@rule("C09", Severity.ERROR, "“三公”经费与基本支出对应科目不符")
 def check_three_public(ctx: CheckContext, out) -> None:
-    """检查内容：表10 各项“三公”经费（一般公共预算）不小于表6 基本支出中对应经济科目：因公出国（境）费用 ≥ 302 12，公务接待费 ≥ 302 17，
-    公务用车运行维护费 ≥ 302 31，公务用车购置 ≥ 310 13（基本支出只是“三公”经费的一部分，项目支出中也可能有）。
-    为何重要：“三公”经费是必查项，少公开是检查中最常见的问题之一。
-    示例：参考文件公务用车运行维护费 3.60 = 表6 302 31 3.60。
-    处理方法：把基本支出和项目支出中的“三公”经费都计入表10。"""
+    """检查内容：表10 各项“三公”经费（一般公共预算）与表6 基本支出中对应的经济科目比较：因公出国（境）费用对 302 12，公务接待费对 302 17，
+    公务用车运行维护费对 302 31，公务用车购置对 310 13。小于基本支出中的对应科目报“错误”（少公开）；
+    大于时超出部分只能来自项目支出：表7 没有商品和服务支出（购置：资本性支出）可以容纳时报“错误”，否则报“警告”请核实。
+    为何重要：“三公”经费是必查项，少公开或与经济分类对不上是检查中最常见的问题之一。
+    示例：参考文件公务用车运行维护费 3.60 = 表6 302 31 3.60，一致。
+    处理方法：把基本支出和项目支出中的“三公”经费都计入表10，并与表6、表7 核对。"""
     if not (ctx.has("T10") and ctx.has("T6")):
         return
     t6 = _rows_by_code(ctx.table("T6"))
     t10 = ctx.table("T10")
+    t7_total = ctx.table("T7").total_row() if ctx.has("T7") else None
     for spec_row in ctx.table_spec("T10").fixed_rows:
         if not spec_row.economic:
             continue
         row = t10.by_key(spec_row.key)
         basic = t6.get(spec_row.economic)
-        if row is None or basic is None:
+        stated = amount_of(row, "一般公共预算")
+        if stated is None:
             continue
-        stated, part = amount_of(row, "一般公共预算"), basic.amount("合计")
-        if stated is not None and stated.or_zero < part:
+        part = basic.amount("合计") if basic else Decimal(0)
+        basic_ref = basic.values["合计"].ref if basic else None
+        basic_name = row_label(basic) if basic else f"{spec_row.economic}（未列）"
+        if stated.or_zero < part:
             out.emit(
-                f"{stated.ref} 表10“{spec_row.label}”一般公共预算 {ctx.money(stated.value)}，小于表6 {row_label(basic)} {ctx.money(part)}。"
-                "“三公”经费应包含基本支出中的该项，请核对。",
-                [stated.ref, basic.values["合计"].ref], expected=part, actual=stated.value,
+                f"{stated.ref} 表10“{spec_row.label}”一般公共预算 {ctx.money(stated.value)}，小于表6 {basic_name} {ctx.money(part)}。"
+                "“三公”经费应包含基本支出中的该项，属于少公开，请改正。",
+                [stated.ref, basic_ref], expected=part, actual=stated.value, difference=stated.or_zero - part,
+            )
+        elif stated.or_zero > part:
+            column = "资本性支出" if spec_row.economic.startswith("310") else "商品和服务支出"
+            room = t7_total.amount(column) if t7_total else Decimal(0)
+            severity = Severity.ERROR if room < stated.or_zero - part else Severity.WARNING
+            out.emit(
+                f"{stated.ref} 表10“{spec_row.label}”一般公共预算 {ctx.money(stated.value)}，比表6 {basic_name} {ctx.money(part)} 多 "
+                f"{ctx.money(stated.or_zero - part)}，超出部分应来自项目支出（表7“{column}”合计 {ctx.money(room)}）。请核对。",
+                [stated.ref, basic_ref], severity, expected=part, actual=stated.value, difference=stated.or_zero - part,
             )
 
 

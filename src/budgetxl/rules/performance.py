@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from decimal import Decimal, InvalidOperation
 
 from ..model import DETAIL, Record, Row, Severity
@@ -79,7 +80,14 @@ def project_for(ctx: CheckContext, target: Record) -> Row | None:
         return next((p for p in projects if squash(p.project) == linked), None)
     name = normalize_project(target.text("目标表名称"))
     matches = [p for p in projects if normalize_project(p.project) == name]
-    return matches[0] if len(matches) == 1 else None
+    if len(matches) == 1:
+        return matches[0]
+    # names drift ("1995年退休（退职）人员生活补贴项目" for "1995年前退休(退职)人员补贴2026年"):
+    # take the clearly most similar project, never a coin toss
+    scored = sorted(((SequenceMatcher(None, name, normalize_project(p.project)).ratio(), i) for i, p in enumerate(projects)), reverse=True)
+    if scored and scored[0][0] >= 0.6 and (len(scored) == 1 or scored[0][0] - scored[1][0] >= 0.1):
+        return projects[scored[0][1]]
+    return None
 
 
 def _ref(record: Record, key: str):
