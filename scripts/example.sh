@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on the bundled example (2026 阿克陶县社会保险中心):
-# template → fill → subtotal → dump. Outputs go to out/.
+# template → fill → check → subtotal → dump. Outputs go to out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -10,9 +10,17 @@ echo "== 1. 生成标准模板"
 $B template -o out/budget_template.xlsx
 echo "== 2. 按示例数据填写模板"
 $B fill examples/akto_2026.toml -o out/akto_2026.xlsx --template out/budget_template.xlsx
-echo "== 3. 计算小计"
+echo "== 3. 校验（示例就是公开文件的数据，其中的真实问题会被找出）"
+status=0
+$B check out/akto_2026.xlsx --annotate out/akto_2026_校验结果.xlsx || status=$?
+if [ "$status" = 1 ]; then
+  echo "（退出码 1：有“错误”级问题，见 out/akto_2026_校验结果.xlsx 的“校验结果”工作表）"
+elif [ "$status" != 0 ]; then
+  exit "$status"
+fi
+echo "== 4. 计算小计"
 $B subtotal out/akto_2026.xlsx -o out/akto_2026_小计.xlsx
-echo "== 4. 读取结果"
+echo "== 5. 读取结果"
 $B dump out/akto_2026_小计.xlsx
 $B dump out/akto_2026_小计.xlsx --json > out/akto_2026.json
 echo

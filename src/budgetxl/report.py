@@ -47,7 +47,7 @@ class Report:
         return self.count(Severity.ERROR) > 0
 
     def ordered(self) -> list[Finding]:
-        return sorted(self.findings, key=lambda f: (f.severity.rank, f.code, str(f.refs[0]) if f.refs else ""))
+        return sorted(self.findings, key=lambda f: (f.severity.rank, f.code, (f.refs[0].sheet, f.refs[0].row, f.refs[0].col) if f.refs else ("", 0, 0)))
 
     def summary(self) -> dict[str, int]:
         out = {s.value: self.count(s) for s in Severity}

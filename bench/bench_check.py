@@ -1,0 +1,39 @@
+"""`check` on the example, as a ratio to the raw calamine read of the same file.
+
+    .venv/bin/python bench/bench_check.py [WORKBOOK]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import measure, report  # noqa: E402
+
+from budgetxl import api
+from budgetxl.rules import run_rules
+from budgetxl.rules.context import CheckContext
+from budgetxl.spec import load_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "examples" / "akto_2026.xlsx"
+spec = load_spec()
+
+
+def raw_calamine():
+    wb = CalamineWorkbook.from_path(str(path))
+    return [wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in wb.sheet_names]
+
+
+reading = api.read(path, spec)
+ctx = CheckContext.build(reading.disclosure, spec)
+rows = [
+    ("calamine raw read", measure(raw_calamine)),
+    ("rules only (model → findings)", measure(lambda: run_rules(ctx))),
+    ("check: read + parse + rules", measure(lambda: api.check(api.read(path, spec), spec))),
+]
+print(f"workbook: {path.name}, {len(api.check(reading, spec).findings)} findings")
+report(rows, "calamine raw read")
