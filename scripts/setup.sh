@@ -35,8 +35,9 @@ fi
 stamp=.venv/.budgetxl-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "安装 Python 依赖到 .venv …"
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e '.[test]'
+  if ! { .venv/bin/python -m pip install -q --upgrade pip && .venv/bin/python -m pip install -q -e '.[test]'; } > .venv/pip.log 2>&1; then
+    cat .venv/pip.log >&2; echo "安装 Python 依赖失败（详见上面的输出）。" >&2; exit 1
+  fi
   touch "$stamp"
 fi
 

@@ -39,7 +39,7 @@ def book():
 
 
 def test_sheets_in_order(book, spec):
-    expected = [INSTRUCTIONS_SHEET, "单位信息", *[t.sheet for t in spec.tables], "上年数与原因", "项目说明", "其他事项", "绩效目标", "绩效指标", CODES_SHEET]
+    expected = [INSTRUCTIONS_SHEET, "单位信息", *[t.sheet for t in spec.tables], "上年数与原因", "支出用途", "项目说明", "其他事项", "绩效目标", "绩效指标", CODES_SHEET]
     assert book.sheetnames == expected
     assert book[CODES_SHEET].sheet_state == "hidden"
 

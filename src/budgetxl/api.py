@@ -44,12 +44,13 @@ def check(
     economic_codes: str | Path | None = None,
 ) -> Report:
     """Run the rule catalogue on a workbook as it was read (figures as entered)."""
+    from .narrative.sheet import read_narrative_sheet
     from .report import verified_marks
     from .rules import run_rules, selected
     from .rules.context import CheckContext
 
     spec = spec or load_spec()
-    ctx = CheckContext.build(reading.disclosure, spec, functional_codes, economic_codes)
+    ctx = CheckContext.build(reading.disclosure, spec, functional_codes, economic_codes, read_narrative_sheet(reading.grid))
     findings = [f for f in reading.findings if selected(f.code, select, ignore)]
     findings += run_rules(ctx, select, ignore)
     d = reading.disclosure
@@ -65,6 +66,25 @@ def annotate(reading: Reading, report: Report, source: str | Path, target: str |
     if target.resolve() == source.resolve():
         raise OutputError("--annotate 的输出文件不能与输入文件相同。")
     return write_annotated(source, target, result_sheet(report), highlight_edits(report, reading.grid.names))
+
+
+def narrate(reading: Reading, spec: Spec | None = None, templates: str | Path | None = None):
+    """The 情况说明 of a workbook (blank computed cells filled in first)."""
+    from .narrative import generate
+    from .subtotals import with_blanks_filled
+
+    spec = spec or load_spec()
+    return generate(with_blanks_filled(reading.disclosure, spec), spec, templates)
+
+
+def write_narrative(reading: Reading, narrative, source: str | Path, target: str | Path, in_place: bool = False) -> Path:
+    """Write the 情况说明 sheet (one paragraph a row, editable) into a copy, or in place."""
+    from .narrative.sheet import narrative_sheet
+    from .xlsx_writer import write_sheet
+
+    source = Path(source)
+    target = _check_target(source, Path(target) if target else None, in_place)
+    return write_sheet(source, target, narrative_sheet(narrative))
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,23 @@ def cmd_check(args) -> int:
     return EXIT_FINDINGS if report.has_errors else EXIT_OK
 
 
+def cmd_narrate(args) -> int:
+    spec = load_spec(args.spec)
+    reading = api.read(args.workbook, spec)
+    narrative = api.narrate(reading, spec, args.templates)
+    if args.format == "json":
+        json.dump(narrative.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    elif args.format == "markdown":
+        sys.stdout.write(narrative.to_markdown())
+    else:
+        sys.stdout.write(narrative.to_text())
+    if args.write or args.in_place:
+        path = api.write_narrative(reading, narrative, args.workbook, args.write, args.in_place)
+        print(f"已写入“情况说明”工作表：{path}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_rules(args) -> int:
     from .catalogue import markdown
     from .rules import REGISTRY
@@ -142,6 +159,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--functional-codes", type=Path, metavar="CSV", help="使用指定的功能分类代码表（code,level,name,parent）")
     p.add_argument("--economic-codes", type=Path, metavar="CSV", help="使用指定的经济分类代码表")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("narrate", help="生成情况说明")
+    p.add_argument("workbook", type=Path)
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--templates", type=Path, metavar="DIR", help="用该目录中的同名模板替换内置段落模板")
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--write", type=Path, metavar="OUT.xlsx", help="另存一份带“情况说明”工作表的副本")
+    target.add_argument("--in-place", action="store_true", help="把“情况说明”工作表写入原文件")
+    p.set_defaults(func=cmd_narrate)
 
     p = sub.add_parser("rules", help="列出全部校验规则")
     p.add_argument("--markdown", action="store_true", help="输出规则目录（docs/rules.md）")

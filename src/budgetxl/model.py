@@ -285,3 +285,21 @@ class CellEdit:
     style: str | None = None
     old: Any = None
     comment: str | None = None
+
+
+@dataclass(frozen=True)
+class SheetContent:
+    """A whole sheet the core asks an adapter to (re)create: 校验结果, 情况说明.
+
+    ``links`` maps (row index, column index) to the cell a hyperlink jumps to;
+    ``styles`` maps a row index to a style name; ``choices`` maps a column
+    index to the values of a drop-down list."""
+
+    name: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    widths: tuple[int, ...] = ()
+    links: Mapping[tuple[int, int], CellRef] = field(default_factory=dict)
+    styles: Mapping[int, str] = field(default_factory=dict)
+    choices: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    wrap: tuple[int, ...] = ()  # columns whose text wraps

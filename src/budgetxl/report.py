@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from .grid import WorkbookGrid
-from .model import CellEdit, CellRef, Finding, Severity
+from .model import CellEdit, CellRef, Finding, Severity, SheetContent
 from .money import fmt
 from .textnorm import squash
 
@@ -91,19 +91,7 @@ def text_table(report: Report, limit: int | None = None) -> str:
 # ------------------------------------------------------------ 校验结果 sheet
 
 
-@dataclass(frozen=True)
-class ResultSheet:
-    """Rows of the 校验结果 sheet; ``links`` maps (row index, column index) to
-    the cell a hyperlink jumps to."""
-
-    name: str
-    header: tuple[str, ...]
-    rows: tuple[tuple[Any, ...], ...]
-    links: Mapping[tuple[int, int], CellRef]
-    styles: Mapping[int, str]  # row index -> style name
-
-
-def result_sheet(report: Report) -> ResultSheet:
+def result_sheet(report: Report) -> SheetContent:
     rows, links, styles = [], {}, {}
     for i, f in enumerate(report.ordered()):
         verified = report.is_verified(f)
@@ -115,7 +103,10 @@ def result_sheet(report: Report) -> ResultSheet:
         if f.refs:
             links[(i, 4)] = f.refs[0]
         styles[i] = SEVERITY_STYLE[f.severity]
-    return ResultSheet(RESULT_SHEET, RESULT_HEADER, tuple(rows), links, styles)
+    return SheetContent(
+        RESULT_SHEET, RESULT_HEADER, tuple(rows), (6, 6, 6, 22, 34, 80, 12, 12, 10, 8, 24),
+        links, styles, {9: (VERIFIED,)}, (5,),
+    )
 
 
 def highlight_edits(report: Report, sheets: Iterable[str]) -> list[CellEdit]:

@@ -300,3 +300,24 @@ def describe(edit: CellEdit) -> str:
         return str(v)
 
     return f"{edit.ref}: {show(edit.old)} → {show(edit.value)}"
+
+
+def with_blanks_filled(disclosure: Disclosure, spec: Spec) -> Disclosure:
+    """The model as printed: every figure as entered, and where a computed cell
+    (subtotal, total, 表1/表4) was left blank, its computed value.
+
+    What staff typed always wins, so documents show the figures of the
+    workbook; a workbook whose subtotals were never run still reads whole."""
+    computed = compute(disclosure, spec).disclosure
+    tables = {}
+    for key, table in disclosure.tables.items():
+        done = computed.tables.get(key, table)
+        rows = []
+        for old, new in zip(table.rows, done.rows):
+            values = {
+                k: a if a.value is not None else new.values.get(k, a)
+                for k, a in old.values.items()
+            }
+            rows.append(replace(old, values=frozen_map(values)))
+        tables[key] = replace(table, rows=tuple(rows))
+    return replace(disclosure, tables=frozen_map(tables))

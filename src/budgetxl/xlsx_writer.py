@@ -19,7 +19,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.workbook import Workbook
 
 from .io_atomic import atomic_save
-from .model import CellEdit
+from .model import CellEdit, SheetContent
 
 # The adapter's palette for the style names the core uses.
 STYLES = {
@@ -64,49 +64,59 @@ def apply_edits(wb: Workbook, edits: Iterable[CellEdit], keep_values: bool = Fal
     return count
 
 
-def write_result_sheet(wb: Workbook, sheet) -> None:
-    """(Re)create the 校验结果 sheet as the first sheet, with hyperlinks to the cells."""
+def put_sheet(wb: Workbook, content: SheetContent, index: int = 0) -> None:
+    """(Re)create a whole sheet: header, rows as text (never formulas), hyperlinks, drop-downs."""
     from openpyxl.styles import Alignment
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
     from openpyxl.worksheet.hyperlink import Hyperlink
 
-    if sheet.name in wb.sheetnames:
-        del wb[sheet.name]
-    ws = wb.create_sheet(sheet.name, 0)
-    ws.append(list(sheet.header))
+    if content.name in wb.sheetnames:
+        del wb[content.name]
+    ws = wb.create_sheet(content.name, index)
+    ws.append(list(content.header))
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
-    for i, row in enumerate(sheet.rows):
+    for i, row in enumerate(content.rows):
         r = i + 2
         for c, value in enumerate(row, start=1):
             cell = ws.cell(r, c)
             cell.value = value
             if isinstance(value, str):
                 cell.data_type = "s"  # text from departments never becomes a formula
-            cell.alignment = Alignment(wrap_text=c == 6, vertical="top")
-        style = sheet.styles.get(i)
+            cell.alignment = Alignment(wrap_text=(c - 1) in content.wrap, vertical="top")
+        style = content.styles.get(i)
         if style in STYLES:
             ws.cell(r, 2).fill = STYLES[style]
-        for (row_index, col_index), ref in sheet.links.items():
-            if row_index == i:
-                cell = ws.cell(r, col_index + 1)
-                cell.hyperlink = Hyperlink(ref=cell.coordinate, location=str(ref), display=str(ref))
-                cell.font = Font(color="0563C1", underline="single")
-    for c, width in enumerate((6, 6, 6, 22, 34, 80, 12, 12, 10, 8, 24), start=1):
+        elif style == "bold":
+            for c in range(1, len(row) + 1):
+                ws.cell(r, c).font = Font(bold=True)
+    for (row_index, col_index), ref in content.links.items():
+        cell = ws.cell(row_index + 2, col_index + 1)
+        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=str(ref), display=str(ref))
+        cell.font = Font(color="0563C1", underline="single")
+    for c, width in enumerate(content.widths, start=1):
         ws.column_dimensions[get_column_letter(c)].width = width
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.header))}{max(1, len(sheet.rows) + 1)}"
-    dv = DataValidation(type="list", formula1='"已核实"', allow_blank=True)
-    dv.add(f"J2:J{len(sheet.rows) + 200}")
-    ws.add_data_validation(dv)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(content.header))}{max(1, len(content.rows) + 1)}"
+    for col, values in content.choices.items():
+        dv = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True)
+        letter = get_column_letter(col + 1)
+        dv.add(f"{letter}2:{letter}{len(content.rows) + 200}")
+        ws.add_data_validation(dv)
+
+
+def write_sheet(source: Path, target: Path, content: SheetContent, index: int | None = None) -> Path:
+    wb = openpyxl.load_workbook(source)
+    put_sheet(wb, content, len(wb.sheetnames) if index is None else index)
+    return atomic_save(wb, Path(target))
 
 
 def write_annotated(source: Path, target: Path, sheet, edits: list[CellEdit]) -> Path:
     wb = openpyxl.load_workbook(source)
     apply_edits(wb, [e for e in edits if e.value is not None or e.style or e.comment], keep_values=True)
-    write_result_sheet(wb, sheet)
+    put_sheet(wb, sheet, 0)
     wb.active = 0
     return atomic_save(wb, Path(target))
 

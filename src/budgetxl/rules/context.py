@@ -3,11 +3,12 @@ and the rounding tolerance that follows from the figures' precision."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Mapping
 
 from ..codes import CodeList, codes_for
-from ..model import Disclosure, Row, Table
+from ..model import Disclosure, Row, Table, Text
 from ..spec import Spec, TableSpec
 
 HALF = Decimal("0.5")
@@ -35,10 +36,15 @@ class CheckContext:
     spec: Spec
     functional: CodeList
     economic: CodeList
+    # the 情况说明 sheet as staff left it: paragraph id -> text and cell
+    edited_text: Mapping[str, Text] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, disclosure: Disclosure, spec: Spec, functional_csv=None, economic_csv=None) -> "CheckContext":
-        return cls(disclosure, spec, codes_for(spec, "functional", functional_csv), codes_for(spec, "economic", economic_csv))
+    def build(cls, disclosure: Disclosure, spec: Spec, functional_csv=None, economic_csv=None, edited_text=None) -> "CheckContext":
+        return cls(
+            disclosure, spec, codes_for(spec, "functional", functional_csv), codes_for(spec, "economic", economic_csv),
+            edited_text or {},
+        )
 
     @property
     def unit(self) -> str:

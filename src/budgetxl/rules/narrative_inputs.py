@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from decimal import Decimal
 
 from ..model import Severity
+from ..textnorm import squash
 from . import rule
 from .context import CheckContext
 from .helpers import check_equal
@@ -134,3 +137,37 @@ def check_assets(ctx: CheckContext, out) -> None:
             continue
         if (count.or_zero > 0) != (value.or_zero > 0):
             out.emit(f"{count.ref} {count_key.replace('（辆）', '')} {count.or_zero} 辆，价值 {ctx.money(value.value)}，数量与价值不匹配。请补填。", [count.ref, value.ref])
+
+
+_NUMBER = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(万元|%|元|个|辆|台|平方米)")
+
+
+def numbers_in(text: str) -> Counter:
+    return Counter((Decimal(n.replace(",", "")), unit) for n, unit in _NUMBER.findall(text))
+
+
+@rule("D07", Severity.ERROR, "情况说明与表格数据不一致")
+def check_edited_narrative(ctx: CheckContext, out) -> None:
+    """检查内容：“情况说明”工作表中经人工修改的段落，其中的每个金额、占比、增长率都与按表格重新生成的同一段落相同。
+    只比较数字，不限制文字的修改。
+    为何重要：“说明与表格数据不一致”是历年检查通报最多的问题：表格改了，说明没改，或说明里的数字算错了。
+    示例：把“基本支出582.97万元，占39.85%”改成“基本支出580.00万元，占39.85%”，报此错误，并给出表格中的数字。
+    处理方法：按表格改正说明中的数字，或删除“情况说明”工作表后重新“生成说明”。"""
+    if not ctx.edited_text:
+        return
+    from ..narrative import generate
+    from ..subtotals import with_blanks_filled
+
+    generated = dict(generate(with_blanks_filled(ctx.disclosure, ctx.spec), ctx.spec).paragraphs())
+    for key, text in ctx.edited_text.items():
+        fresh = generated.get(key)
+        if fresh is None or squash(fresh) == squash(text.value):
+            continue
+        wrong = numbers_in(text.value) - numbers_in(fresh)
+        if wrong:
+            shown = "、".join(f"{n}{u}" for (n, u) in wrong)
+            expected = "、".join(f"{n}{u}" for (n, u) in (numbers_in(fresh) - numbers_in(text.value))) or "（无）"
+            out.emit(
+                f"{text.ref} 情况说明第 {key} 段中的 {shown} 与表格不一致；按表格应为 {expected}。请改正，或重新生成说明。",
+                [text.ref], expected=fresh, actual=text.value,
+            )
