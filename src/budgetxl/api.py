@@ -139,6 +139,27 @@ def fill_file(data_path: str | Path, out: str | Path, template: str | Path | Non
     return atomic_save(wb, Path(out))
 
 
+def rollover_file(path: str | Path, out: str | Path, spec: Spec | None = None) -> tuple[Path, int]:
+    """Next year's workbook from this year's; returns the path and the number of 上年数 carried."""
+    import openpyxl  # noqa: F401  (the template builder needs it)
+
+    from .io_atomic import atomic_save
+    from .rollover import rollover_data
+    from .subtotals import with_blanks_filled
+    from .template import build_template
+    from .xlsx_writer import apply_edits
+
+    spec = spec or load_spec()
+    source, target = Path(path), Path(out)
+    if target.resolve() == source.resolve():
+        raise OutputError("新年度工作簿不能覆盖上一年度的工作簿，请另选文件名。")
+    reading = read(source, spec)
+    data = rollover_data(with_blanks_filled(reading.disclosure, spec), spec)
+    wb = build_template(spec)
+    apply_edits(wb, fill_edits(spec, data))
+    return atomic_save(wb, target), len(data["priors"])
+
+
 def write_template(out: str | Path, spec: Spec | None = None) -> Path:
     from .template import write_template as _write
 

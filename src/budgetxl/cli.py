@@ -98,6 +98,15 @@ def cmd_narrate(args) -> int:
     return EXIT_OK
 
 
+def cmd_rollover(args) -> int:
+    spec = load_spec(args.spec)
+    path, carried = api.rollover_file(args.workbook, args.output, spec)
+    print(f"已生成新年度工作簿：{path}")
+    print(f"“上年数与原因”已填入上一年度的 {carried} 项预算数，增减原因留空；各表保留科目和项目，金额已清空。")
+    print("下一步：填写本年各表金额和单位信息中的日期，运行“计算小计”和“校验”；有增减而没有原因的项目会报 F01，缺少上年数的新项目会报 F02。")
+    return EXIT_OK
+
+
 def cmd_rules(args) -> int:
     from .catalogue import markdown
     from .rules import REGISTRY
@@ -168,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--write", type=Path, metavar="OUT.xlsx", help="另存一份带“情况说明”工作表的副本")
     target.add_argument("--in-place", action="store_true", help="把“情况说明”工作表写入原文件")
     p.set_defaults(func=cmd_narrate)
+
+    p = sub.add_parser("rollover", help="由上一年度工作簿生成新年度工作簿（本年数转为上年数）")
+    p.add_argument("workbook", type=Path, help="上一年度工作簿")
+    p.add_argument("-o", "--output", required=True, type=Path, help="新年度工作簿")
+    p.set_defaults(func=cmd_rollover)
 
     p = sub.add_parser("rules", help="列出全部校验规则")
     p.add_argument("--markdown", action="store_true", help="输出规则目录（docs/rules.md）")
