@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on the bundled example (2026 阿克陶县社会保险中心):
-# template → fill → check → subtotal → dump. Outputs go to out/.
+# template → fill → check → subtotal → narrative → dump. Outputs go to out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -20,7 +20,12 @@ elif [ "$status" != 0 ]; then
 fi
 echo "== 4. 计算小计"
 $B subtotal out/akto_2026.xlsx -o out/akto_2026_小计.xlsx
-echo "== 5. 读取结果"
+echo "== 5. 生成情况说明"
+$B narrate out/akto_2026_小计.xlsx --write out/akto_2026_说明.xlsx > out/情况说明.txt
+$B narrate out/akto_2026_小计.xlsx --format markdown > out/情况说明.md
+head -n 12 out/情况说明.txt
+echo "……（全文见 out/情况说明.txt，工作表版见 out/akto_2026_说明.xlsx 的“情况说明”）"
+echo "== 6. 读取结果"
 $B dump out/akto_2026_小计.xlsx
 $B dump out/akto_2026_小计.xlsx --json > out/akto_2026.json
 echo
