@@ -45,7 +45,7 @@ fi
 missing=()
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc libreoffice-writer)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
-fc-list 2>/dev/null | grep -qi "Noto Serif CJK" || missing+=(fonts-noto-cjk)
+fc-list 2>/dev/null | grep -i "Noto Serif CJK" >/dev/null || missing+=(fonts-noto-cjk)  # no -q: grep -q + pipefail = SIGPIPE
 if [ ${#missing[@]} -gt 0 ]; then
   echo "安装系统软件包：${missing[*]} （约 1 分钟）…"
   apt_install "${missing[@]}" || echo "警告：无法安装 ${missing[*]}（需要 root 或 sudo），PDF 相关功能和测试将不可用。" >&2

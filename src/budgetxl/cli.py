@@ -107,6 +107,41 @@ def cmd_rollover(args) -> int:
     return EXIT_OK
 
 
+def cmd_convert(args) -> int:
+    from .convert import FAILED, FORMATS, OK, REFUSED, SKIPPED, convert_all, find_workbooks
+
+    formats = tuple(f.strip().lower() for f in args.to.replace("，", ",").split(",") if f.strip())
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        print(f"错误：--to 只能是 {','.join(FORMATS)} 中的一个或几个（收到：{args.to}）", file=sys.stderr)
+        return EXIT_FAILED
+    sources = find_workbooks(args.inputs)
+    if not sources:
+        print("错误：没有找到 .xlsx 工作簿。", file=sys.stderr)
+        return EXIT_FAILED
+    tty = sys.stderr.isatty()
+
+    def progress(done: int, total: int, result) -> None:
+        bar = "█" * (20 * done // total) + "░" * (20 - 20 * done // total)
+        if tty:
+            print(f"\r[{bar}] {done}/{total}", end="", file=sys.stderr, flush=True)
+        else:
+            print(f"[{done}/{total}] {result.source.name}", file=sys.stderr)
+
+    results = convert_all(sources, args.output, formats, args.jobs, args.force, args.overwrite, args.spec, progress)
+    if tty:
+        print(file=sys.stderr)
+    for r in results:
+        names = "、".join(p.name for p in r.outputs)
+        detail = "；".join(x for x in (names, r.message) if x)
+        print(f"{r.status}  {r.source}  {detail}")
+        for line in r.adjustments:
+            print(f"    尾差调整 {line}")
+    counts = {s: sum(1 for r in results if r.status == s) for s in (OK, SKIPPED, REFUSED, FAILED)}
+    print(f"共 {len(results)} 个工作簿：完成 {counts[OK]}，跳过 {counts[SKIPPED]}，未转换 {counts[REFUSED]}，失败 {counts[FAILED]}。输出目录：{args.output}")
+    return EXIT_FINDINGS if counts[REFUSED] or counts[FAILED] else EXIT_OK
+
+
 def cmd_rules(args) -> int:
     from .catalogue import markdown
     from .rules import REGISTRY
@@ -182,6 +217,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workbook", type=Path, help="上一年度工作簿")
     p.add_argument("-o", "--output", required=True, type=Path, help="新年度工作簿")
     p.set_defaults(func=cmd_rollover)
+
+    p = sub.add_parser("convert", help="批量生成公开文件（Word、PDF、Excel）")
+    p.add_argument("inputs", nargs="+", help="工作簿或目录（目录下所有 .xlsx）")
+    p.add_argument("-o", "--output", required=True, type=Path, help="输出目录")
+    p.add_argument("--to", default="docx,pdf,xlsx", help="输出格式，逗号分隔（默认 docx,pdf,xlsx）")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="并行进程数（默认 1）")
+    p.add_argument("--force", action="store_true", help="有“错误”的工作簿也转换")
+    p.add_argument("--overwrite", action="store_true", help="覆盖已存在的公开文件")
+    p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("rules", help="列出全部校验规则")
     p.add_argument("--markdown", action="store_true", help="输出规则目录（docs/rules.md）")

@@ -1,0 +1,256 @@
+"""Batch conversion: workbooks → published documents (docx, pdf, xlsx).
+
+Stage 1 renders each workbook in a worker process (read, check, print model,
+narrative, docx/xlsx). Stage 2 converts the Word files to PDF with LibreOffice,
+one start per chunk of files, chunks in parallel. Every file is written under
+a temporary name and renamed when complete, so an interrupted run leaves no
+partial file under a final name; a rerun skips what is already there and
+cleans up what a killed run left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .io_atomic import remove_abandoned_parts
+
+FORMATS = ("docx", "pdf", "xlsx")
+OK, SKIPPED, REFUSED, FAILED = "完成", "跳过", "未转换", "失败"
+
+
+@dataclass(frozen=True)
+class Job:
+    source: Path
+    outdir: Path
+    formats: tuple[str, ...]
+    force: bool = False
+    overwrite: bool = False
+    spec: str = "xinjiang_2026"
+
+
+@dataclass
+class Result:
+    source: Path
+    status: str
+    message: str = ""
+    outputs: list[Path] = field(default_factory=list)  # final files written
+    stem: str = ""
+    targets: dict[str, Path] = field(default_factory=dict)  # format -> final path
+    parts: dict[str, Path] = field(default_factory=dict)  # format -> complete file under a temporary name
+    pdf_from: Path | None = None  # the docx stage 2 converts
+    adjustments: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+
+
+def safe_name(text: str, limit: int = 80) -> str:
+    """A file name from text a department typed: no separators, NUL, control
+    characters, leading dots or '..'; never empty; bounded length."""
+    name = _UNSAFE.sub("_", text or "")
+    name = name.replace("..", "_").strip().lstrip(".").strip()
+    return name[:limit] or "未命名单位"
+
+
+def output_stem(department: str, year: int | None) -> str:
+    return safe_name(f"{year or ''}年{department}部门预算公开")
+
+
+def find_workbooks(paths: Iterable[str | Path]) -> list[Path]:
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found += sorted(x for x in p.rglob("*") if x.is_file() and x.suffix.lower() in (".xlsx", ".xlsm", ".xls") and not x.name.startswith(("~$", ".")))
+        else:
+            found.append(p)
+    seen, unique = set(), []
+    for p in found:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def render_one(job: Job) -> Result:
+    """Stage 1, in a worker process. Never raises: every failure is a Result."""
+    try:
+        return _render(job)
+    except Exception as exc:  # a broken workbook must not stop the batch
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        return Result(job.source, FAILED, f"处理时出错：{type(exc).__name__}（{Path(where.filename).name} 第{where.lineno}行）。请把工作簿发给维护人员。")
+
+
+def _render(job: Job) -> Result:
+    from . import api
+    from .grid import WorkbookError
+    from .narrative import generate
+    from .render.docx_document import write_docx
+    from .render.publication import printable
+    from .render.xlsx_publication import write_publication
+    from .spec import load_spec
+
+    spec = load_spec(job.spec)
+    t0 = time.perf_counter()
+    try:
+        reading = api.read(job.source, spec)
+    except WorkbookError as exc:
+        return Result(job.source, FAILED, exc.message)
+    report = api.check(reading, spec)
+    d = reading.disclosure
+    seconds = {"read+check": time.perf_counter() - t0}
+    if not d.department:
+        return Result(job.source, FAILED, "单位信息中没有单位名称，无法命名公开文件。请填写后重试。", seconds=seconds)
+    if report.has_errors and not job.force:
+        first = next(f for f in report.ordered() if f.severity.value == "错误")
+        return Result(job.source, REFUSED, f"有 {report.count(first.severity)} 个“错误”，未转换（改正后重试，或用 --force）。第一个：{first.code} {first.message}", seconds=seconds)
+    stem = output_stem(d.department, d.year)
+    targets = {ext: job.outdir / f"{stem}.{ext}" for ext in job.formats}
+    todo = {ext: p for ext, p in targets.items() if job.overwrite or not p.exists()}
+    if not todo:
+        return Result(job.source, SKIPPED, "公开文件已存在（用 --overwrite 重新生成）", list(targets.values()), stem, seconds=seconds)
+    t1 = time.perf_counter()
+    model, adjustments = printable(d, spec)
+    narrative = generate(model, spec)
+    seconds["narrative"] = time.perf_counter() - t1
+    result = Result(job.source, OK, "", [], stem, todo, adjustments=[str(a) for a in adjustments], seconds=seconds)
+    part = lambda ext: job.outdir / f".{stem}.{os.getpid()}.{time.monotonic_ns()}.part.{ext}"  # noqa: E731
+    t2 = time.perf_counter()
+    if "docx" in todo or "pdf" in todo:
+        docx = write_docx(model, narrative, spec, part("docx"))
+        result.pdf_from = docx if "pdf" in todo else None
+        if "docx" in todo:
+            result.parts["docx"] = docx
+    seconds["docx"] = time.perf_counter() - t2
+    t3 = time.perf_counter()
+    if "xlsx" in todo:
+        result.parts["xlsx"] = write_publication(model, spec, part("xlsx"))
+    seconds["xlsx"] = time.perf_counter() - t3
+    skipped = [ext for ext in targets if ext not in todo]
+    if skipped:
+        result.message = f"{'、'.join(skipped)} 已存在，未覆盖"
+    return result
+
+
+def _pdf_stage(results: list[Result], outdir: Path, workers: int, chunk: int = 10) -> None:
+    """Stage 2: docx → pdf, one LibreOffice start per chunk, chunks in parallel."""
+    from .render import pdf
+
+    wanted = [r for r in results if r.status == OK and r.pdf_from is not None]
+    if not wanted:
+        return
+    try:
+        pdf.soffice()
+    except pdf.PdfUnavailable as exc:
+        for r in wanted:
+            r.message = str(exc)
+        return
+    size = max(1, min(chunk, -(-len(wanted) // max(1, workers))))
+    chunks = [wanted[i : i + size] for i in range(0, len(wanted), size)]
+    work = Path(tempfile.mkdtemp(prefix=f".budgetxl-pdf.{os.getpid()}.part", dir=outdir))
+    try:
+        def run(i: int, batch: list[Result]) -> None:
+            # LibreOffice names its output after the input: give each input a unique stem
+            inputs = work / f"in{i}"
+            inputs.mkdir()
+            links = {}
+            for k, r in enumerate(batch):
+                link = inputs / f"{k}.docx"
+                shutil.copyfile(r.pdf_from, link)
+                links[link] = r
+            t = time.perf_counter()
+            made = pdf.convert(list(links), work / f"out{i}", work / f"profile{i}")
+            share = (time.perf_counter() - t) / len(batch)
+            for link, r in links.items():
+                r.seconds["pdf"] = share
+                if made.get(link) is None:
+                    r.message = "LibreOffice 未能生成 PDF（Word 文件已生成，可在 Word/WPS 中另存为 PDF）。"
+                    continue
+                final_part = r.pdf_from.with_suffix(".pdf")
+                os.replace(made[link], final_part)
+                r.parts["pdf"] = final_part
+
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            list(pool.map(lambda a: run(*a), enumerate(chunks)))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def convert_all(
+    sources: list[Path],
+    outdir: Path,
+    formats: tuple[str, ...] = FORMATS,
+    workers: int = 1,
+    force: bool = False,
+    overwrite: bool = False,
+    spec: str = "xinjiang_2026",
+    progress: Callable[[int, int, Result], None] | None = None,
+) -> list[Result]:
+    outdir.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_parts(outdir)
+    jobs = [Job(s, outdir, formats, force, overwrite, spec) for s in sources]
+    results: list[Result] = []
+    if workers <= 1:
+        for i, job in enumerate(jobs, start=1):
+            results.append(render_one(job))
+            if progress:
+                progress(i, len(jobs), results[-1])
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(render_one, job): job for job in jobs}
+            for i, future in enumerate(as_completed(futures), start=1):
+                results.append(future.result())
+                if progress:
+                    progress(i, len(jobs), results[-1])
+        order = {s: i for i, s in enumerate(sources)}
+        results.sort(key=lambda r: order[r.source])
+    _claim_names(results)
+    _pdf_stage(results, outdir, workers)
+    _finish(results)
+    return results
+
+
+def _finish(results: list[Result]) -> None:
+    """Move every complete file to its final name; drop temporary ones."""
+    for r in results:
+        if r.status == OK:
+            for ext, part in r.parts.items():
+                os.replace(part, r.targets[ext])  # atomic: same folder
+                r.outputs.append(r.targets[ext])
+            missing = [ext for ext in r.targets if ext not in r.parts]
+            if missing and not r.message:
+                r.message = f"{'、'.join(missing)} 未生成"
+            if missing:
+                r.status = FAILED
+        for part in r.parts.values():
+            if part.exists() and part not in r.outputs:
+                part.unlink(missing_ok=True)
+        if r.pdf_from is not None and r.pdf_from not in r.outputs:
+            r.pdf_from.unlink(missing_ok=True)
+
+
+def _claim_names(results: list[Result]) -> None:
+    """Two workbooks of the same department and year would write the same file:
+    the first keeps it, the others are reported."""
+    owner: dict[str, Path] = {}
+    for r in results:
+        if r.status != OK or not r.stem:
+            continue
+        if r.stem in owner:
+            r.status = FAILED
+            r.message = f"与 {owner[r.stem].name} 是同一单位、同一年度，输出文件同名，未覆盖。请核对单位名称。"
+            for p in [*r.parts.values(), *([r.pdf_from] if r.pdf_from else [])]:
+                p.unlink(missing_ok=True)
+            r.parts, r.pdf_from = {}, None
+        else:
+            owner[r.stem] = r.source

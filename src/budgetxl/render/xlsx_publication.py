@@ -1,0 +1,73 @@
+"""The 12 tables as a workbook for publication (many bureaus attach one):
+the same printed cells as the Word document, formatted for A4 printing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from ..io_atomic import atomic_save
+from ..model import Disclosure
+from ..spec import Spec
+from ..template import BORDER, FIXED_TIMESTAMP, _header, _print_setup
+from .. import layout
+from .tables import all_tables
+
+FONT = "宋体"
+
+
+def build_publication(d: Disclosure, spec: Spec) -> Workbook:
+    wb = Workbook()
+    wb.remove(wb.active)
+    wb.properties.creator = "budgetxl"
+    wb.properties.created = FIXED_TIMESTAMP
+    wb.properties.title = f"{d.year}年{d.department}部门预算公开表"
+    for t, pt in zip(spec.tables, all_tables(d, spec)):
+        ws = wb.create_sheet(t.sheet)
+        width = len(t.columns)
+        last = get_column_letter(width)
+        ws.cell(layout.TABLE_LABEL_ROW, 1, f"表{t.number}").font = Font(name=FONT, size=11)
+        ws.merge_cells(f"A{layout.TITLE_ROW}:{last}{layout.TITLE_ROW}")
+        title = ws.cell(layout.TITLE_ROW, 1, t.title)
+        title.font = Font(name="黑体", bold=True, size=16)
+        title.alignment = Alignment(horizontal="center", vertical="center")
+        ws.row_dimensions[layout.TITLE_ROW].height = 30
+        dept = ws.cell(layout.CONTEXT_ROW, 1, f"编制部门：{d.department}")
+        dept.font = Font(name=FONT, size=10)
+        unit = ws.cell(layout.CONTEXT_ROW, width, f"单位：{d.unit}")
+        unit.font = Font(name=FONT, size=10)
+        unit.alignment = Alignment(horizontal="right")
+        _header(ws, t)
+        first = layout.data_first_row(t)
+        for i, (cells, bold) in enumerate(zip(pt.rows, pt.bold)):
+            for c, value in enumerate(cells, start=1):
+                cell = ws.cell(first + i, c)
+                cell.value = value
+                if isinstance(value, str):
+                    cell.data_type = "s"  # names from departments are text, never formulas
+                cell.border = BORDER
+                cell.font = Font(name=FONT, size=10, bold=bold[c - 1])
+                if pt.numeric[c - 1]:
+                    cell.number_format = spec.money_format
+                    cell.alignment = Alignment(horizontal="right", vertical="center")
+                else:
+                    cell.alignment = Alignment(vertical="center", wrap_text=True, horizontal="center" if (c - 1) in pt.code_columns else None)
+        end = first + len(pt.rows) - 1
+        if pt.statement:
+            ws.merge_cells(start_row=end + 1, start_column=1, end_row=end + 1, end_column=width)
+            note = ws.cell(end + 1, 1, pt.statement)
+            note.alignment = Alignment(wrap_text=True, vertical="top")
+            note.font = Font(name=FONT, size=10)
+            ws.row_dimensions[end + 1].height = 32
+        for i, w in enumerate(t.widths or [14] * width, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = w
+        ws.freeze_panes = ws.cell(first, 1)
+        _print_setup(ws, t, end + (1 if pt.statement else 0) - (1 if t.empty_statement else 0))
+    return wb
+
+
+def write_publication(d: Disclosure, spec: Spec, path: Path) -> Path:
+    return atomic_save(build_publication(d, spec), Path(path))
