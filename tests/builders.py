@@ -81,3 +81,23 @@ class GridEditor:
 
     def build(self):
         return grid_from_values([(n, self.sheets[n]) for n in self.order], source="<edited example>")
+
+
+def variant(source: Path, target: Path, replacements: dict[str, str]) -> Path:
+    """A copy of a workbook with texts replaced (department names, a corrected
+    科目名称 …) in the shared and inline strings: fast, cells stay as they were."""
+    import zipfile
+
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/sharedStrings.xml" or item.filename.startswith("xl/worksheets/"):
+                text = data.decode("utf-8")
+                for old, new in replacements.items():
+                    text = text.replace(old, new)
+                data = text.encode("utf-8")
+            zout.writestr(item, data)
+    return target
+
+
+FIXED_NAME = {"人力资源和社会管理事务": "人力资源和社会保障管理事务"}  # the reference's one 错误

@@ -47,6 +47,7 @@ class Result:
     targets: dict[str, Path] = field(default_factory=dict)  # format -> final path
     parts: dict[str, Path] = field(default_factory=dict)  # format -> complete file under a temporary name
     pdf_from: Path | None = None  # the docx stage 2 converts
+    pdf_stage_done: bool = False
     adjustments: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -59,7 +60,9 @@ def safe_name(text: str, limit: int = 80) -> str:
     characters, leading dots or '..'; never empty; bounded length."""
     name = _UNSAFE.sub("_", text or "")
     name = name.replace("..", "_").strip().lstrip(".").strip()
-    return name[:limit] or "未命名单位"
+    if not re.search(r"[^\W_]", name):  # nothing but punctuation left
+        return "未命名单位"
+    return name[:limit]
 
 
 def output_stem(department: str, year: int | None) -> str:
@@ -146,6 +149,8 @@ def _pdf_stage(results: list[Result], outdir: Path, workers: int, chunk: int = 1
     """Stage 2: docx → pdf, one LibreOffice start per chunk, chunks in parallel."""
     from .render import pdf
 
+    for r in results:
+        r.pdf_stage_done = True
     wanted = [r for r in results if r.status == OK and r.pdf_from is not None]
     if not wanted:
         return
@@ -176,9 +181,8 @@ def _pdf_stage(results: list[Result], outdir: Path, workers: int, chunk: int = 1
                 if made.get(link) is None:
                     r.message = "LibreOffice 未能生成 PDF（Word 文件已生成，可在 Word/WPS 中另存为 PDF）。"
                     continue
-                final_part = r.pdf_from.with_suffix(".pdf")
-                os.replace(made[link], final_part)
-                r.parts["pdf"] = final_part
+                os.replace(made[link], r.targets["pdf"])  # work/ is inside outdir: an atomic rename
+                r.outputs.append(r.targets["pdf"])
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             list(pool.map(lambda a: run(*a), enumerate(chunks)))
@@ -200,57 +204,61 @@ def convert_all(
     remove_abandoned_parts(outdir)
     jobs = [Job(s, outdir, formats, force, overwrite, spec) for s in sources]
     results: list[Result] = []
+    owners: dict[str, Path] = {}
+
+    def done(result: Result) -> None:
+        _claim(result, owners)
+        _finish(result)  # docx and xlsx get their final names as soon as they are complete
+        results.append(result)
+        if progress:
+            progress(len(results), len(jobs), result)
+
     if workers <= 1:
-        for i, job in enumerate(jobs, start=1):
-            results.append(render_one(job))
-            if progress:
-                progress(i, len(jobs), results[-1])
+        for job in jobs:
+            done(render_one(job))
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(render_one, job): job for job in jobs}
-            for i, future in enumerate(as_completed(futures), start=1):
-                results.append(future.result())
-                if progress:
-                    progress(i, len(jobs), results[-1])
+            for future in as_completed([pool.submit(render_one, job) for job in jobs]):
+                done(future.result())
         order = {s: i for i, s in enumerate(sources)}
         results.sort(key=lambda r: order[r.source])
-    _claim_names(results)
     _pdf_stage(results, outdir, workers)
-    _finish(results)
+    for r in results:
+        _finish(r)
     return results
 
 
-def _finish(results: list[Result]) -> None:
-    """Move every complete file to its final name; drop temporary ones."""
-    for r in results:
-        if r.status == OK:
-            for ext, part in r.parts.items():
-                os.replace(part, r.targets[ext])  # atomic: same folder
-                r.outputs.append(r.targets[ext])
-            missing = [ext for ext in r.targets if ext not in r.parts]
-            if missing and not r.message:
-                r.message = f"{'、'.join(missing)} 未生成"
-            if missing:
-                r.status = FAILED
-        for part in r.parts.values():
-            if part.exists() and part not in r.outputs:
-                part.unlink(missing_ok=True)
-        if r.pdf_from is not None and r.pdf_from not in r.outputs:
-            r.pdf_from.unlink(missing_ok=True)
+def _finish(r: Result) -> None:
+    """Move every complete file to its final name; drop the temporary docx once
+    the PDF stage no longer needs it; report formats that were not made."""
+    if r.status == OK:
+        for ext, part in list(r.parts.items()):
+            os.replace(part, r.targets[ext])  # atomic: same folder
+            r.outputs.append(r.targets[ext])
+            del r.parts[ext]
+    for part in r.parts.values():
+        part.unlink(missing_ok=True)
+    r.parts = {}
+    if r.pdf_from is not None and r.pdf_from not in r.outputs and r.pdf_stage_done:
+        r.pdf_from.unlink(missing_ok=True)
+        r.pdf_from = None
+    if r.status == OK and r.pdf_stage_done:
+        missing = [ext for ext in r.targets if r.targets[ext] not in r.outputs]
+        if missing:
+            r.status = FAILED
+            r.message = r.message or f"{'、'.join(missing)} 未生成"
 
 
-def _claim_names(results: list[Result]) -> None:
+def _claim(r: Result, owners: dict[str, Path]) -> None:
     """Two workbooks of the same department and year would write the same file:
     the first keeps it, the others are reported."""
-    owner: dict[str, Path] = {}
-    for r in results:
-        if r.status != OK or not r.stem:
-            continue
-        if r.stem in owner:
-            r.status = FAILED
-            r.message = f"与 {owner[r.stem].name} 是同一单位、同一年度，输出文件同名，未覆盖。请核对单位名称。"
-            for p in [*r.parts.values(), *([r.pdf_from] if r.pdf_from else [])]:
-                p.unlink(missing_ok=True)
-            r.parts, r.pdf_from = {}, None
-        else:
-            owner[r.stem] = r.source
+    if r.status not in (OK, SKIPPED) or not r.stem:
+        return
+    if r.stem in owners:  # (a skip may be this run's own earlier file)
+        r.status = FAILED
+        r.message = f"与 {owners[r.stem].name} 是同一单位、同一年度，输出文件同名，未覆盖。请核对单位名称。"
+        for p in [*r.parts.values(), *([r.pdf_from] if r.pdf_from else [])]:
+            p.unlink(missing_ok=True)
+        r.parts, r.pdf_from = {}, None
+    else:
+        owners[r.stem] = r.source

@@ -114,6 +114,7 @@ def _orient(section, landscape: bool) -> None:
 
 
 _TABLE_STYLES: dict = {}
+MIN_AMOUNT_CM = 1.75  # "1,462.90" in 9 pt plus the cell margins
 
 
 def _cell_text(cell, text: str, bold: bool = False, align=WD_ALIGN_PARAGRAPH.LEFT, size: float = 9) -> None:
@@ -127,11 +128,17 @@ def _cell_text(cell, text: str, bold: bool = False, align=WD_ALIGN_PARAGRAPH.LEF
     p.add_run(text)
 
 
-def _grid(table, widths, total_cm: float, fixed: dict[int, float] | None = None) -> list[list]:
+def _grid(table, widths, total_cm: float, fixed: dict[int, float] | None = None, numeric=()) -> list[list]:
     """The table's cells, fetched once (python-docx's table.cell() rescans the
     whole table on every call), with the column widths set. ``fixed`` gives
-    columns a width in cm (code columns); the rest share what is left."""
-    fixed = fixed or {}
+    columns a width in cm (code columns); amount columns get at least what
+    '1,462.90' needs; the rest share what is left."""
+    fixed = dict(fixed or {})
+    free_total = total_cm - sum(fixed.values())
+    free_weight = sum(w for i, w in enumerate(widths) if i not in fixed) or 1
+    for i in range(len(widths)):
+        if i not in fixed and i < len(numeric) and numeric[i] and widths[i] * free_total / free_weight < MIN_AMOUNT_CM:
+            fixed[i] = MIN_AMOUNT_CM
     free = [w for i, w in enumerate(widths) if i not in fixed]
     scale = (total_cm - sum(fixed.values())) / (sum(free) or 1)
     table.autofit = False
@@ -148,9 +155,10 @@ def _grid(table, widths, total_cm: float, fixed: dict[int, float] | None = None)
 
 def _merge(grid, top: int, left: int, bottom: int, right: int) -> None:
     merged = grid[top][left].merge(grid[bottom][right])
-    for extra in merged.paragraphs[1:]:  # merging appends the (empty) paragraphs of the other cells
-        if not extra.text:
-            extra._p.getparent().remove(extra._p)
+    # merging appends the paragraphs of the other cells: empty, or the repeated
+    # 一级/二级 indicator names; the top-left text is the merged cell's text
+    for extra in merged.paragraphs[1:]:
+        extra._p.getparent().remove(extra._p)
 
 
 def _repeat_header(row) -> None:
@@ -171,7 +179,7 @@ def _disclosure_table(doc, pt: PrintedTable, page_width_cm: float) -> None:
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     code_widths = {c: (1.15 if k == 0 else 0.85) for k, c in enumerate(pt.code_columns)}
-    grid = _grid(table, pt.widths, page_width_cm, code_widths)
+    grid = _grid(table, pt.widths, page_width_cm, code_widths, pt.numeric)
     for i, header_row in enumerate(pt.header):
         _repeat_header(table.rows[i])
         for c, text in enumerate(header_row):

@@ -38,7 +38,7 @@ def _indicator_rows(indicators: list[Record], columns: tuple[str, ...], first_ro
         for key in columns:
             if key == "分值权重":
                 v = ind.amount(key)
-                cells.append(f"{v:f}".rstrip("0").rstrip(".") if v is not None else "")
+                cells.append("" if v is None else str(int(v)) if v == v.to_integral_value() else format(v.normalize(), "f"))
             else:
                 cells.append(ind.text(key))
         rows.append(PRow(tuple(cells)))
