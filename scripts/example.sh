@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on the bundled example (2026 阿克陶县社会保险中心):
-# template → fill → check → subtotal → narrative → dump. Outputs go to out/.
+# template → fill → check → subtotal → narrative → disclosure files (docx, pdf, xlsx). Outputs go to out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -25,9 +25,12 @@ $B narrate out/akto_2026_小计.xlsx --write out/akto_2026_说明.xlsx > out/情
 $B narrate out/akto_2026_小计.xlsx --format markdown > out/情况说明.md
 head -n 12 out/情况说明.txt
 echo "……（全文见 out/情况说明.txt，工作表版见 out/akto_2026_说明.xlsx 的“情况说明”）"
-echo "== 6. 读取结果"
-$B dump out/akto_2026_小计.xlsx
+echo "== 6. 生成公开文件（Word、PDF、Excel）"
+echo "（示例数据含公开文件本身的一处科目名称错误，正式使用时应先改正；这里用 --force 照常生成）"
+$B convert out/akto_2026_小计.xlsx -o out/公开文件 --force --overwrite
+echo "== 7. 数据模型（JSON）"
 $B dump out/akto_2026_小计.xlsx --json > out/akto_2026.json
+echo "已写入 out/akto_2026.json"
 echo
 echo "完成。输出文件在 $(pwd)/out/："
-ls -1 out
+ls -1 out out/公开文件

@@ -204,9 +204,10 @@ def test_same_department_twice_is_not_overwritten(tmp_path):
 @NEEDS_LIBREOFFICE
 def test_pdf_has_every_table_number_and_the_narrative(tmp_path, printed):
     source = variant(EXAMPLE, tmp_path / "示例.xlsx", {})
-    results = convert_all([source], tmp_path / "out", ("pdf",), 1, force=True)
+    results = convert_all([source], tmp_path / "out", ("docx", "pdf", "xlsx"), 1, force=True)
     assert results[0].status == OK, results[0].message
-    pdf = results[0].outputs[0]
+    assert sorted(p.suffix for p in results[0].outputs) == [".docx", ".pdf", ".xlsx"]
+    pdf = next(p for p in results[0].outputs if p.suffix == ".pdf")
     assert pdf.name == "2026年阿克陶县社会保险中心部门预算公开.pdf"
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
     layout = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout

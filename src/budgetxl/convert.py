@@ -165,6 +165,13 @@ def _pdf_stage(results: list[Result], outdir: Path, workers: int, chunk: int = 1
     work = Path(tempfile.mkdtemp(prefix=f".budgetxl-pdf.{os.getpid()}.part", dir=outdir))
     try:
         def run(i: int, batch: list[Result]) -> None:
+            try:
+                convert_chunk(i, batch)
+            except Exception as exc:  # one chunk's failure must not stop the others
+                for r in batch:
+                    r.message = f"PDF 转换出错：{type(exc).__name__}（Word 文件已生成）"
+
+        def convert_chunk(i: int, batch: list[Result]) -> None:
             # LibreOffice names its output after the input: give each input a unique stem
             inputs = work / f"in{i}"
             inputs.mkdir()
@@ -236,10 +243,12 @@ def _finish(r: Result) -> None:
             os.replace(part, r.targets[ext])  # atomic: same folder
             r.outputs.append(r.targets[ext])
             del r.parts[ext]
+            if r.pdf_from == part:
+                r.pdf_from = r.targets[ext]  # the PDF stage converts the final docx
     for part in r.parts.values():
         part.unlink(missing_ok=True)
     r.parts = {}
-    if r.pdf_from is not None and r.pdf_from not in r.outputs and r.pdf_stage_done:
+    if r.pdf_from is not None and r.pdf_stage_done and r.pdf_from not in r.outputs:
         r.pdf_from.unlink(missing_ok=True)
         r.pdf_from = None
     if r.status == OK and r.pdf_stage_done:
