@@ -84,3 +84,10 @@ def code_part(raw: object, width: int) -> str | None:
     if len(text) < width:
         text = text.zfill(width)
     return text
+
+
+def split_code(code: str, parts: int) -> list[str]:
+    """'2080109' over 类/款/项 columns: ['208', '01', '09']; one column: ['2080109']."""
+    if parts == 1:
+        return [code]
+    return [code[:3], code[3:5], code[5:7]][:parts]

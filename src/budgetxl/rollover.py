@@ -14,16 +14,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from .codes import split_code
 from .items import comparables
 from .model import DETAIL, SUBTOTAL, Disclosure
 from .spec import CODE_ROLES, Spec
-
-
-def _code_cells(code: str, parts: int) -> list[str]:
-    if parts == 1:
-        return [code]
-    pieces = [code[:3], code[3:5], code[5:7]][:parts]
-    return [p for p in pieces]
 
 
 def _table_rows(d: Disclosure, spec: Spec) -> dict[str, Any]:
@@ -37,7 +31,7 @@ def _table_rows(d: Disclosure, spec: Spec) -> dict[str, Any]:
             if row.kind not in (DETAIL, SUBTOTAL) or (not row.code and row.key != "单位"):
                 continue
             cells: list[Any] = []
-            codes = _code_cells(row.code or "", len(code_columns)) if row.code else [""] * len(code_columns)
+            codes = split_code(row.code, len(code_columns)) if row.code else [""] * len(code_columns)
             for c in t.columns:
                 if c.role in CODE_ROLES:
                     cells.append(codes[code_columns.index(c)])

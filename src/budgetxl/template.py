@@ -23,7 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from . import layout
 from .codes import codes_for
 from .io_atomic import atomic_save
-from .spec import CODE_ROLES, MERGE_LEFT, MERGE_UP, InputSpec, Spec, TableSpec, load_spec
+from .spec import CODE_ROLES, MERGE_LEFT, MERGE_UP, InputSpec, Spec, TableSpec, header_merges, load_spec
 
 FIXED_TIMESTAMP = dt.datetime(2026, 1, 1)
 
@@ -210,20 +210,8 @@ def _header(ws: Worksheet, t: TableSpec) -> None:
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
             if text not in (MERGE_LEFT, MERGE_UP):
                 cell.value = text
-    # merges: a cell owns the "<" to its right and the "^" below it
-    for i in range(height):
-        for c in range(width):
-            text = t.header[i][c]
-            if text in (MERGE_LEFT, MERGE_UP):
-                continue
-            right = c
-            while right + 1 < width and t.header[i][right + 1] == MERGE_LEFT:
-                right += 1
-            down = i
-            while down + 1 < height and all(t.header[down + 1][k] == MERGE_UP for k in range(c, right + 1)):
-                down += 1
-            if right > c or down > i:
-                ws.merge_cells(start_row=top + i, start_column=c + 1, end_row=top + down, end_column=right + 1)
+    for i, c, down, right in header_merges(t.header):
+        ws.merge_cells(start_row=top + i, start_column=c + 1, end_row=top + down, end_column=right + 1)
     for i in range(height):
         ws.row_dimensions[top + i].height = 36 if t.layout != "projects" else 48
 

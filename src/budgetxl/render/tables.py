@@ -11,7 +11,8 @@ from decimal import Decimal
 
 from ..model import SUBTOTAL, TOTAL, Disclosure, Table
 from ..money import fmt
-from ..spec import CODE_ROLES, MERGE_LEFT, MERGE_UP, TableSpec
+from ..codes import split_code
+from ..spec import CODE_ROLES, TableSpec, header_merges as merges
 
 
 @dataclass(frozen=True)
@@ -40,37 +41,12 @@ def _printed(value: Decimal | None) -> Decimal | None:
     return value or None
 
 
-def merges(header: tuple[tuple[str, ...], ...]) -> list[tuple[int, int, int, int]]:
-    """(first row, first col, last row, last col) of every merged header cell, 0-based."""
-    out = []
-    height, width = len(header), len(header[0])
-    for i in range(height):
-        for c in range(width):
-            if header[i][c] in (MERGE_LEFT, MERGE_UP):
-                continue
-            right = c
-            while right + 1 < width and header[i][right + 1] == MERGE_LEFT:
-                right += 1
-            down = i
-            while down + 1 < height and all(header[down + 1][k] == MERGE_UP for k in range(c, right + 1)):
-                down += 1
-            if right > c or down > i:
-                out.append((i, c, down, right))
-    return out
-
-
-def _code_cells(code: str, parts: int) -> list[str]:
-    if parts == 1:
-        return [code]
-    return [code[:3], code[3:5], code[5:7]][:parts]
-
-
 def _classified_rows(table: Table, t: TableSpec) -> tuple[list[tuple[str, ...]], list[bool]]:
     code_columns = [c for c in t.columns if c.role in CODE_ROLES]
     rows, bold = [], []
     for r in table.rows:
         cells = []
-        codes = _code_cells(r.code, len(code_columns)) if r.code else [""] * len(code_columns)
+        codes = split_code(r.code, len(code_columns)) if r.code else [""] * len(code_columns)
         for c in t.columns:
             if c.role in CODE_ROLES:
                 cells.append(codes[code_columns.index(c)] if r.code else "")

@@ -24,6 +24,27 @@ AMOUNT = "amount"
 CODE_ROLES = ("lei", "kuan", "xiang", "code")  # split 类/款/项 columns, or one full-code column
 
 
+def header_merges(header: tuple[tuple[str, ...], ...]) -> list[tuple[int, int, int, int]]:
+    """(first row, first col, last row, last col), 0-based, of every merged cell
+    of a header written in the notation above: a cell owns the "<" to its
+    right and the "^" below it."""
+    out = []
+    height, width = len(header), len(header[0]) if header else 0
+    for i in range(height):
+        for c in range(width):
+            if header[i][c] in (MERGE_LEFT, MERGE_UP):
+                continue
+            right = c
+            while right + 1 < width and header[i][right + 1] == MERGE_LEFT:
+                right += 1
+            down = i
+            while down + 1 < height and all(header[down + 1][k] == MERGE_UP for k in range(c, right + 1)):
+                down += 1
+            if right > c or down > i:
+                out.append((i, c, down, right))
+    return out
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     key: str
