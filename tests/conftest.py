@@ -1,12 +1,19 @@
 from __future__ import annotations
 
-import shutil
+import os
+
+# xlwings decides at import time whether its remote engine (xlwings/pro, PolyForm
+# Noncommercial licence: free for this project's tests and for government users)
+# is available, so the key is set before anything imports xlwings.
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+
+import shutil  # noqa: E402
 from pathlib import Path
 
-import pytest
+import pytest  # noqa: E402
 
-from budgetxl import api
-from budgetxl.spec import load_spec
+from budgetxl import api  # noqa: E402
+from budgetxl.spec import load_spec  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "akto_2026.xlsx"

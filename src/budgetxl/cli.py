@@ -142,6 +142,24 @@ def cmd_convert(args) -> int:
     return EXIT_FINDINGS if counts[REFUSED] or counts[FAILED] else EXIT_OK
 
 
+def cmd_excel_setup(args) -> int:
+    """A macro-enabled copy of the template with the buttons, where Excel is installed."""
+    import platform
+
+    if platform.system() not in ("Windows", "Darwin"):
+        print(
+            "错误：安装 Excel 按钮需要 Microsoft Excel（Windows 或 macOS），本机是 "
+            f"{platform.system()}。在装有 Excel 的电脑上运行本命令，或按 README“Excel 按钮”一节手工导入 macros/budgetxl.bas。",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    from .excel_setup import build_macro_workbook
+
+    path = build_macro_workbook(args.output)
+    print(f"已生成带按钮的工作簿：{path}。打开时请“启用内容”（宏）。")
+    return EXIT_OK
+
+
 def cmd_rules(args) -> int:
     from .catalogue import markdown
     from .rules import REGISTRY
@@ -226,6 +244,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="有“错误”的工作簿也转换")
     p.add_argument("--overwrite", action="store_true", help="覆盖已存在的公开文件")
     p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("excel", help="Excel 按钮")
+    excel_sub = p.add_subparsers(dest="excel_command", required=True, metavar="子命令")
+    q = excel_sub.add_parser("setup", help="生成带按钮的模板副本（.xlsm，需要 Excel）")
+    q.add_argument("-o", "--output", type=Path, default=Path("部门预算公开.xlsm"), help="输出的 .xlsm 文件")
+    q.set_defaults(func=cmd_excel_setup)
 
     p = sub.add_parser("rules", help="列出全部校验规则")
     p.add_argument("--markdown", action="store_true", help="输出规则目录（docs/rules.md）")

@@ -1,0 +1,286 @@
+"""The Excel adapter: entry points for the buttons (VBA ``RunPython`` in macros/).
+
+Each entry point takes the calling workbook (``xw.Book.caller()`` by default,
+or ``book=`` for tests and the remote engine), reads every sheet in one bulk
+call into the same grids the file reader produces, runs the same core, and
+applies the resulting cell edits in as few bulk calls as possible (one per
+contiguous block). What counts is the workbook as it is open in Excel,
+unsaved edits included: nothing is re-read from disk. The user sees Chinese
+messages, never a Python traceback.
+
+This is the only module that imports xlwings.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import xlwings as xw
+
+from . import api
+from .grid import WorkbookGrid, grid_from_values
+from .model import CellEdit, CellRef, SheetContent
+from .spec import load_spec
+
+COLORS = {"error": "#FFC7CE", "warning": "#FFEB9C", "info": "#DDEBF7"}
+COMPUTED_FILL = "#F2F2F2"
+TITLE = "budgetxl"
+
+
+# ------------------------------------------------------------------ reading
+
+
+def read_grid(book) -> WorkbookGrid:
+    """Every sheet's values in one read per sheet, from A1 to the last used cell."""
+    sheets = []
+    for sheet in book.sheets:
+        last = sheet.used_range.last_cell
+        values = sheet.range((1, 1), (last.row, last.column)).value
+        if not isinstance(values, list):
+            values = [[values]]
+        elif values and not isinstance(values[0], list):
+            values = [values]
+        sheets.append((sheet.name, values))
+    return grid_from_values(sheets, source=getattr(book, "name", "<Excel>"), reader="xlwings")
+
+
+# ------------------------------------------------------------------ writing
+
+
+def _excel_value(value: Any) -> Any:
+    """The Excel boundary: cells hold IEEE doubles, so a Decimal leaves as the
+    double nearest to it (exact for every amount with two decimals below 10^13)."""
+    if isinstance(value, Decimal):
+        return float(value)  # Excel cannot store a Decimal; this is the only place money becomes a double
+    return value
+
+
+@dataclass(frozen=True)
+class Block:
+    sheet: str
+    row: int
+    col: int
+    values: list[list[Any]]
+
+
+def blocks(edits: Iterable[CellEdit]) -> list[Block]:
+    """Group value edits into rectangles of adjacent cells: one write each."""
+    by_sheet: dict[str, dict[tuple[int, int], Any]] = {}
+    for e in edits:
+        by_sheet.setdefault(e.ref.sheet, {})[(e.ref.row, e.ref.col)] = _excel_value(e.value)
+    out = []
+    for sheet, cells in by_sheet.items():
+        runs: list[tuple[int, int, int]] = []  # row, first col, last col
+        for (r, c) in sorted(cells):
+            if runs and runs[-1][0] == r and runs[-1][2] == c - 1:
+                runs[-1] = (r, runs[-1][1], c)
+            else:
+                runs.append((r, c, c))
+        rects: list[list[tuple[int, int, int]]] = []
+        for run in runs:  # stack runs with the same columns on consecutive rows
+            if rects and rects[-1][-1][0] == run[0] - 1 and rects[-1][-1][1:] == run[1:]:
+                rects[-1].append(run)
+            else:
+                rects.append([run])
+        for rect in rects:
+            r0, c0, c1 = rect[0]
+            values = [[cells[(r, c)] for c in range(c0, c1 + 1)] for r, _, _ in rect]
+            out.append(Block(sheet, r0, c0, values))
+    return out
+
+
+def apply_values(book, edits: Iterable[CellEdit]) -> int:
+    """Write edits as blocks; returns the number of writes."""
+    written = 0
+    for b in blocks(edits):
+        book.sheets[b.sheet].range((b.row, b.col)).value = b.values
+        written += 1
+    return written
+
+
+def apply_colors(book, refs_colors: Iterable[tuple[CellRef, str | None]]) -> int:
+    """Colour cells, one call per run of adjacent cells of the same colour."""
+    groups: dict[tuple[str, str | None], list[CellRef]] = {}
+    for ref, color in refs_colors:
+        groups.setdefault((ref.sheet, color), []).append(ref)
+    calls = 0
+    for (sheet, color), refs in groups.items():
+        for b in blocks(CellEdit(r, color) for r in refs):
+            last = (b.row + len(b.values) - 1, b.col + len(b.values[0]) - 1)
+            book.sheets[sheet].range((b.row, b.col), last).color = color
+            calls += 1
+    return calls
+
+
+def put_sheet(book, content: SheetContent) -> None:
+    """(Re)fill a whole sheet (校验结果, 情况说明) in one write."""
+    names = [s.name for s in book.sheets]
+    if content.name in names:
+        sheet = book.sheets[content.name]
+        sheet.clear_contents()
+    else:
+        sheet = book.sheets.add(content.name, before=book.sheets[0])  # first, where it is seen
+    rows = [list(content.header), *[[_excel_value(v) for v in row] for row in content.rows]]
+    sheet.range((1, 1)).value = rows
+
+
+# ------------------------------------------------------------------ messages
+
+
+def _tell(book, message: str) -> None:
+    try:
+        book.app.alert(message, title=TITLE)
+    except Exception:  # engines without message boxes: the status bar, else nothing
+        try:
+            book.app.status_bar = message
+        except Exception:
+            pass
+
+
+def _entry(action: Callable[[Any], str]) -> Callable[..., str]:
+    """Wrap an entry point: the calling workbook by default, Chinese messages, no traceback."""
+
+    def run(book=None) -> str:
+        book = book or xw.Book.caller()
+        try:
+            message = action(book)
+        except Exception as exc:
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            message = (
+                f"操作没有完成：{getattr(exc, 'message', None) or type(exc).__name__}"
+                f"（{Path(where.filename).name} 第{where.lineno}行）。工作簿未被修改。如问题持续，请把工作簿发给维护人员。"
+            )
+        _tell(book, message)
+        return message
+
+    run.__name__ = action.__name__
+    run.__doc__ = action.__doc__
+    return run
+
+
+# ------------------------------------------------------------------ buttons
+
+
+@_entry
+def subtotal(book) -> str:
+    """计算小计: every subtotal, total and 表1/表4 figure, written into the open workbook."""
+    spec = load_spec()
+    reading = api.read_grid(read_grid(book), spec)
+    result = api.subtotals(reading, spec)
+    writes = apply_values(book, result.edits)
+    problems = len(reading.findings) + len(result.findings)
+    tail = f"；另有 {problems} 个读取问题，请运行“校验”查看" if problems else ""
+    return f"计算小计完成：改动 {len(result.edits)} 个单元格（写入 {writes} 次）{tail}。"
+
+
+@_entry
+def check(book) -> str:
+    """校验: the 校验结果 sheet, offending cells coloured, the first 错误 selected."""
+    from .report import highlight_edits, result_sheet
+
+    spec = load_spec()
+    reading = api.read_grid(read_grid(book), spec)
+    report = api.check(reading, spec)
+    put_sheet(book, result_sheet(report))
+    marks = highlight_edits(report, [s.name for s in book.sheets])
+    apply_colors(book, ((e.ref, COLORS.get(e.style)) for e in marks))
+    first = next((f for f in report.ordered() if f.severity.value == "错误" and f.refs), None)
+    if first is not None:
+        try:
+            sheet = book.sheets[first.refs[0].sheet]
+            sheet.activate()
+            sheet.range(first.refs[0].a1).select()
+        except Exception:
+            pass  # a hidden or protected sheet cannot be selected: the result sheet still says where
+    return f"校验完成：{report.summary_text()}。详见“校验结果”工作表。"
+
+
+@_entry
+def narrate(book) -> str:
+    """生成说明: the 情况说明 sheet, one paragraph a row, editable."""
+    from .narrative.sheet import narrative_sheet
+
+    spec = load_spec()
+    reading = api.read_grid(read_grid(book), spec)
+    narrative = api.narrate(reading, spec)
+    put_sheet(book, narrative_sheet(narrative))
+    return f"已生成情况说明：{sum(len(s.paragraphs) for s in narrative.sections)} 段，见“情况说明”工作表，可直接修改；修改后再“校验”会核对其中的数字。"
+
+
+@_entry
+def export(book) -> str:
+    """导出公开文件: docx, pdf and xlsx next to the workbook (from what is open, saved or not)."""
+    from .convert import output_stem
+    from .narrative import generate
+    from .render.docx_document import write_docx
+    from .render.publication import printable
+    from .render.xlsx_publication import write_publication
+
+    folder = Path(getattr(book, "fullname", "") or "").parent
+    if not str(folder) or str(folder) == "." or not folder.exists():
+        return "请先把工作簿保存到本机文件夹，公开文件会生成在同一文件夹中。"
+    spec = load_spec()
+    reading = api.read_grid(read_grid(book), spec)
+    report = api.check(reading, spec)
+    if report.has_errors:
+        return f"有 {report.count(report.ordered()[0].severity)} 个“错误”，未导出。请先“校验”并改正。"
+    model, _ = printable(reading.disclosure, spec)
+    narrative = generate(model, spec)
+    stem = output_stem(model.department, model.year)
+    docx = write_docx(model, narrative, spec, folder / f"{stem}.docx")
+    made = [docx.name, write_publication(model, spec, folder / f"{stem}.xlsx").name]
+    from .render import pdf
+
+    try:
+        out = pdf.convert([docx], folder, folder / ".budgetxl-libreoffice")
+        if out.get(docx):
+            made.append(out[docx].name)
+    except pdf.PdfUnavailable:
+        pass  # Word and Excel files are made; PDF can be saved from Word
+    return f"已导出：{'、'.join(made)}（在 {folder}）。"
+
+
+@_entry
+def clear_marks(book) -> str:
+    """清除标记: undo the colours 校验 put on cells, restoring the template's shading."""
+    from .report import RESULT_SHEET
+
+    spec = load_spec()
+    grid = read_grid(book)
+    results = grid.sheet(RESULT_SHEET)
+    if results is None:
+        return "没有“校验结果”工作表，无需清除。"
+    computed = _computed_cells(api.read_grid(grid, spec), spec)
+    refs = set()
+    for r in range(2, results.height + 1):
+        try:
+            refs.add(CellRef.parse(results.text(r, 5)))
+        except ValueError:
+            continue
+    present = {s.name for s in book.sheets}
+    refs = {r for r in refs if r.sheet in present}
+    apply_colors(book, ((r, COMPUTED_FILL if r in computed else None) for r in refs))
+    return f"已清除 {len(refs)} 个单元格的标记。"
+
+
+def _computed_cells(reading, spec) -> set[CellRef]:
+    """Cells the template shades grey: what 计算小计 writes."""
+    result = api.subtotals(reading, spec)
+    cells = {e.ref for e in result.edits}
+    for t in spec.tables:
+        table = reading.disclosure.tables.get(t.key)
+        if table is None:
+            continue
+        targets = {rs.target for rs in (*t.row_sums, *t.right_row_sums)}
+        for row in table.rows:
+            for key, a in row.values.items():
+                if row.kind != "detail" or key in targets or row.side == "支出":
+                    cells.add(a.ref)
+    return cells
+
+
+ENTRY_POINTS = {"subtotal": subtotal, "check": check, "narrate": narrate, "export": export, "clear_marks": clear_marks}

@@ -1,0 +1,214 @@
+"""The Excel buttons' Python side, on xlwings' real remote engine (runs on Linux).
+
+The payload is what the xlwings VBA client sends: every sheet's values. The
+entry points answer with actions (book.json()); we assert on those: the right
+values in the right cells, one write per contiguous block, one read per sheet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+xw = pytest.importorskip("xlwings")
+
+from budgetxl import api, excel  # noqa: E402
+from budgetxl.grid import read_workbook  # noqa: E402
+
+from .conftest import EXAMPLE, ROOT  # noqa: E402
+
+
+def _json_value(v):
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    return v
+
+
+def payload(path: Path = EXAMPLE, edit=None) -> dict:
+    grid = read_workbook(path)
+    sheets = []
+    for name in grid.names:
+        rows = [list(r) for r in grid.sheets[name].rows] or [[None]]
+        width = max(len(r) for r in rows)
+        rows = [[_json_value(v) for v in r] + [None] * (width - len(r)) for r in rows]
+        sheets.append({"name": name, "values": rows, "pictures": [], "tables": []})
+    if edit:
+        edit(sheets)
+    return {"client": "VBA", "version": xw.__version__, "book": {"name": path.name, "active_sheet_index": 1, "selection": "A1"}, "names": [], "sheets": sheets}
+
+
+def book_of(p: dict):
+    return xw.Book(json=p)
+
+
+def actions(book) -> list[dict]:
+    return json.loads(json.dumps(book.json()))["actions"]
+
+
+def _apply(p: dict, acts: list[dict]) -> dict[tuple[str, int, int], object]:
+    """Cells written by setValues actions: (sheet, row, col) 1-based -> value."""
+    names = [s["name"] for s in p["sheets"]]
+    out = {}
+    for a in acts:
+        if a["func"] != "setValues":
+            continue
+        sheet = names[a["sheet_position"]] if a["sheet_position"] < len(names) else "<new>"
+        for i, row in enumerate(a["values"]):
+            for j, v in enumerate(row):
+                out[(sheet, a["start_row"] + 1 + i, a["start_column"] + 1 + j)] = v
+    return out
+
+
+def test_subtotal_button_writes_exactly_the_file_commands_edits_in_blocks(tmp_path):
+    p = payload()
+    book = book_of(p)
+    message = excel.subtotal(book)
+    acts = actions(book)
+    writes = [a for a in acts if a["func"] == "setValues"]
+    expected = {(e.ref.sheet, e.ref.row, e.ref.col): e.value for e in api.subtotal_file(EXAMPLE, tmp_path / "o.xlsx").edits}
+    got = _apply(p, writes)
+    assert set(got) == set(expected)
+    for key, value in expected.items():
+        assert (Decimal(str(got[key])) if isinstance(value, Decimal) else got[key]) == value, key
+    assert len(writes) == len(excel.blocks(api.subtotals(api.read(EXAMPLE)).edits)) < len(expected)
+    assert "计算小计完成：改动 43 个单元格" in message
+    assert any(a["func"] == "alert" for a in acts)  # the user is told, in Chinese
+
+
+def test_one_read_per_sheet(monkeypatch):
+    reads = []
+    original = xw.main.Range.value
+
+    def counting(self):
+        reads.append(self.sheet.name)
+        return original.fget(self)
+
+    monkeypatch.setattr(xw.main.Range, "value", property(counting, original.fset))
+    book = book_of(payload())
+    excel.read_grid(book)
+    assert sorted(reads) == sorted(s.name for s in book.sheets)
+
+
+def test_unsaved_edits_count_not_the_file():
+    """A figure typed into the open workbook (not saved) is what the button uses."""
+    def edit(sheets):
+        t3 = next(s for s in sheets if s["name"].startswith("表3"))
+        t3["values"][7][5] = 500  # 208 01 09 基本支出, unsaved
+    book = book_of(payload(edit=edit))
+    excel.subtotal(book)
+    got = _apply(payload(), actions(book))
+    assert Decimal(str(got[("表3 部门支出总体情况表", 8, 5)])) == Decimal("1370.93")  # 合计 = 500 + 870.93
+
+
+def test_check_button_result_sheet_colours_and_selection():
+    p = payload()
+    book = book_of(p)
+    message = excel.check(book)
+    acts = actions(book)
+    funcs = [a["func"] for a in acts]
+    assert "addSheet" in funcs
+    new_sheet_writes = [a for a in acts if a["func"] == "setValues" and a["values"][0][0] == "序号"]
+    assert len(new_sheet_writes) == 1 and new_sheet_writes[0]["sheet_position"] == 0  # the whole 校验结果 sheet, one write, first sheet
+    rows = new_sheet_writes[0]["values"]
+    assert rows[0][:6] == ["序号", "级别", "代码", "规则", "位置", "说明"] and rows[1][1:3] == ["错误", "C12"]
+    colours = [a for a in acts if a["func"] == "setRangeColor"]
+    from budgetxl.report import highlight_edits
+
+    marks = highlight_edits(api.check(api.read(EXAMPLE)), [s["name"] for s in p["sheets"]])
+    by_colour: dict = {}
+    for m in marks:
+        by_colour.setdefault((m.ref.sheet, m.style), []).append(m)
+    expected_calls = sum(len(excel.blocks(group)) for group in by_colour.values())
+    assert len(colours) == expected_calls < len(marks)  # one call per run of adjacent cells of one colour
+    assert any(a["args"] == ["#ffc7ce"] or a["args"] == ["#FFC7CE"] for a in colours)
+    select = next(a for a in acts if a["func"] == "rangeSelect")
+    assert "activateSheet" in funcs and (select["start_row"], select["start_column"]) == (7, 3)  # '表7 …'!D8
+    assert message.startswith("校验完成：错误 1 个")
+
+
+def test_narrate_button_writes_the_sheet_in_one_call():
+    p = payload()
+    book = book_of(p)
+    excel.narrate(book)
+    writes = [a for a in actions(book) if a["func"] == "setValues"]
+    assert len(writes) == 1
+    texts = [r[1] for r in writes[0]["values"]]
+    assert "按照全口径预算的原则，阿克陶县社会保险中心2026年所有收入和支出均纳入部门预算管理。收支总预算1,462.90万元。" in texts
+
+
+def test_clear_marks_restores_template_shading():
+    p = payload()
+    book = book_of(p)
+    excel.check(book)
+    # the user saves; next session the 校验结果 sheet is part of the workbook
+    annotated = p.copy()
+    result_rows = next(a for a in actions(book) if a["func"] == "setValues" and a["values"][0][0] == "序号")["values"]
+    annotated["sheets"] = [*p["sheets"], {"name": "校验结果", "values": result_rows, "pictures": [], "tables": []}]
+    book2 = book_of(annotated)
+    message = excel.clear_marks(book2)
+    colours = [a for a in actions(book2) if a["func"] == "setRangeColor"]
+    assert colours and "已清除" in message
+    assert {tuple(a["args"]) for a in colours} <= {(None,), ("#f2f2f2",), ("#F2F2F2",)}
+
+
+def test_errors_become_chinese_messages_not_tracebacks():
+    p = payload()
+    p["sheets"] = [{"name": "Sheet1", "values": [["随便"]], "pictures": [], "tables": []}]
+    book = book_of(p)
+    message = excel.subtotal(book)
+    assert "Traceback" not in message
+    alerts = [a for a in actions(book) if a["func"] == "alert"]
+    assert alerts and "Traceback" not in json.dumps(alerts, ensure_ascii=False)
+
+
+def test_export_needs_a_saved_workbook():
+    book = book_of(payload())
+    assert "请先把工作簿保存" in excel.export(book)
+
+
+MACROS = sorted((ROOT / "macros").glob("*.bas"))
+
+
+def test_every_macro_calls_an_existing_entry_point():
+    assert MACROS, "macros/*.bas"
+    calls = []
+    for path in MACROS:
+        text = path.read_text(encoding="utf-8")
+        calls += re.findall(r'RunPython\s*\(?\s*"import budgetxl\.excel(?: as bx)?;\s*(?:budgetxl\.excel|bx)\.(\w+)\(\)"', text)
+    assert sorted(calls) == sorted(excel.ENTRY_POINTS)
+    for name in calls:
+        function = getattr(excel, name)
+        params = inspect.signature(function).parameters
+        assert list(params) == ["book"] and params["book"].default is None
+
+
+def test_macro_captions_are_chinese_and_names_ascii():
+    text = "\n".join(p.read_text(encoding="utf-8") for p in MACROS)
+    subs = re.findall(r"^Public Sub (\w+)\(\)", text, re.M)
+    assert subs and all(s.isascii() for s in subs)
+    for caption in ("计算小计", "校验", "生成说明", "导出公开文件", "清除标记"):
+        assert caption in text
+
+
+def test_excel_setup_says_excel_is_required_on_linux(capsys):
+    import platform
+
+    from budgetxl.cli import main
+
+    if platform.system() in ("Windows", "Darwin"):
+        pytest.skip("Excel machines build the workbook for real")
+    assert main(["excel", "setup", "-o", "x.xlsm"]) == 2
+    err = capsys.readouterr().err
+    assert "需要 Microsoft Excel" in err and "macros/budgetxl.bas" in err
+
+
+def test_the_macros_the_setup_imports_exist():
+    from budgetxl.excel_setup import macros_dir
+
+    assert (macros_dir() / "budgetxl.bas").read_text(encoding="utf-8").startswith('Attribute VB_Name = "budgetxl"')
