@@ -3,6 +3,7 @@ example and change what a test needs, through openpyxl like a user would."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -93,6 +94,8 @@ def variant(source: Path, target: Path, replacements: dict[str, str]) -> Path:
             data = zin.read(item.filename)
             if item.filename == "xl/sharedStrings.xml" or item.filename.startswith("xl/worksheets/"):
                 text = data.decode("utf-8")
+                # some XML writers spell Chinese as &#38463;…: make it plain text first (non-ASCII only)
+                text = re.sub(r"&#(\d+);", lambda m: chr(int(m.group(1))) if int(m.group(1)) > 127 else m.group(0), text)
                 for old, new in replacements.items():
                     text = text.replace(old, new)
                 data = text.encode("utf-8")

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import traceback
+from decimal import Decimal
 from pathlib import Path
 
 from . import api
@@ -17,6 +20,7 @@ from .fill import FillError
 from .grid import WorkbookError
 from .model import Finding, Severity
 from .spec import DEFAULT_SPEC, load_spec
+from .money import fmt
 from .report import text_table
 from .subtotals import describe
 
@@ -160,6 +164,72 @@ def cmd_excel_setup(args) -> int:
     return EXIT_OK
 
 
+def _bureau_output(bureau, output) -> None:
+    from .collect.status import status_sheets
+    from .xlsx_writer import write_workbook
+
+    path = write_workbook(status_sheets(bureau), output)
+    print(f"已写入报送状态与汇总：{path}")
+
+
+def _status_summary(bureau) -> str:
+    counts = bureau.status["状态"].value_counts().to_dict()
+    order = ("通过", "有警告", "有错误", "无法读取", "未报送")
+    return "，".join(f"{k} {counts.get(k, 0)} 个" for k in order)
+
+
+def cmd_collect(args) -> int:
+    from .collect import collect
+    from .collect.roster import RosterError, read_roster
+    from .collect.status import analyse
+    from .convert import find_workbooks
+
+    try:
+        roster = read_roster(args.roster) if args.roster else None
+    except RosterError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return EXIT_FAILED
+    paths = find_workbooks(args.inputs)
+    tty = sys.stderr.isatty()
+
+    def progress(done, total, sub) -> None:
+        if tty:
+            bar = "█" * (20 * done // total) + "░" * (20 - 20 * done // total)
+            print(f"\r[{bar}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    run = collect(paths, args.db, args.jobs, args.scheduler, progress)
+    if tty:
+        print(file=sys.stderr)
+    print(f"收到 {len(paths)} 个文件：新报送 {len(run.new)} 份，已收过 {len(run.known)} 份（未重复保存）。数据库：{args.db}")
+    for sub in run.new:
+        who = sub.department or "（无单位名称）"
+        print(f"  {sub.status}  {who}  {sub.file_name}" + (f"  {sub.error}" if sub.error else f"  错误 {sub.errors}，警告 {sub.warnings}"))
+    bureau = analyse(args.db, roster, args.year)
+    print(f"各单位状态：{_status_summary(bureau)}")
+    if args.output:
+        _bureau_output(bureau, args.output)
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from .collect.roster import read_roster
+    from .collect.status import analyse
+
+    if not Path(args.db).exists():
+        print(f"错误：数据库 {args.db} 不存在。请先运行 budgetxl collect。", file=sys.stderr)
+        return EXIT_FAILED
+    bureau = analyse(args.db, read_roster(args.roster) if args.roster else None, args.year)
+    print(f"各单位状态：{_status_summary(bureau)}；汇总使用 {len(bureau.used)} 个单位的最新有效版本。")
+    totals = bureau.totals.get("功能分类（类）")
+    if totals is not None and not totals.empty:
+        print("按功能分类（类）汇总（万元）：")
+        for row in totals.itertuples(index=False):
+            print(f"  {row[0]} {row[1]}  合计 {fmt(row[2] or Decimal(0))}  基本支出 {fmt(row[3] or Decimal(0))}  项目支出 {fmt(row[4] or Decimal(0))}（{row[5]} 个单位）")
+    if args.output:
+        _bureau_output(bureau, args.output)
+    return EXIT_OK
+
+
 def cmd_rules(args) -> int:
     from .catalogue import markdown
     from .rules import REGISTRY
@@ -251,6 +321,23 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("-o", "--output", type=Path, default=Path("部门预算公开.xlsm"), help="输出的 .xlsm 文件")
     q.set_defaults(func=cmd_excel_setup)
 
+    p = sub.add_parser("collect", help="财政局：收取各单位工作簿，校验、入库，生成报送状态和汇总")
+    p.add_argument("inputs", nargs="+", help="收件目录或工作簿")
+    p.add_argument("--db", required=True, type=Path, help="SQLite 数据库文件（不存在则新建）")
+    p.add_argument("--roster", type=Path, help="报送名单（.xlsx，含“单位名称”列，可有“单位编码”列）")
+    p.add_argument("-o", "--output", type=Path, help="报送状态与汇总工作簿（.xlsx）")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="并行进程数")
+    p.add_argument("--scheduler", help="Dask 分布式调度器地址（如 tcp://10.0.0.5:8786），在集群上处理")
+    p.add_argument("--year", type=int, help="汇总年度（默认取多数工作簿的年度）")
+    p.set_defaults(func=cmd_collect)
+
+    p = sub.add_parser("report", help="财政局：从数据库生成报送状态和汇总")
+    p.add_argument("--db", required=True, type=Path)
+    p.add_argument("--roster", type=Path)
+    p.add_argument("-o", "--output", type=Path, help="报送状态与汇总工作簿（.xlsx）")
+    p.add_argument("--year", type=int)
+    p.set_defaults(func=cmd_report)
+
     p = sub.add_parser("rules", help="列出全部校验规则")
     p.add_argument("--markdown", action="store_true", help="输出规则目录（docs/rules.md）")
     p.set_defaults(func=cmd_rules)
@@ -279,6 +366,17 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except PermissionError as exc:
         print(f"错误：没有权限写入 {exc.filename}（文件是否在 Excel 中打开？）", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("已中断。已完成的输出文件完整可用，未完成的不会留下。", file=sys.stderr)
+    except Exception as exc:  # a bug of ours: say so plainly, no traceback for the user
+        if os.environ.get("BUDGETXL_DEBUG"):
+            raise
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        print(
+            f"内部错误：{type(exc).__name__}（{os.path.basename(where.filename)} 第{where.lineno}行）。这是 budgetxl 的问题，"
+            "请把命令和输入文件发给维护人员；设置环境变量 BUDGETXL_DEBUG=1 可看到详细信息。",
+            file=sys.stderr,
+        )
     return EXIT_FAILED
 
 

@@ -133,3 +133,17 @@ def cell_value_for(value):
     if isinstance(value, (Decimal, int, float, dt.date, dt.datetime)) or value is None:
         return value
     return str(value)
+
+
+def write_workbook(sheets: list[SheetContent], target: Path) -> Path:
+    """A new workbook made of whole sheets (the bureau's status workbook)."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for i, content in enumerate(sheets):
+        put_sheet(wb, content, i)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, (Decimal, int, float)) and not isinstance(cell.value, bool):
+                    cell.number_format = "#,##0.00" if isinstance(cell.value, Decimal) else "0"
+    return atomic_save(wb, Path(target))

@@ -1,0 +1,121 @@
+"""The bureau's database: every submission ever received, never deleted.
+
+SQLite through the standard library. One transaction per submission, so a
+crash never leaves half a submission. The same file twice (same SHA-256) is
+stored once; a changed file for the same department is a new version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+from .intake import Submission
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    id          INTEGER PRIMARY KEY,
+    sha256      TEXT NOT NULL UNIQUE,      -- content hash: the same file is stored once
+    file_name   TEXT NOT NULL,
+    file_path   TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    file_mtime  TEXT NOT NULL,             -- the file's modification time (UTC, ISO 8601)
+    received_at TEXT NOT NULL,             -- when the bureau collected it (UTC, ISO 8601)
+    readable    INTEGER NOT NULL,          -- 0: the file could not be read (see error)
+    error       TEXT NOT NULL DEFAULT '',
+    department  TEXT NOT NULL DEFAULT '',  -- 单位名称
+    unit_code   TEXT NOT NULL DEFAULT '',  -- 单位编码
+    year        INTEGER,                   -- 年度
+    unit        TEXT NOT NULL DEFAULT '',  -- 金额单位: 万元 / 元
+    spec_id     TEXT NOT NULL DEFAULT '',  -- template the workbook was read with
+    status      TEXT NOT NULL,             -- 通过 / 有警告 / 有错误 / 无法读取
+    errors      INTEGER NOT NULL DEFAULT 0,
+    warnings    INTEGER NOT NULL DEFAULT 0,
+    infos       INTEGER NOT NULL DEFAULT 0,
+    total       TEXT,                      -- 收支总计 (表1 收入总计), decimal string, workbook unit
+    version     INTEGER NOT NULL DEFAULT 1 -- 1, 2, … per (department, year) in order received
+);
+CREATE TABLE IF NOT EXISTS line_items (
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    table_key     TEXT NOT NULL,           -- T1 … T12
+    sheet_row     INTEGER NOT NULL,
+    kind          TEXT NOT NULL,           -- detail / subtotal / total / label
+    code          TEXT,                    -- 2080109, 30101 …
+    label         TEXT,
+    name          TEXT,
+    project       TEXT,
+    side          TEXT,
+    column_key    TEXT NOT NULL,
+    amount        TEXT NOT NULL,           -- decimal string, workbook unit
+    cell          TEXT NOT NULL            -- 'sheet'!A1
+);
+CREATE TABLE IF NOT EXISTS findings (
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    code        TEXT NOT NULL,
+    severity    TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    message     TEXT NOT NULL,
+    cells       TEXT NOT NULL,
+    expected    TEXT,
+    actual      TEXT,
+    difference  TEXT
+);
+CREATE INDEX IF NOT EXISTS line_items_submission ON line_items(submission_id);
+CREATE INDEX IF NOT EXISTS findings_submission ON findings(submission_id);
+CREATE INDEX IF NOT EXISTS submissions_department ON submissions(department, year);
+"""
+
+
+def _iso(timestamp: float | None = None) -> str:
+    moment = dt.datetime.fromtimestamp(timestamp, dt.timezone.utc) if timestamp is not None else dt.datetime.now(dt.timezone.utc)
+    return moment.isoformat(timespec="seconds")
+
+
+class Store:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.conn = sqlite3.connect(str(self.path), timeout=30)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def known(self, sha256: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM submissions WHERE sha256 = ?", (sha256,)).fetchone() is not None
+
+    def add(self, sub: Submission) -> tuple[int, bool]:
+        """Store a submission in one transaction; (id, True) if new, (id, False) if already there."""
+        row = self.conn.execute("SELECT id FROM submissions WHERE sha256 = ?", (sub.sha256,)).fetchone()
+        if row:
+            return row[0], False
+        with self.conn:  # BEGIN … COMMIT, or ROLLBACK on any error
+            version = 1
+            if sub.department:
+                version += self.conn.execute(
+                    "SELECT COUNT(*) FROM submissions WHERE department = ? AND year IS ?", (sub.department, sub.year)
+                ).fetchone()[0]
+            cur = self.conn.execute(
+                """INSERT INTO submissions (sha256, file_name, file_path, size, file_mtime, received_at, readable, error,
+                   department, unit_code, year, unit, spec_id, status, errors, warnings, infos, total, version)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                (sub.sha256, sub.file_name, sub.path, sub.size, _iso(sub.mtime), _iso(), int(sub.readable), sub.error,
+                 sub.department, sub.unit_code, sub.year, sub.unit, sub.spec_id, sub.status, sub.errors, sub.warnings,
+                 sub.infos, sub.total, version),
+            )
+            sid = cur.lastrowid
+            self.conn.executemany("INSERT INTO line_items VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", [(sid, *item) for item in sub.items])
+            self.conn.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?)", [(sid, *f) for f in sub.findings])
+        return sid, True
+
+    def counts(self) -> dict[str, int]:
+        tables = ("submissions", "line_items", "findings")
+        return {t: self.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}

@@ -1,0 +1,181 @@
+"""Finance-bureau collection: intake, history, status and consolidated totals."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from decimal import Decimal as D
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from budgetxl import api
+from budgetxl.cli import main
+from budgetxl.collect import collect
+from budgetxl.collect.intake import Submission, process_file
+from budgetxl.collect.roster import Member
+from budgetxl.collect.status import analyse
+from budgetxl.collect.store import Store
+from budgetxl.fill import load_data
+
+from .builders import FIXED_NAME, variant
+from .conftest import EXAMPLE, EXAMPLE_DATA
+
+NAME = "阿克陶县社会保险中心"
+
+
+def _bases(tmp: Path) -> dict[int, Path]:
+    """Two valid workbooks with different figures: the published example (with its
+    0.01 尾差) and the same after 计算小计 (exact sums); the one 错误 corrected."""
+    published = variant(EXAMPLE, tmp / "published.xlsx", FIXED_NAME)
+    exact = api.subtotal_file(published, tmp / "exact.xlsx").target
+    return {1: published, 2: exact}
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory):
+    """30 departments over three amount scales, plus what bureaus really receive."""
+    tmp = tmp_path_factory.mktemp("bureau")
+    bases = _bases(tmp)
+    box = tmp / "收件箱"
+    box.mkdir()
+    expected = {}
+    for i in range(30):
+        k = 1 + i % 2
+        name = f"第{i:02d}单位"
+        variant(bases[k], box / f"{name}.xlsx", {NAME: name})
+        expected[name] = k
+    shutil.copyfile(box / "第00单位.xlsx", box / "第00单位（重复）.xlsx")  # the same file twice
+    variant(EXAMPLE, box / "有错误单位.xlsx", {NAME: "有错误单位"})  # keeps the reference's 错误
+    variant(bases[1], box / "名单外单位.xlsx", {NAME: "名单外单位"})
+    (box / "坏文件.xlsx").write_bytes(b"PK\x03\x04broken")
+    (box / "空文件.xlsx").write_bytes(b"")
+    variant(bases[1], box / "公式注入.xlsx", {NAME: "=HYPERLINK(\"http://x\",\"点我\")"})
+    roster = [Member(n) for n in expected] + [Member("有错误单位"), Member("未报送单位甲"), Member("未报送单位乙"), Member('=HYPERLINK("http://x","点我")')]
+    return box, expected, roster, bases
+
+
+def test_collect_status_and_totals(inbox, tmp_path):
+    box, expected, roster, bases = inbox
+    db = tmp_path / "bureau.db"
+    paths = sorted(box.iterdir())
+    run = collect(paths, db, workers=2)
+    assert len(run.new) == len(paths) - 1 and len(run.known) == 1  # the duplicate is stored once
+    bureau = analyse(db, roster, 2026)
+    status = dict(zip(bureau.status["单位名称"], bureau.status["状态"]))
+    assert status["有错误单位"] == "有错误"
+    assert status["未报送单位甲"] == status["未报送单位乙"] == "未报送"
+    assert all(status[name] in ("通过", "有警告") for name in expected)
+    counts = bureau.status["状态"].value_counts().to_dict()
+    assert counts["未报送"] == 2 and counts["有错误"] == 1
+    problems = set(zip(bureau.problems["问题"], bureau.problems["文件"]))
+    assert ("无法读取", "坏文件.xlsx") in problems and ("无法读取", "空文件.xlsx") in problems
+    assert ("不在名单中", "名单外单位.xlsx") in problems
+    # consolidated totals = the sum of the departments' own tables (latest valid versions)
+    used = set(bureau.used["单位名称"])
+    assert "有错误单位" not in used and "名单外单位" in used
+    t3 = bureau.totals["功能分类（项）"].set_index("科目代码")
+    departments = [*[(n, k) for n, k in expected.items()], ("名单外单位", 1), ("formula", 1)]
+    for table, code, column in (("T3", "2101101", "合计"), ("T3", "2080109", "基本支出"), ("T6", "30101", "人员经费")):
+        own = {k: api.read(bases[k]).disclosure.table(table).by_code(code).value(column) for k in bases}
+        key = "功能分类（项）" if table == "T3" else "经济分类（基本支出）"
+        total = bureau.totals[key].set_index("科目代码").loc[code, column]
+        assert total == sum(own[k] for _, k in departments) and isinstance(total, D)
+    by_class = bureau.totals["功能分类（类）"].set_index("科目代码")
+    own_class = {k: api.read(bases[k]).disclosure.table("T3").by_code("210") for k in bases}
+    # the county 类 total is the sum of the departments' 项 (exact), not of their printed 类 rows
+    assert by_class.loc["210", "合计"] == sum(D("39.01") for _ in departments)
+    assert own_class[1].value("合计") == D("39.02") and own_class[2].value("合计") == D("39.01")
+    three = bureau.totals["三公经费"].set_index("项目")
+    assert three.loc["总计", "合计"] == D("3.60") * len(departments)
+
+
+def test_collecting_twice_changes_nothing(inbox, tmp_path):
+    box, _, roster, _ = inbox
+    db = tmp_path / "b.db"
+    collect(sorted(box.iterdir()), db)
+    with Store(db) as s:
+        before = s.counts()
+    first = analyse(db, roster, 2026).status
+    run = collect(sorted(box.iterdir()), db)
+    assert run.new == []
+    with Store(db) as s:
+        assert s.counts() == before
+    assert analyse(db, roster, 2026).status.equals(first)
+
+
+def test_resubmission_moves_a_department_and_keeps_both_versions(tmp_path):
+    box = tmp_path / "in"
+    box.mkdir()
+    variant(EXAMPLE, box / "v1.xlsx", {NAME: "甲单位"})
+    db = tmp_path / "b.db"
+    collect([box / "v1.xlsx"], db)
+    assert analyse(db).status.iloc[0]["状态"] == "有错误"
+    variant(EXAMPLE, box / "v2.xlsx", {**FIXED_NAME, NAME: "甲单位"})
+    collect(sorted(box.iterdir()), db)
+    bureau = analyse(db)
+    row = bureau.status.iloc[0]
+    assert (row["状态"], row["最新版本"], row["汇总使用版本"]) == ("有警告", 2, 2)
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT version, status FROM submissions ORDER BY id").fetchall() == [(1, "有错误"), (2, "有警告")]
+    assert ("同一单位多个文件", "甲单位") in set(zip(bureau.problems["问题"], bureau.problems["单位名称"]))
+
+
+def test_status_workbook_writes_department_text_as_text(inbox, tmp_path):
+    box, _, roster, _ = inbox
+    db = tmp_path / "b.db"
+    collect(sorted(box.iterdir()), db)
+    out = tmp_path / "状态.xlsx"
+    roster_file = tmp_path / "名单.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["单位名称", "单位编码"])
+    for m in roster:
+        wb.active.append([m.name, ""])
+        wb.active.cell(wb.active.max_row, 1).data_type = "s"
+    wb.save(roster_file)
+    assert main(["report", "--db", str(db), "--roster", str(roster_file), "-o", str(out)]) == 0
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames[:4] == ["报送状态", "问题明细", "报送问题", "汇总使用版本"]
+    cells = [c for row in book["报送状态"].iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
+    assert cells and all(c.data_type == "s" for c in cells)  # shown as text, never executed
+    import zipfile
+
+    sheet_xml = zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml
+
+
+def test_a_failed_write_leaves_no_half_submission(tmp_path):
+    db = tmp_path / "b.db"
+    good = process_file(EXAMPLE)
+    broken = Submission(**{**good.__dict__, "sha256": "x" * 64, "items": [*good.items[:5], ("too", "short")]})
+    with Store(db) as store:
+        with pytest.raises(sqlite3.Error):
+            store.add(broken)
+        assert store.counts() == {"submissions": 0, "line_items": 0, "findings": 0}
+        store.add(good)
+        assert store.counts()["submissions"] == 1
+
+
+def test_dask_cluster_gives_the_same_result(inbox, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    box, _, roster, _ = inbox
+    paths = sorted(box.iterdir())[:8]
+    local_db, dask_db = tmp_path / "local.db", tmp_path / "dask.db"
+    collect(paths, local_db)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        collect(paths, dask_db, scheduler=cluster.scheduler_address)
+    query = "SELECT sha256, department, status, errors, warnings, total, version FROM submissions ORDER BY sha256"
+    items = "SELECT s.sha256, l.table_key, l.cell, l.amount FROM line_items l JOIN submissions s ON s.id = l.submission_id ORDER BY 1, 2, 3"
+    a, b = sqlite3.connect(local_db), sqlite3.connect(dask_db)
+    assert a.execute(query).fetchall() == b.execute(query).fetchall()
+    assert a.execute(items).fetchall() == b.execute(items).fetchall()
+
+
+def test_collect_cli(inbox, tmp_path, capsys):
+    box, _, _, _ = inbox
+    code = main(["collect", str(box), "--db", str(tmp_path / "b.db"), "-o", str(tmp_path / "s.xlsx"), "-j", "2"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "收到 36 个文件：新报送 35 份，已收过 1 份" in out and "无法读取" in out and "各单位状态：" in out
+    assert (tmp_path / "s.xlsx").exists()
