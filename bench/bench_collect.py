@@ -1,0 +1,77 @@
+"""Finance-bureau intake speed: workbooks per second for N generated workbooks at
+-j 1 and -j 2, against a plain openpyxl loop that loads each workbook in the same
+run, and the per-workbook cost split (read, check, flatten, store).
+
+    .venv/bin/python bench/bench_collect.py [N]      (default 1000)
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+
+from budgetxl.collect import collect
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "akto_2026.xlsx"
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+
+
+def generate(folder: Path, n: int) -> list[Path]:
+    with zipfile.ZipFile(EXAMPLE) as z:
+        members = [(i, z.read(i.filename)) for i in z.infolist()]
+    out = []
+    for k in range(n):
+        target = folder / f"unit{k:04d}.xlsx"
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info, data in members:
+                if info.filename.startswith("xl/worksheets/"):
+                    text = re.sub(r"&#(\d+);", lambda m: chr(int(m.group(1))) if int(m.group(1)) > 127 else m.group(0), data.decode())
+                    data = text.replace("阿克陶县社会保险中心", f"单位{k:04d}").encode()
+                zout.writestr(info, data)
+        out.append(target)
+    return out
+
+
+def openpyxl_loop(paths):
+    for p in paths:
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+        for ws in wb.worksheets:
+            for _ in ws.iter_rows(values_only=True):
+                pass
+        wb.close()
+
+
+work = Path(tempfile.mkdtemp(prefix="bench-collect-"))
+t = time.perf_counter()
+paths = generate(work, N)
+print(f"generated {N} workbooks in {time.perf_counter() - t:.1f} s")
+rows = []
+t = time.perf_counter()
+openpyxl_loop(paths)
+rows.append(("plain openpyxl load loop", 1, time.perf_counter() - t, None))
+for jobs in (1, 2):
+    db = work / f"b{jobs}.db"
+    t = time.perf_counter()
+    run = collect(paths, db, workers=jobs)
+    rows.append(("budgetxl collect", jobs, time.perf_counter() - t, run))
+base = rows[0][2]
+print(f"{'what':<26} {'-j':>3} {'seconds':>8} {'wb/s':>7} {'× openpyxl loop':>16}")
+for name, jobs, seconds, _ in rows:
+    print(f"{name:<26} {jobs:>3} {seconds:8.1f} {N / seconds:7.1f} {base / seconds:16.2f}")
+run = rows[1][3]
+split = {k: statistics.mean(s.seconds.get(k, 0.0) for s in run.new) for k in ("read", "check", "flatten")}
+split["store"] = run.seconds["store"] / max(1, len(run.new))
+total = sum(split.values())
+print("cost per workbook (-j 1):")
+for k, v in split.items():
+    print(f"  {k:<8} {v * 1000:6.1f} ms  {v / total:6.1%}")
+shutil.rmtree(work)
