@@ -44,7 +44,7 @@ def test_unreadable_file_exit_2_with_chinese_message(tmp_path, capsys):
     bad.write_bytes(b"PK\x03\x04 truncated")
     assert main(["dump", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert "无法读取工作簿" in err and "Traceback" not in err
+    assert "文件已损坏或不完整" in err and "Traceback" not in err
     assert main(["dump", str(tmp_path / "没有.xlsx")]) == 2
     assert "文件不存在" in capsys.readouterr().err
 

@@ -186,7 +186,7 @@ def test_batch_messages_explain_each_failure(tmp_path, capsys):
     out = capsys.readouterr().out
     assert re.search(r"失败\s+\S*空文件.xlsx\s+文件为空", out)
     assert re.search(r"失败\s+\S*不是表格.xlsx\s+文件不是 Excel 工作簿", out)
-    assert re.search(r"失败\s+\S*截断.xlsx\s+无法读取工作簿", out)
+    assert re.search(r"失败\s+\S*截断.xlsx\s+文件已损坏或不完整", out)
     assert re.search(r"未转换\s+\S*有错误的单位.xlsx\s+有 1 个“错误”", out)
     assert "共 5 个工作簿：完成 1，跳过 0，未转换 1，失败 3。" in out
 

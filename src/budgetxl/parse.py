@@ -618,6 +618,7 @@ def parse_workbook(grid: WorkbookGrid, spec: Spec) -> tuple[Disclosure, list[Fin
         ref = info.fields["金额单位"].ref if info and "金额单位" in info.fields else None
         findings.append(problem("P11", f"{ref or '单位信息'} 金额单位“{unit}”无效，只能是“万元”或“元”。", [ref] if ref else []))
         unit = "万元"
+    findings = _capped(findings)
     disclosure = Disclosure(
         spec_id=spec.id,
         department=department,
@@ -629,6 +630,26 @@ def parse_workbook(grid: WorkbookGrid, spec: Spec) -> tuple[Disclosure, list[Fin
         source=grid.source,
     )
     return disclosure, findings
+
+
+FINDINGS_PER_SHEET = 200
+
+
+def _capped(findings: list[Finding]) -> list[Finding]:
+    """At most FINDINGS_PER_SHEET problems of one kind per sheet, then one line
+    saying how many more: a sheet of 100,000 broken rows gets a readable answer."""
+    kept: list[Finding] = []
+    counts: dict[tuple[str, str], int] = {}
+    for f in findings:
+        key = (f.code, f.refs[0].sheet if f.refs else "")
+        counts[key] = counts.get(key, 0) + 1
+        if counts[key] <= FINDINGS_PER_SHEET:
+            kept.append(f)
+    for (code, sheet), n in counts.items():
+        if n > FINDINGS_PER_SHEET:
+            severity, title = PARSE_PROBLEMS[code]
+            kept.append(Finding(code, severity, f"工作表“{sheet}”还有 {n - FINDINGS_PER_SHEET} 处同类问题（{title}）未逐一列出。请先改正上面列出的问题。", (CellRef(sheet, 1, 1),), title=title))
+    return kept
 
 
 def amount_or_none(value: Any) -> Decimal | None:
