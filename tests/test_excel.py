@@ -212,3 +212,14 @@ def test_the_macros_the_setup_imports_exist():
     from budgetxl.excel_setup import macros_dir
 
     assert (macros_dir() / "budgetxl.bas").read_text(encoding="utf-8").startswith('Attribute VB_Name = "budgetxl"')
+
+
+def test_department_text_is_written_as_text_in_excel():
+    def edit(sheets):
+        info = next(s for s in sheets if s["name"] == "单位信息")
+        info["values"][2][1] = "=1+1"  # 单位名称
+    book = book_of(payload(edit=edit))
+    excel.subtotal(book)
+    texts = [v for a in actions(book) if a["func"] == "setValues" for row in a["values"] for v in row if isinstance(v, str)]
+    assert texts and all(not t.startswith("=") for t in texts)
+    assert any(t.startswith("'=1+1") for t in texts)  # the empty-table statements begin with the name

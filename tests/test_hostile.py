@@ -111,3 +111,76 @@ def test_memory_and_time_are_bounded(corpus, filename):
     data = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"{filename}: {data}")
     assert data["peak_mb"] < 1024 and data["seconds"] < 60
+
+
+def test_killed_collect_leaves_no_half_submission_and_a_rerun_completes(tmp_path):
+    import os
+    import signal
+    import sqlite3
+    import time
+
+    from .builders import variant
+    from .conftest import EXAMPLE
+
+    box = tmp_path / "in"
+    box.mkdir()
+    for i in range(12):
+        variant(EXAMPLE, box / f"u{i:02d}.xlsx", {"阿克陶县社会保险中心": f"单位{i:02d}"})
+    db = tmp_path / "b.db"
+    proc = subprocess.Popen([sys.executable, "-m", "budgetxl.cli", "collect", str(box), "--db", str(db)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    stored = 0
+    while time.time() < deadline and stored < 3:
+        time.sleep(0.05)
+        if db.exists():
+            try:
+                stored = sqlite3.connect(db, timeout=0.1).execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
+            except sqlite3.Error:
+                pass
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT s.id, COUNT(l.submission_id) FROM submissions s LEFT JOIN line_items l ON l.submission_id = s.id GROUP BY s.id").fetchall()
+    assert 0 < len(rows) < 12
+    assert all(n > 0 for _, n in rows)  # every stored submission is whole
+    run = collect(sorted(box.iterdir()), db)
+    assert len(run.new) + len(run.known) == 12
+    assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT sha256) FROM submissions").fetchone() == (12, 12)
+
+
+def test_outputs_never_turn_department_text_into_formulas(tmp_path):
+    """Annotated copies, publication workbooks and documents keep '=…' as text."""
+    import zipfile
+
+    from budgetxl.cli import main
+
+    from .builders import variant
+    from .conftest import EXAMPLE
+
+    evil = '=HYPERLINK("http://evil","点我")'
+    source = variant(EXAMPLE, tmp_path / "evil.xlsx", {"阿克陶县社会保险中心": evil, "人力资源和社会管理事务": "人力资源和社会保障管理事务"})
+    main(["check", str(source), "--annotate", str(tmp_path / "annotated.xlsx")])
+    results = convert_all([source], tmp_path / "out", ("xlsx", "docx"), 1, force=True)
+    assert results[0].status == "完成", results[0].message
+    names = [p.name for p in (tmp_path / "out").iterdir()]
+    assert all("/" not in n and n.startswith("2026年_HYPERLINK") or n.startswith("2026年=HYPERLINK") for n in names)
+    for book in [tmp_path / "annotated.xlsx", *(p for p in (tmp_path / "out").iterdir() if p.suffix == ".xlsx")]:
+        with zipfile.ZipFile(book) as z:
+            for name in z.namelist():
+                if name.startswith("xl/worksheets/"):
+                    xml = z.read(name).decode()
+                    assert "<f>HYPERLINK" not in xml and "<f>=HYPERLINK" not in xml, (book.name, name)
+
+
+def test_path_traversal_in_department_names_stays_in_the_output_folder(tmp_path):
+    from .builders import variant
+    from .conftest import EXAMPLE
+
+    source = variant(EXAMPLE, tmp_path / "t.xlsx", {"阿克陶县社会保险中心": "../../逃逸/单位", "人力资源和社会管理事务": "人力资源和社会保障管理事务"})
+    out = tmp_path / "out"
+    results = convert_all([source], out, ("xlsx",), 1)
+    assert results[0].status == "完成"
+    produced = list(out.iterdir())
+    assert len(produced) == 1 and produced[0].parent == out and ".." not in produced[0].name
+    assert not (tmp_path / "逃逸").exists()

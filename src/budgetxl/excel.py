@@ -56,6 +56,8 @@ def _excel_value(value: Any) -> Any:
     double nearest to it (exact for every amount with two decimals below 10^13)."""
     if isinstance(value, Decimal):
         return float(value)  # Excel cannot store a Decimal; this is the only place money becomes a double
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
+        return "'" + value  # Excel's text prefix: department text never runs as a formula
     return value
 
 

@@ -38,6 +38,14 @@ def _top_left(ws, cell):
     return cell
 
 
+def set_text(cell, value) -> None:
+    """Put a value in a cell; text stays text even when it starts with '=' (it
+    may come from a department: it must never run as a formula)."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+
+
 def apply_edits(wb: Workbook, edits: Iterable[CellEdit], keep_values: bool = False) -> int:
     """Apply edits; with ``keep_values`` only styles and comments change (highlighting)."""
     count = 0
@@ -46,14 +54,8 @@ def apply_edits(wb: Workbook, edits: Iterable[CellEdit], keep_values: bool = Fal
             continue
         ws = wb[edit.ref.sheet]
         cell = _top_left(ws, ws.cell(edit.ref.row, edit.ref.col))
-        value = edit.value
-        if keep_values:
-            pass
-        elif isinstance(value, str):
-            cell.value = value
-            cell.data_type = "s"  # never a formula, whatever the text starts with
-        else:
-            cell.value = value
+        if not keep_values:
+            set_text(cell, edit.value)
         if edit.style in STYLES:
             cell.fill = STYLES[edit.style]
         elif edit.style == "bold":
@@ -82,9 +84,7 @@ def put_sheet(wb: Workbook, content: SheetContent, index: int = 0) -> None:
         r = i + 2
         for c, value in enumerate(row, start=1):
             cell = ws.cell(r, c)
-            cell.value = value
-            if isinstance(value, str):
-                cell.data_type = "s"  # text from departments never becomes a formula
+            set_text(cell, value)
             cell.alignment = Alignment(wrap_text=(c - 1) in content.wrap, vertical="top")
         style = content.styles.get(i)
         if style in STYLES:

@@ -12,6 +12,7 @@ from openpyxl.utils import get_column_letter
 from ..io_atomic import atomic_save
 from ..model import Disclosure
 from ..spec import Spec
+from ..xlsx_writer import set_text
 from ..template import BORDER, FIXED_TIMESTAMP, _header, _print_setup
 from .. import layout
 from .tables import all_tables
@@ -35,7 +36,8 @@ def build_publication(d: Disclosure, spec: Spec) -> Workbook:
         title.font = Font(name="黑体", bold=True, size=16)
         title.alignment = Alignment(horizontal="center", vertical="center")
         ws.row_dimensions[layout.TITLE_ROW].height = 30
-        dept = ws.cell(layout.CONTEXT_ROW, 1, f"编制部门：{d.department}")
+        dept = ws.cell(layout.CONTEXT_ROW, 1)
+        set_text(dept, f"编制部门：{d.department}")
         dept.font = Font(name=FONT, size=10)
         unit = ws.cell(layout.CONTEXT_ROW, width, f"单位：{d.unit}")
         unit.font = Font(name=FONT, size=10)
@@ -45,9 +47,7 @@ def build_publication(d: Disclosure, spec: Spec) -> Workbook:
         for i, (cells, bold) in enumerate(zip(pt.rows, pt.bold)):
             for c, value in enumerate(cells, start=1):
                 cell = ws.cell(first + i, c)
-                cell.value = value
-                if isinstance(value, str):
-                    cell.data_type = "s"  # names from departments are text, never formulas
+                set_text(cell, value)  # names from departments are text, never formulas
                 cell.border = BORDER
                 cell.font = Font(name=FONT, size=10, bold=bold[c - 1])
                 if pt.numeric[c - 1]:
@@ -58,7 +58,8 @@ def build_publication(d: Disclosure, spec: Spec) -> Workbook:
         end = first + len(pt.rows) - 1
         if pt.statement:
             ws.merge_cells(start_row=end + 1, start_column=1, end_row=end + 1, end_column=width)
-            note = ws.cell(end + 1, 1, pt.statement)
+            note = ws.cell(end + 1, 1)
+            set_text(note, pt.statement)  # begins with the department's name
             note.alignment = Alignment(wrap_text=True, vertical="top")
             note.font = Font(name=FONT, size=10)
             ws.row_dimensions[end + 1].height = 32
