@@ -19,6 +19,7 @@ Reading rules (documented in the README, "金额与舍入"):
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -62,7 +63,7 @@ def parse_amount(raw: object) -> Decimal | None:
     if isinstance(raw, int):
         return Decimal(raw)
     if isinstance(raw, float):
-        if raw != raw or raw in (float("inf"), float("-inf")):
+        if math.isnan(raw) or math.isinf(raw):
             raise NotAnAmount(raw, "单元格不是有效数字")
         return from_float(raw)
     if isinstance(raw, (_dt.date, _dt.datetime, _dt.time, _dt.timedelta)):
