@@ -26,3 +26,11 @@ def report(rows: list[tuple[str, float]], baseline: str) -> None:
     print(f"{'step':<{width}}  {'ms':>8}  {'× ' + baseline:>12}")
     for name, seconds in rows:
         print(f"{name:<{width}}  {seconds * 1000:8.2f}  {seconds / base:12.2f}")
+
+
+def raw_calamine(path) -> list:
+    """The baseline: every sheet's values with python-calamine, nothing else."""
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(path))
+    return [wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in wb.sheet_names]

@@ -167,11 +167,16 @@ def _entry(action: Callable[[Any], str]) -> Callable[..., str]:
 # ------------------------------------------------------------------ buttons
 
 
+def _reading(book):
+    """The spec and the open workbook, read (one read per sheet) and parsed."""
+    spec = load_spec()
+    return spec, api.read_grid(read_grid(book), spec)
+
+
 @_entry
 def subtotal(book) -> str:
     """计算小计: every subtotal, total and 表1/表4 figure, written into the open workbook."""
-    spec = load_spec()
-    reading = api.read_grid(read_grid(book), spec)
+    spec, reading = _reading(book)
     result = api.subtotals(reading, spec)
     writes = apply_values(book, result.edits)
     problems = len(reading.findings) + len(result.findings)
@@ -184,8 +189,7 @@ def check(book) -> str:
     """校验: the 校验结果 sheet, offending cells coloured, the first 错误 selected."""
     from .report import highlight_edits, result_sheet
 
-    spec = load_spec()
-    reading = api.read_grid(read_grid(book), spec)
+    spec, reading = _reading(book)
     report = api.check(reading, spec)
     put_sheet(book, result_sheet(report))
     marks = highlight_edits(report, [s.name for s in book.sheets])
@@ -206,8 +210,7 @@ def narrate(book) -> str:
     """生成说明: the 情况说明 sheet, one paragraph a row, editable."""
     from .narrative.sheet import narrative_sheet
 
-    spec = load_spec()
-    reading = api.read_grid(read_grid(book), spec)
+    spec, reading = _reading(book)
     narrative = api.narrate(reading, spec)
     put_sheet(book, narrative_sheet(narrative))
     return f"已生成情况说明：{sum(len(s.paragraphs) for s in narrative.sections)} 段，见“情况说明”工作表，可直接修改；修改后再“校验”会核对其中的数字。"
@@ -225,8 +228,7 @@ def export(book) -> str:
     folder = Path(getattr(book, "fullname", "") or "").parent
     if not str(folder) or str(folder) == "." or not folder.exists():
         return "请先把工作簿保存到本机文件夹，公开文件会生成在同一文件夹中。"
-    spec = load_spec()
-    reading = api.read_grid(read_grid(book), spec)
+    spec, reading = _reading(book)
     report = api.check(reading, spec)
     if report.has_errors:
         return f"有 {report.count(report.ordered()[0].severity)} 个“错误”，未导出。请先“校验”并改正。"
