@@ -17,10 +17,9 @@ from budgetxl.collect.intake import Submission, process_file
 from budgetxl.collect.roster import Member
 from budgetxl.collect.status import analyse
 from budgetxl.collect.store import Store
-from budgetxl.fill import load_data
 
 from .builders import FIXED_NAME, variant
-from .conftest import EXAMPLE, EXAMPLE_DATA
+from .conftest import EXAMPLE
 
 NAME = "阿克陶县社会保险中心"
 
@@ -75,7 +74,6 @@ def test_collect_status_and_totals(inbox, tmp_path):
     # consolidated totals = the sum of the departments' own tables (latest valid versions)
     used = set(bureau.used["单位名称"])
     assert "有错误单位" not in used and "名单外单位" in used
-    t3 = bureau.totals["功能分类（项）"].set_index("科目代码")
     departments = [*[(n, k) for n, k in expected.items()], ("名单外单位", 1), ("formula", 1)]
     for table, code, column in (("T3", "2101101", "合计"), ("T3", "2080109", "基本支出"), ("T6", "30101", "人员经费")):
         own = {k: api.read(bases[k]).disclosure.table(table).by_code(code).value(column) for k in bases}

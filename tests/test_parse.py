@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal as D
 
-import openpyxl
 import pytest
 
 from budgetxl import api
@@ -13,7 +12,6 @@ from budgetxl.model import DETAIL, SUBTOTAL
 from budgetxl.parse import parse_table
 
 from .builders import edited_copy, grid, new_template_book, sheet_of
-from .conftest import EXAMPLE
 
 T3_HEADER = [
     ["科目代码", None, None, "科目名称", "支出预算", None, None],

@@ -13,7 +13,6 @@ import pytest
 
 from budgetxl import api
 from budgetxl.convert import OK, convert_all, safe_name
-from budgetxl.model import DETAIL, SUBTOTAL, TOTAL
 from budgetxl.narrative import generate
 from budgetxl.render.docx_document import write_docx
 from budgetxl.render.publication import largest_remainder, printable
@@ -82,7 +81,6 @@ def test_docx_structure_and_fonts(document):
     assert "阿克陶县社会保险中心2026年没有使用政府性基金预算拨款安排的支出，政府性基金预算支出情况表为空表。" in text
     orientations = [s.orientation for s in doc.sections]
     assert len(orientations) == 4 and orientations[1] == orientations[3] != orientations[0]
-    xml = document.read_bytes()
     import zipfile
 
     body = zipfile.ZipFile(document).read("word/styles.xml").decode()

@@ -5,12 +5,10 @@ from __future__ import annotations
 import hashlib
 from decimal import Decimal
 
-import openpyxl
-import pytest
 
 from budgetxl import api
 from budgetxl.cli import main
-from budgetxl.model import DETAIL, CellRef
+from budgetxl.model import DETAIL
 
 from .builders import edited_copy, sheet_of
 

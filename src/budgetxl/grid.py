@@ -132,7 +132,6 @@ _WIDE_CELL = re.compile(rb'<c r="([A-Z]{2,3})\d')  # columns beyond Z are rare i
 
 def inspect(path: Path, kind: str) -> None:
     """Refuse files that are not workbooks, are encrypted, or would explode in memory."""
-    from .model import column_index
 
     if kind == "ole":
         with open(path, "rb") as fh:

@@ -19,7 +19,6 @@ from .codes import code_part, normalize_code
 from .grid import SheetGrid, WorkbookGrid
 from .model import (
     DETAIL,
-    LABEL,
     SUBTOTAL,
     TOTAL,
     Amount,

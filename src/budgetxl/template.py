@@ -200,7 +200,6 @@ def _table_sheet(ws: Worksheet, t: TableSpec, spec: Spec) -> None:
 def _header(ws: Worksheet, t: TableSpec) -> None:
     top = layout.HEADER_ROW
     height = len(t.header)
-    width = len(t.columns)
     for i, row in enumerate(t.header):
         for c, text in enumerate(row, start=1):
             cell = ws.cell(top + i, c)

@@ -24,7 +24,8 @@ from ..model import Disclosure
 from ..narrative import Narrative
 from ..spec import Spec
 from .performance import PerformanceTable, performance_tables
-from .tables import PrintedTable, all_tables, amount_text, merges
+from ..spec import header_merges as merges
+from .tables import PrintedTable, all_tables, amount_text
 
 TITLE_FONT, HEADING_FONT, BODY_FONT, TABLE_FONT = "方正小标宋简体", "黑体", "仿宋_GB2312", "宋体"
 PART_TITLES = ("第一部分", "第二部分", "第三部分", "第四部分")

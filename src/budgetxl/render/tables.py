@@ -12,7 +12,7 @@ from decimal import Decimal
 from ..model import SUBTOTAL, TOTAL, Disclosure, Table
 from ..money import fmt
 from ..codes import split_code
-from ..spec import CODE_ROLES, TableSpec, header_merges as merges
+from ..spec import CODE_ROLES, TableSpec
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from ..model import DETAIL, SUBTOTAL, Amount, Row, Severity, Table
 from . import rule
 from .context import CheckContext, row_label
-from .helpers import amount_of, check_equal, fmt_money, total_of, value_of
+from .helpers import amount_of, check_equal, total_of, value_of
 
 
 def _total(table: Table, column: str) -> tuple[Decimal | None, Amount | None]:

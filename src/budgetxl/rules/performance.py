@@ -244,7 +244,7 @@ def check_cost_arithmetic(ctx: CheckContext, out) -> None:
         standards = [i for i in inds if squash(i.text("一级指标")) == "成本指标" and _number_and_unit(i) and _PER.search(_number_and_unit(i)[1])]
         if len(quantity) != 1 or len(standards) != 1:
             continue
-        (q, q_unit), (s, s_unit) = _number_and_unit(quantity[0]), _number_and_unit(standards[0])
+        (q, _), (s, s_unit) = _number_and_unit(quantity[0]), _number_and_unit(standards[0])
         if re.search(r"万元", s.unit) or (not s.unit and "万元" in s_unit):
             per_unit_wan = s.number
         elif "元" in s_unit:

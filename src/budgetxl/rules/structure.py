@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from ..model import DETAIL, SUBTOTAL, Severity
+from ..model import DETAIL, SUBTOTAL, CellRef, Severity
 from ..textnorm import squash
 from . import rule
 from .context import CheckContext
@@ -123,7 +123,8 @@ def check_empty_statements(ctx: CheckContext, out) -> None:
         if table.is_empty:
             if statement is None:
                 total = table.total_row()
-                out.emit(f"{table.sheet} {t.title}没有数据，表下尚无空表说明；生成公开文件时会自动加上。", [], Severity.INFO)
+                where = CellRef(table.sheet, total.row + 1, 1) if total else None
+                out.emit(f"{where or table.sheet} {t.title}没有数据，表下尚无空表说明；运行“计算小计”或生成公开文件时会自动加上。", [where], Severity.INFO)
             elif says_empty and t.title not in statement.value:
                 out.emit(f"{statement.ref} {t.title}的空表说明没有提到本表（“{statement.value[:40]}…”）。请改正。", [statement.ref], actual=statement.value)
         elif says_empty:
