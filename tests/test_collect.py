@@ -177,3 +177,20 @@ def test_collect_cli(inbox, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "收到 36 个文件：新报送 35 份，已收过 1 份" in out and "无法读取" in out and "各单位状态：" in out
     assert (tmp_path / "s.xlsx").exists()
+
+
+def test_roster_matches_by_unit_code_when_names_drift(tmp_path):
+    box = tmp_path / "in"
+    box.mkdir()
+    source = variant(EXAMPLE, box / "a.xlsx", {**FIXED_NAME, NAME: "阿克陶县社保中心"})
+    import openpyxl as xl
+
+    wb = xl.load_workbook(source)
+    wb["单位信息"]["B7"] = "A001"
+    wb.save(source)
+    db = tmp_path / "b.db"
+    collect([source], db)
+    bureau = analyse(db, [Member("阿克陶县社会保险中心", "A001")], 2026)
+    row = bureau.status.iloc[0]
+    assert (row["单位名称"], row["状态"]) == ("阿克陶县社会保险中心", "有警告")
+    assert "不在名单中" not in set(bureau.problems["问题"])

@@ -223,3 +223,12 @@ def test_department_text_is_written_as_text_in_excel():
     texts = [v for a in actions(book) if a["func"] == "setValues" for row in a["values"] for v in row if isinstance(v, str)]
     assert texts and all(not t.startswith("=") for t in texts)
     assert any(t.startswith("'=1+1") for t in texts)  # the empty-table statements begin with the name
+
+
+def test_single_column_and_empty_sheets_keep_their_shape():
+    p = payload()
+    p["sheets"].append({"name": "一列", "values": [["a"], ["b"], ["c"]], "pictures": [], "tables": []})
+    p["sheets"].append({"name": "空表", "values": [[None]], "pictures": [], "tables": []})
+    grid = excel.read_grid(book_of(p))
+    assert grid.sheets["一列"].rows == (("a",), ("b",), ("c",))
+    assert grid.sheets["空表"].height <= 1

@@ -39,11 +39,7 @@ def read_grid(book) -> WorkbookGrid:
     sheets = []
     for sheet in book.sheets:
         last = sheet.used_range.last_cell
-        values = sheet.range((1, 1), (last.row, last.column)).value
-        if not isinstance(values, list):
-            values = [[values]]
-        elif values and not isinstance(values[0], list):
-            values = [values]
+        values = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value  # always rows × columns
         sheets.append((sheet.name, values))
     return grid_from_values(sheets, source=getattr(book, "name", "<Excel>"), reader="xlwings")
 

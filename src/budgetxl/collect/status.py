@@ -47,6 +47,7 @@ def analyse(db: str | Path, roster: list[Member] | None = None, year: int | None
     conn = sqlite3.connect(str(db))
     try:
         subs = _frame(conn, "SELECT * FROM submissions ORDER BY id")
+        subs["department"] = _roster_names(subs, roster)
         readable = subs[subs.readable == 1]
         latest = readable.groupby(["department"], sort=False).tail(1)
         valid = readable[readable.status.isin(VALID)].groupby(["department"], sort=False).tail(1)
@@ -72,6 +73,19 @@ def analyse(db: str | Path, roster: list[Member] | None = None, year: int | None
         columns={"department": "单位名称", "version": "汇总使用版本", "file_name": "文件", "received_at": "报送时间", "status": "状态"}
     )
     return Bureau(status, problems, findings, used.reset_index(drop=True), consolidate(items))
+
+
+def _roster_names(subs: pd.DataFrame, roster: list[Member] | None) -> list[str]:
+    """Each submission's department as the roster names it: by 单位编码 when both
+    have one (a department that renamed itself is still itself), else by name."""
+    if not roster:
+        return list(subs.department)
+    by_code = {m.code: m.name for m in roster if m.code}
+    by_name = {squash(m.name): m.name for m in roster}
+    out = []
+    for name, code in zip(subs.department, subs.unit_code):
+        out.append(by_code.get(code) if code and code in by_code else by_name.get(squash(name), name))
+    return out
 
 
 def _status(subs, latest, valid, roster, year) -> pd.DataFrame:
