@@ -104,3 +104,9 @@ def test_C13_social_insurance(editor, base):
     assert run(editor.setref(ref, 39.02).build(), "C13") == []
     found = run(GridEditor().setref(cell(base, "T6", "30113", "合计"), 40).build(), "C13")
     assert any(cell(base, "T6", "30113", "合计") in f.refs for f in found)
+
+
+def test_C14_three_public_within_possible_sources(editor, base):
+    ref = base.disclosure.table("T10").total_row().values["一般公共预算"].ref
+    assert fired(run(editor.setref(ref, 30).build(), "C14"), ref, Severity.WARNING)
+    assert clean("C14") == []

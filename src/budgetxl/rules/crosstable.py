@@ -406,3 +406,31 @@ def check_social_insurance(ctx: CheckContext, out) -> None:
                 f"{refs[0] if refs else ''} 表6 {econ} {name} {ctx.money(e_value)}，表3 对应科目 {'、'.join(functional)} 基本支出 {ctx.money(f_value)}，不相等。请核对两表。",
                 refs, expected=f_value, actual=e_value, difference=e_value - f_value,
             )
+
+
+@rule("C14", Severity.WARNING, "“三公”经费超过可能的来源")
+def check_three_public_room(ctx: CheckContext, out) -> None:
+    """检查内容：表10“三公”经费总计（一般公共预算）不超过表6 公用经费合计加表7 商品和服务支出、资本性支出合计——
+    “三公”经费只能出自这几处。
+    为何重要：超过说明表10 多填，或表6、表7 把“三公”经费列到了别的经济科目。
+    示例：参考文件 3.60 ≤ 9.54 + 15.46 + 0.74，通过。
+    处理方法：核对表10 与表6、表7 的经济分类。"""
+    if not (ctx.has("T10") and ctx.has("T6")):
+        return
+    total = ctx.table("T10").total_row()
+    stated = amount_of(total, "一般公共预算")
+    if stated is None or not stated.value:
+        return
+    t6_total = ctx.table("T6").total_row()
+    room = t6_total.amount("公用经费") if t6_total else Decimal(0)
+    refs = [t6_total.values["公用经费"].ref] if t6_total else []
+    if ctx.has("T7") and ctx.table("T7").total_row():
+        t7_total = ctx.table("T7").total_row()
+        for column in ("商品和服务支出", "资本性支出"):
+            room += t7_total.amount(column)
+            refs.append(t7_total.values[column].ref)
+    if stated.value > room:
+        out.emit(
+            f"{stated.ref} 表10“三公”经费总计 {ctx.money(stated.value)}，超过表6 公用经费与表7 商品和服务支出、资本性支出之和 {ctx.money(room)}。请核对。",
+            [stated.ref, *refs], expected=room, actual=stated.value, difference=stated.value - room,
+        )
