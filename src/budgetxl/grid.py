@@ -201,7 +201,12 @@ def read_workbook(path: str | Path, reader: str = "calamine") -> WorkbookGrid:
         if reader == "openpyxl":
             grid = _read_openpyxl(path)
         else:
-            grid = _read_calamine(path)
+            try:
+                grid = _read_calamine(path)
+            except Exception:
+                if kind != "xlsx":
+                    raise
+                grid = _read_openpyxl(path)  # fallback: openpyxl tolerates some files calamine rejects
     except WorkbookError:
         raise
     except Exception as exc:  # the readers raise many types for broken files
