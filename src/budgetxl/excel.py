@@ -235,12 +235,20 @@ def export(book) -> str:
     made = [docx.name, write_publication(model, spec, folder / f"{stem}.xlsx").name]
     from .render import pdf
 
+    import os
+    import shutil
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix=f".budgetxl.{os.getpid()}.part", dir=folder))
     try:
-        out = pdf.convert([docx], folder, folder / ".budgetxl-libreoffice")
+        out = pdf.convert([docx], work / "pdf", work / "profile")
         if out.get(docx):
-            made.append(out[docx].name)
+            os.replace(out[docx], folder / f"{stem}.pdf")  # complete, then under its final name
+            made.append(f"{stem}.pdf")
     except pdf.PdfUnavailable:
         pass  # Word and Excel files are made; PDF can be saved from Word
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return f"已导出：{'、'.join(made)}（在 {folder}）。"
 
 

@@ -83,6 +83,19 @@ def process_file(path: str | Path, spec_name: str = "xinjiang_2026") -> Submissi
     except Exception as exc:  # a reader crash on a hostile file is still an answer
         sub.readable, sub.error = False, f"无法读取工作簿（{type(exc).__name__}）。请重新保存为 .xlsx 后报送。"
         return sub
+    try:
+        return _flatten(sub, reading, spec, t0)
+    except Exception as exc:  # a bug of ours on one file must not stop the intake
+        sub.readable, sub.error = False, f"处理时出错（{type(exc).__name__}），请把该文件发给维护人员。"
+        sub.items, sub.findings = [], []
+        return sub
+
+
+def _flatten(sub: Submission, reading, spec, t0: float) -> Submission:
+    import time
+
+    from .. import api
+
     t1 = time.perf_counter()
     report = api.check(reading, spec)
     t2 = time.perf_counter()
