@@ -41,7 +41,10 @@ def test_corpus_is_large_enough():
 @pytest.mark.parametrize("index", range(len(CASES)), ids=[c.name for c in CASES])
 def test_each_case(corpus, index):
     built, hashes = corpus
-    case, path = built[index]
+    case = CASES[index]
+    path = next((p for c, p in built if c is case), None)
+    if path is None:
+        pytest.skip(f"{case.name}: cannot be built on this machine")
     if case.outcome == REFUSED:
         with pytest.raises(WorkbookError) as exc:
             api.read(path)
