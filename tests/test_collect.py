@@ -194,3 +194,13 @@ def test_roster_matches_by_unit_code_when_names_drift(tmp_path):
     row = bureau.status.iloc[0]
     assert (row["单位名称"], row["状态"]) == ("阿克陶县社会保险中心", "有警告")
     assert "不在名单中" not in set(bureau.problems["问题"])
+
+
+def test_a_roster_without_the_name_column_is_refused_before_intake(tmp_path, capsys):
+    bad = tmp_path / "名单.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["名称"])
+    wb.save(bad)
+    assert main(["collect", str(tmp_path), "--db", str(tmp_path / "b.db"), "--roster", str(bad)]) == 2
+    assert "找不到“单位名称”列" in capsys.readouterr().err
+    assert not (tmp_path / "b.db").exists()

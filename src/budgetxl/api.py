@@ -165,3 +165,27 @@ def write_template(out: str | Path, spec: Spec | None = None) -> Path:
 
     return _write(Path(out), spec)
 
+
+
+def convert(sources, outdir, formats=("docx", "pdf", "xlsx"), workers: int = 1, force: bool = False,
+            overwrite: bool = False, spec: str = "xinjiang_2026", progress=None):
+    """Workbooks → published documents (see ``budgetxl.convert``)."""
+    from .convert import convert_all, find_workbooks
+
+    return convert_all(find_workbooks(sources), Path(outdir), tuple(formats), workers, force, overwrite, spec, progress)
+
+
+def collect(sources, db, workers: int = 1, scheduler: str | None = None, progress=None):
+    """Finance-bureau intake into a database (see ``budgetxl.collect``)."""
+    from .collect import collect as _collect
+    from .convert import find_workbooks
+
+    return _collect(find_workbooks(sources), db, workers, scheduler, progress)
+
+
+def bureau(db, roster_path=None, year: int | None = None):
+    """Status and consolidated totals from a bureau database."""
+    from .collect.roster import read_roster
+    from .collect.status import analyse
+
+    return analyse(db, read_roster(roster_path) if roster_path else None, year)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import api
 from .export import decimal_default, disclosure_json
+from .collect.roster import RosterError
 from .fill import FillError
 from .grid import WorkbookError
 from .model import Finding, Severity
@@ -112,7 +113,7 @@ def cmd_rollover(args) -> int:
 
 
 def cmd_convert(args) -> int:
-    from .convert import FAILED, FORMATS, OK, REFUSED, SKIPPED, convert_all, find_workbooks
+    from .convert import FAILED, FORMATS, OK, REFUSED, SKIPPED, find_workbooks
 
     formats = tuple(f.strip().lower() for f in args.to.replace("，", ",").split(",") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]
@@ -132,7 +133,7 @@ def cmd_convert(args) -> int:
         else:
             print(f"[{done}/{total}] {result.source.name}", file=sys.stderr)
 
-    results = convert_all(sources, args.output, formats, args.jobs, args.force, args.overwrite, args.spec, progress)
+    results = api.convert(sources, args.output, formats, args.jobs, args.force, args.overwrite, args.spec, progress)
     if tty:
         print(file=sys.stderr)
     for r in results:
@@ -179,16 +180,11 @@ def _status_summary(bureau) -> str:
 
 
 def cmd_collect(args) -> int:
-    from .collect import collect
-    from .collect.roster import RosterError, read_roster
-    from .collect.status import analyse
+    from .collect.roster import read_roster
     from .convert import find_workbooks
 
-    try:
-        roster = read_roster(args.roster) if args.roster else None
-    except RosterError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
-        return EXIT_FAILED
+    if args.roster:
+        read_roster(args.roster)  # a bad roster fails before hours of intake, not after
     paths = find_workbooks(args.inputs)
     tty = sys.stderr.isatty()
 
@@ -197,14 +193,14 @@ def cmd_collect(args) -> int:
             bar = "█" * (20 * done // total) + "░" * (20 - 20 * done // total)
             print(f"\r[{bar}] {done}/{total}", end="", file=sys.stderr, flush=True)
 
-    run = collect(paths, args.db, args.jobs, args.scheduler, progress)
+    run = api.collect(paths, args.db, args.jobs, args.scheduler, progress)
     if tty:
         print(file=sys.stderr)
     print(f"收到 {len(paths)} 个文件：新报送 {len(run.new)} 份，已收过 {len(run.known)} 份（未重复保存）。数据库：{args.db}")
     for sub in run.new:
         who = sub.department or "（无单位名称）"
         print(f"  {sub.status}  {who}  {sub.file_name}" + (f"  {sub.error}" if sub.error else f"  错误 {sub.errors}，警告 {sub.warnings}"))
-    bureau = analyse(args.db, roster, args.year)
+    bureau = api.bureau(args.db, args.roster, args.year)
     print(f"各单位状态：{_status_summary(bureau)}")
     if args.output:
         _bureau_output(bureau, args.output)
@@ -212,13 +208,10 @@ def cmd_collect(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .collect.roster import read_roster
-    from .collect.status import analyse
-
     if not Path(args.db).exists():
         print(f"错误：数据库 {args.db} 不存在。请先运行 budgetxl collect。", file=sys.stderr)
         return EXIT_FAILED
-    bureau = analyse(args.db, read_roster(args.roster) if args.roster else None, args.year)
+    bureau = api.bureau(args.db, args.roster, args.year)
     print(f"各单位状态：{_status_summary(bureau)}；汇总使用 {len(bureau.used)} 个单位的最新有效版本。")
     totals = bureau.totals.get("功能分类（类）")
     if totals is not None and not totals.empty:
@@ -357,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except WorkbookError as exc:
         print(f"错误：{exc.path}：{exc.message}", file=sys.stderr)
-    except (api.OutputError, FillError) as exc:
+    except (api.OutputError, FillError, RosterError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
     except FileNotFoundError as exc:
         print(f"错误：找不到文件 {exc.filename}", file=sys.stderr)
