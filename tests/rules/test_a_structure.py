@@ -72,3 +72,10 @@ def test_A09_project_notes(editor, base):
     assert found and note.text("项目名称") in found[0].message
     assert fired(run(GridEditor().set("项目说明", f"C{note.row}", None).build(), "A09"), severity=Severity.WARNING)
     assert clean("A09") == []
+
+
+def test_A10_purposes(editor, base):
+    purpose = base.disclosure.lists["purposes"][1]  # 210 卫生健康支出
+    found = run(editor.set("支出用途", f"C{purpose.row}", None).build(), "A10")
+    assert [f.severity for f in found] == [Severity.WARNING] and "210" in found[0].message
+    assert clean("A10") == []

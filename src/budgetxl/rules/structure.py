@@ -202,3 +202,17 @@ def check_project_notes(ctx: CheckContext, out) -> None:
         if key and key not in names:
             ref = note.fields["项目名称"].ref
             out.emit(f"{ref} “项目说明”中的项目“{note.text('项目名称')}”在表7 中没有。请核对项目名称。", [ref], Severity.WARNING)
+
+
+@rule("A10", Severity.WARNING, "支出用途未填写")
+def check_purposes(ctx: CheckContext, out) -> None:
+    """检查内容：表4 中有财政拨款支出的每一类，在“支出用途”工作表中写明主要用途（情况说明第四部分“主要用于……”）。
+    为何重要：只列金额不说用途的说明不完整，读者看不出钱花在哪里。
+    示例：参考文件“社会保障和就业支出1,381.56万元，主要用于职工工资、公用经费、单位退休费支出及项目等支出”。
+    处理方法：在“支出用途”工作表为该类补一行：科目代码、科目名称、主要用途。"""
+    if not ctx.has("T4"):
+        return
+    written = {squash(r.text("科目代码")) for r in ctx.disclosure.lists.get("purposes", ()) if r.text("主要用途")}
+    for row in ctx.table("T4").rows_of(SUBTOTAL, side="支出"):
+        if row.amount("合计") and row.code not in written:
+            out.emit(f"{row.name_ref} {row.code} {row.name} 有财政拨款支出，“支出用途”中没有写主要用途。请补充。", [row.name_ref])
