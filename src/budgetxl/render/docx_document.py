@@ -155,11 +155,29 @@ def _grid(table, widths, total_cm: float, fixed: dict[int, float] | None = None,
 
 
 def _merge(grid, top: int, left: int, bottom: int, right: int) -> None:
-    merged = grid[top][left].merge(grid[bottom][right])
-    # merging appends the paragraphs of the other cells: empty, or the repeated
-    # 一级/二级 indicator names; the top-left text is the merged cell's text
-    for extra in merged.paragraphs[1:]:
-        extra._p.getparent().remove(extra._p)
+    """Merge a rectangle of a fresh table by writing gridSpan/vMerge directly.
+
+    python-docx's Cell.merge recomputes the table layout on every call (most
+    of a document's build time); on a table without earlier merges in these
+    rows the result is the same: the first cell of each row spans the
+    columns, the rows below continue the first row, and only the top-left
+    cell keeps its text."""
+    width = sum(grid[top][c].width or 0 for c in range(left, right + 1))
+    for r in range(top, bottom + 1):
+        first = grid[r][left]._tc
+        if right > left:
+            first.grid_span = right - left + 1
+            if width:
+                grid[r][left].width = width
+            for c in range(left + 1, right + 1):
+                tc = grid[r][c]._tc
+                tc.getparent().remove(tc)
+        if bottom > top:
+            first.vMerge = "restart" if r == top else "continue"
+            if r > top:
+                for p in first.findall(qn("w:p")):
+                    for run in p.findall(qn("w:r")):
+                        p.remove(run)
 
 
 def _repeat_header(row) -> None:
