@@ -34,7 +34,7 @@ def test_amounts(raw, expected):
         assert isinstance(parse_amount(raw), D)
 
 
-@pytest.mark.parametrize("raw", ["12.3.4", "abc", "1,23,4", True, dt.date(2026, 1, 1), "#REF!", "#DIV/0!", float("nan")])
+@pytest.mark.parametrize("raw", ["12.3.4", "abc", "1,23,4", True, dt.date(2026, 1, 1), "#REF!", "#DIV/0!", float("nan"), 1e28, "9" * 30])
 def test_not_amounts(raw):
     with pytest.raises(NotAnAmount) as exc:
         parse_amount(raw)

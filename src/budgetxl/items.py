@@ -6,7 +6,8 @@ read from the tables, the prior figure and the reason from 上年数与原因.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from .model import DETAIL, Amount, CellRef, Disclosure, Record, Table, Text
@@ -140,3 +141,43 @@ def unmatched_records(d: Disclosure) -> list[Record]:
     """上年数与原因 rows that name no current item (a typo, or an item that no longer exists)."""
     known = {_key(i.category, i.code, i.name) for i in current_items(d)}
     return [r for k, r in prior_records(d).items() if k not in known and (r.amount("上年预算数") or r.text("增减原因"))]
+
+
+# Words that belong to one kind of item, and the items they do not belong to.
+_MISPLACED = (
+    (lambda i: i.name == "项目支出", re.compile(r"工资|职级|缴费基数|基本支出"), "人员经费、基本支出方面的原因"),
+    (lambda i: i.name == "基本支出", re.compile(r"项目支出|项目资金"), "项目支出方面的原因"),
+    (lambda i: i.category == INCOME and i.name.startswith("上级"), re.compile(r"县级财政|本级财政|县财政"), "本级（县级）财政资金的原因"),
+    (lambda i: i.category == ITEM and i.code.startswith("208"), re.compile(r"医疗保险|住房公积金"), "其他科目（医疗、公积金）的原因"),
+)
+
+
+def misplaced_reason(item: Comparable) -> tuple[str, str] | None:
+    """(the word, whose reason it looks like) when a reason talks about another kind of item."""
+    text = item.reason.value if item.reason else ""
+    for applies, words, what in _MISPLACED:
+        found = words.search(text)
+        if found and applies(item):
+            return found.group(0), what
+    return None
+
+
+def reconciled(items: list[Comparable]) -> list[Comparable]:
+    """One change, one reason. 支出 基本/项目支出 (§3) and 一般公共预算拨款
+    基本/项目支出 (§5) are the same change when their figures agree; if the
+    reason given for one belongs to another item (copied from 基本支出, say)
+    and the other's does not, the narrative states the other's for both.
+    The input is not changed: the check still reports the copied reason."""
+    twins = {(i.category, i.name): i for i in items if i.category in (SPENDING, GENERAL)}
+    out = []
+    for item in items:
+        other_key = (GENERAL if item.category == SPENDING else SPENDING, item.name)
+        other = twins.get(other_key) if item.category in (SPENDING, GENERAL) else None
+        same_money = (
+            other is not None and other.prior is not None and item.prior is not None
+            and other.current == item.current and other.prior.value == item.prior.value
+        )
+        if same_money and misplaced_reason(item) and other.reason and other.reason.value and not misplaced_reason(other):
+            item = replace(item, reason=other.reason)
+        out.append(item)
+    return out

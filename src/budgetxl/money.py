@@ -22,9 +22,12 @@ import datetime as _dt
 import math
 import re
 import unicodedata
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 ZERO = Decimal("0")
+# No budget figure comes near 10^15 (in 万元 that is 10^19 元); larger cells are
+# typing accidents or hostile input, and beyond Decimal's 28 significant digits.
+MAX_AMOUNT = Decimal(10) ** 15
 CENT = Decimal("0.01")
 NOISE_PLACES = 6
 _NOISE_QUANTUM = Decimal(1).scaleb(-NOISE_PLACES)
@@ -54,6 +57,13 @@ def parse_amount(raw: object) -> Decimal | None:
 
     Raises :class:`NotAnAmount` with a Chinese reason for anything else.
     """
+    value = _parse(raw)
+    if value is not None and abs(value) >= MAX_AMOUNT:
+        raise NotAnAmount(raw, "金额大得不合理（超过 10 的 15 次方），可能是误输入")
+    return value
+
+
+def _parse(raw: object) -> Decimal | None:
     if raw is None:
         return None
     if isinstance(raw, bool):
@@ -65,6 +75,8 @@ def parse_amount(raw: object) -> Decimal | None:
     if isinstance(raw, float):
         if math.isnan(raw) or math.isinf(raw):
             raise NotAnAmount(raw, "单元格不是有效数字")
+        if abs(raw) >= 1e15:
+            raise NotAnAmount(raw, "金额大得不合理（超过 10 的 15 次方），可能是误输入")
         return from_float(raw)
     if isinstance(raw, (_dt.date, _dt.datetime, _dt.time, _dt.timedelta)):
         raise NotAnAmount(raw, "单元格是日期或时间，不是金额")
@@ -108,8 +120,10 @@ def fmt(value: Decimal | None, places: int = 2) -> str:
     """``1,462.90`` — the number style of the published tables."""
     if value is None:
         return ""
-    q = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    return f"{q:,.{places}f}"
+    with localcontext() as ctx:
+        ctx.prec = 60  # sums of many large figures stay exact when printed
+        q = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        return f"{q:,.{places}f}"
 
 
 def places_of(value: Decimal) -> int:

@@ -32,7 +32,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..items import GENERAL, INCOME, ITEM, RUNNING, SPENDING, THREE, Comparable, comparables
+from ..items import GENERAL, INCOME, ITEM, RUNNING, SPENDING, THREE, Comparable, comparables, reconciled
 from ..model import DETAIL, SUBTOTAL, Disclosure, Row, Table
 from ..spec import Spec
 from ..textnorm import squash
@@ -87,7 +87,7 @@ def _category_label(d: Disclosure, code: str) -> str:
 def build_context(d: Disclosure, spec: Spec) -> dict[str, Any]:
     t = d.tables.get
     t1, t3, t4, t5, t6, t7, t10 = (t(k) for k in ("T1", "T3", "T4", "T5", "T6", "T7", "T10"))
-    items = comparables(d)
+    items = reconciled(comparables(d))
     by = lambda category: [i for i in items if i.category == category]  # noqa: E731
 
     income = t1.by_key("本年收入", "收入").amount("预算数") if t1 and t1.by_key("本年收入", "收入") else ZERO

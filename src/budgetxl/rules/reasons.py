@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..items import GENERAL, INCOME, ITEM, SPENDING, comparables, unmatched_records
+from ..items import GENERAL, ITEM, SPENDING, comparables, misplaced_reason, unmatched_records
 from ..model import Severity
 from ..textnorm import squash
 from . import rule
@@ -82,15 +82,6 @@ def check_reason_reused(ctx: CheckContext, out) -> None:
         )
 
 
-# Words that belong to one kind of item, and the items they do not belong to.
-_MISPLACED = (
-    (lambda i: i.name == "项目支出", re.compile(r"工资|职级|缴费基数|基本支出"), "人员经费、基本支出方面的原因"),
-    (lambda i: i.name == "基本支出", re.compile(r"项目支出|项目资金"), "项目支出方面的原因"),
-    (lambda i: i.category == INCOME and i.name.startswith("上级"), re.compile(r"县级财政|本级财政|县财政"), "本级（县级）财政资金的原因"),
-    (lambda i: i.category == ITEM and i.code.startswith("208"), re.compile(r"医疗保险|住房公积金"), "其他科目（医疗、公积金）的原因"),
-)
-
-
 @rule("F04", Severity.WARNING, "原因的内容属于其他项目")
 def check_reason_belongs(ctx: CheckContext, out) -> None:
     """检查内容：增减原因的用词与项目不符：项目支出的原因讲工资、职级、缴费基数或“基本支出”；基本支出的原因讲项目；
@@ -102,14 +93,13 @@ def check_reason_belongs(ctx: CheckContext, out) -> None:
     for item in comparables(ctx.disclosure):
         if not item.reason or not item.reason.value.strip():
             continue
-        for applies, words, what in _MISPLACED:
-            found = words.search(item.reason.value)
-            if applies(item) and found:
-                out.emit(
-                    f"{item.reason.ref} {item.label} 的增减原因提到“{found.group(0)}”，像是{what}。请核对原因是否写错了项目。",
-                    [item.reason.ref], actual=item.reason.value,
-                )
-                break
+        hit = misplaced_reason(item)
+        if hit:
+            word, what = hit
+            out.emit(
+                f"{item.reason.ref} {item.label} 的增减原因提到“{word}”，像是{what}。请核对原因是否写错了项目。",
+                [item.reason.ref], actual=item.reason.value,
+            )
 
 
 @rule("F05", Severity.INFO, "上年预算数为零")
