@@ -97,9 +97,8 @@ def render_one(job: Job) -> Result:
 def _render(job: Job) -> Result:
     from . import api
     from .grid import WorkbookError
-    from .narrative import generate
     from .render.docx_document import write_docx
-    from .render.publication import printable
+    from .render import prepare
     from .render.xlsx_publication import write_publication
     from .spec import load_spec
 
@@ -123,8 +122,7 @@ def _render(job: Job) -> Result:
     if not todo:
         return Result(job.source, SKIPPED, "公开文件已存在（用 --overwrite 重新生成）", list(targets.values()), stem, seconds=seconds)
     t1 = time.perf_counter()
-    model, adjustments = printable(d, spec)
-    narrative = generate(model, spec)
+    model, narrative, adjustments = prepare(d, spec)
     seconds["narrative"] = time.perf_counter() - t1
     result = Result(job.source, OK, "", [], stem, todo, adjustments=[str(a) for a in adjustments], seconds=seconds)
     part = lambda ext: job.outdir / f".{stem}.{os.getpid()}.{time.monotonic_ns()}.part.{ext}"  # noqa: E731

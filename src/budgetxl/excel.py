@@ -234,9 +234,8 @@ def narrate(book) -> str:
 def export(book) -> str:
     """导出公开文件: docx, pdf and xlsx next to the workbook (from what is open, saved or not)."""
     from .convert import output_stem
-    from .narrative import generate
     from .render.docx_document import write_docx
-    from .render.publication import printable
+    from .render import prepare
     from .render.xlsx_publication import write_publication
 
     folder = Path(getattr(book, "fullname", "") or "").parent
@@ -246,8 +245,7 @@ def export(book) -> str:
     report = api.check(reading, spec)
     if report.has_errors:
         return f"有 {report.count(report.ordered()[0].severity)} 个“错误”，未导出。请先“校验”并改正。"
-    model, _ = printable(reading.disclosure, spec)
-    narrative = generate(model, spec)
+    model, narrative, _ = prepare(reading.disclosure, spec)
     stem = output_stem(model.department, model.year)
     docx = write_docx(model, narrative, spec, folder / f"{stem}.docx")
     made = [docx.name, write_publication(model, spec, folder / f"{stem}.xlsx").name]

@@ -18,9 +18,6 @@ from .model import CellEdit, CellRef
 from .money import NotAnAmount, parse_amount
 from .spec import CODE_ROLES, Spec
 
-NUMERIC_TYPES = ("amount", "number", "count", "year")
-
-
 class FillError(ValueError):
     """The data file does not fit the template; the message is for the user."""
 

@@ -275,12 +275,6 @@ _SHEET_TARGET = re.compile(rb'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^
 _SHEET_ENTRY = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]+)"')
 
 
-def scan_uncached_formulas(path: Path) -> dict[str, set[tuple[int, int]]]:
-    """Cells whose formula has no cached result (files written by openpyxl and
-    other tools that do not calculate). calamine reads them as blank."""
-    return scan_formula_cells(path)[0]
-
-
 def scan_formula_cells(path: Path) -> tuple[dict[str, set[tuple[int, int]]], dict[str, dict[tuple[int, int], str]]]:
     """(cells with an uncached formula, cells holding an error value such as #DIV/0!),
     per sheet. calamine reads both as blank; neither is blank."""

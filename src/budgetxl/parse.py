@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from .codes import code_part, normalize_code
@@ -649,10 +648,3 @@ def _capped(findings: list[Finding]) -> list[Finding]:
             severity, title = PARSE_PROBLEMS[code]
             kept.append(Finding(code, severity, f"工作表“{sheet}”还有 {n - FINDINGS_PER_SHEET} 处同类问题（{title}）未逐一列出。请先改正上面列出的问题。", (CellRef(sheet, 1, 1),), title=title))
     return kept
-
-
-def amount_or_none(value: Any) -> Decimal | None:
-    try:
-        return parse_amount(value)
-    except NotAnAmount:
-        return None

@@ -143,8 +143,3 @@ def verified_marks(grid: WorkbookGrid) -> dict[str, str]:
             key = f"{sheet.text(r, col['代码'])}|{sheet.text(r, col['位置'])}"
             marks[key] = sheet.text(r, col["核实说明"])
     return marks
-
-
-def findings_json(findings: Iterable[Finding]) -> list[dict[str, Any]]:
-    return [f.to_json() for f in findings]
-

@@ -4,6 +4,7 @@ and the rounding tolerance that follows from the figures' precision."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 from typing import Mapping
 
@@ -45,6 +46,13 @@ class CheckContext:
             disclosure, spec, codes_for(spec, "functional", functional_csv), codes_for(spec, "economic", economic_csv),
             edited_text or {},
         )
+
+    @cached_property
+    def comparables(self):
+        """The items the narrative compares with last year (shared by the F rules)."""
+        from ..items import comparables
+
+        return comparables(self.disclosure)
 
     @property
     def unit(self) -> str:

@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Iterable
 
 from ..model import Amount, CellRef, Row, Severity, Table
-from ..money import fmt
 from .context import CheckContext
 
 ROUNDING_NOTE = "由元换算为万元时四舍五入造成，可以保留；如需一致，运行“计算小计”即改为精确合计。"
@@ -61,10 +60,6 @@ def total_of(rows: Iterable[Row], column: str) -> Decimal:
 
 def refs_of(rows: Iterable[Row], column: str) -> list[CellRef]:
     return [r.values[column].ref for r in rows if column in r.values]
-
-
-def fmt_money(value: Decimal | None) -> str:
-    return fmt(value or Decimal(0))
 
 
 def parent_map(table: Table) -> dict[int, Row | None]:

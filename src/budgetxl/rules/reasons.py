@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..items import GENERAL, ITEM, SPENDING, comparables, misplaced_reason, unmatched_records
+from ..items import GENERAL, ITEM, SPENDING, misplaced_reason, unmatched_records
 from ..model import Severity
 from ..textnorm import squash
 from . import rule
@@ -24,7 +24,7 @@ def check_reason_present(ctx: CheckContext, out) -> None:
     为何重要：财政部专项检查要求对预算增减变化说明原因，只写“增加×万元”不写原因是最常见的扣分项。
     示例：208 05 01 行政单位离退休 23.05，上年 19.90，增加 3.15，原因“2026年度退休人员年度绩效奖增加。”——通过；原因为空则报错。
     处理方法：在“上年数与原因”该行的“增减原因”列填写（只写“主要原因是”之后的内容）。"""
-    for item in comparables(ctx.disclosure):
+    for item in ctx.comparables:
         change = item.change
         if change and not (item.reason and item.reason.value.strip()):
             ref = item.reason.ref if item.reason and item.reason.ref else _ref(item)
@@ -41,7 +41,7 @@ def check_prior_present(ctx: CheckContext, out) -> None:
     为何重要：没有上年数，情况说明就只能写本年数，缺少增减变化，不符合公开要求。
     示例：表5 有 221 02 01 住房公积金 42.32，而“上年数与原因”没有功能分类科目 2210201 这一行，报此警告。
     处理方法：在“上年数与原因”补一行：类别、编码（功能分类科目填7位代码）、名称、上年预算数（上年为零填 0）。"""
-    for item in comparables(ctx.disclosure):
+    for item in ctx.comparables:
         if item.required and (item.prior is None or item.prior.value is None):
             ref = _ref(item)
             out.emit(
@@ -60,7 +60,7 @@ def check_reason_reused(ctx: CheckContext, out) -> None:
     “上级一般公共预算安排的转移支付”与“一般公共预算”原因相同，也报。
     处理方法：为每一项写出它自己的增减原因；确实相同的，标记“已核实”。"""
     groups: dict[tuple[str, str], list] = {}
-    for item in comparables(ctx.disclosure):
+    for item in ctx.comparables:
         if not item.reason or not item.reason.value.strip() or not item.change:
             continue
         category = SPENDING if item.category in (SPENDING, GENERAL) else item.category
@@ -90,7 +90,7 @@ def check_reason_belongs(ctx: CheckContext, out) -> None:
     示例：参考文件“项目支出 879.93 万元……主要原因是在职人员工资调增，部分干部职级调整，社保及公积金缴费基数调增，基本支出预算经费增加”，
     报此警告；“上级一般公共预算安排的转移支付……主要原因是……将县级财政对各项社会保险基金的补助资金足额纳入”，也报。
     处理方法：改写为该项目自己的原因；确实如此的，标记“已核实”。"""
-    for item in comparables(ctx.disclosure):
+    for item in ctx.comparables:
         if not item.reason or not item.reason.value.strip():
             continue
         hit = misplaced_reason(item)
@@ -108,7 +108,7 @@ def check_zero_prior(ctx: CheckContext, out) -> None:
     为何重要：从零开始无法计算增长率，情况说明不能写“增长100%”，应写“新增”；原因应说明为什么新增。
     示例：参考文件 208 05 06 机关事业单位职业年金缴费支出 25.82，上年为零，却写“增长 100.00%”；budgetxl 生成的说明写“新增”。
     处理方法：确认上年确实为零；增减原因写明新增的原因。"""
-    for item in comparables(ctx.disclosure):
+    for item in ctx.comparables:
         if item.prior is not None and item.prior.value == 0 and item.current:
             out.emit(
                 f"{item.prior.ref} {item.label} 上年预算数为零，本年 {ctx.money(item.current)}。情况说明将写“新增”而不写增长率；请在原因中说明新增原因。",
@@ -134,7 +134,7 @@ def check_reason_direction(ctx: CheckContext, out) -> None:
     为何重要：方向写反的原因一看就是错的，会被认定为说明与数据不符。
     示例：公务接待费减少 0.50 万元，原因写“接待任务增加”，报此警告。
     处理方法：核对上年数和原因。"""
-    for item in comparables(ctx.disclosure):
+    for item in ctx.comparables:
         change = item.change
         text = item.reason.value if item.reason else ""
         if not change or not text:
