@@ -18,10 +18,13 @@ import pytest
 
 xw = pytest.importorskip("xlwings")
 
-from budgetxl import api, excel  # noqa: E402
+from budgetxl import excel, pipeline  # noqa: E402
 from budgetxl.grid import read_workbook  # noqa: E402
 
 from .conftest import EXAMPLE, ROOT  # noqa: E402
+from budgetxl.spec import load_spec as _load_spec  # noqa: E402
+
+SPEC = _load_spec()
 
 
 def _json_value(v):
@@ -71,12 +74,12 @@ def test_subtotal_button_writes_exactly_the_file_commands_edits_in_blocks(tmp_pa
     message = excel.subtotal(book)
     acts = actions(book)
     writes = [a for a in acts if a["func"] == "setValues"]
-    expected = {(e.ref.sheet, e.ref.row, e.ref.col): e.value for e in api.subtotal_file(EXAMPLE, tmp_path / "o.xlsx").edits}
+    expected = {(e.ref.sheet, e.ref.row, e.ref.col): e.value for e in pipeline.subtotal_file(EXAMPLE, SPEC, tmp_path / "o.xlsx").edits}
     got = _apply(p, writes)
     assert set(got) == set(expected)
     for key, value in expected.items():
         assert (Decimal(str(got[key])) if isinstance(value, Decimal) else got[key]) == value, key
-    assert len(writes) == len(excel.blocks(api.subtotals(api.read(EXAMPLE)).edits)) < len(expected)
+    assert len(writes) == len(excel.blocks(pipeline.subtotals(pipeline.read(EXAMPLE, SPEC), SPEC).edits)) < len(expected)
     assert "计算小计完成：改动 43 个单元格" in message
     assert any(a["func"] == "alert" for a in acts)  # the user is told, in Chinese
 
@@ -120,7 +123,7 @@ def test_check_button_result_sheet_colours_and_selection():
     colours = [a for a in acts if a["func"] == "setRangeColor"]
     from budgetxl.report import highlight_edits
 
-    marks = highlight_edits(api.check(api.read(EXAMPLE)), [s["name"] for s in p["sheets"]])
+    marks = highlight_edits(pipeline.check(pipeline.read(EXAMPLE, SPEC), SPEC), [s["name"] for s in p["sheets"]])
     by_colour: dict = {}
     for m in marks:
         by_colour.setdefault((m.ref.sheet, m.style), []).append(m)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from budgetxl import api
+from budgetxl import pipeline
 from budgetxl.grid import grid_from_values
 from budgetxl.model import CellRef
 from budgetxl.narrative import generate
@@ -72,4 +72,4 @@ def test_whole_pipeline_survives_mutated_example(mutations):
     run_rules(CheckContext.build(disclosure, SPEC))
     compute(disclosure, SPEC)
     generate(with_blanks_filled(disclosure, SPEC), SPEC)
-    api.check(api.read_grid(grid))
+    pipeline.check(pipeline.read_grid(grid, SPEC), SPEC)

@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 
 from ..model import Disclosure
-from ..spec import Spec, load_spec
+from ..spec import Spec
 from .context import build_context
 from .filters import FILTERS
 
@@ -114,8 +114,7 @@ def _lines(text: str) -> tuple[str, ...]:
     return tuple(line.strip() for line in text.splitlines() if line.strip())
 
 
-def generate(disclosure: Disclosure, spec: Spec | None = None, templates: str | Path | None = None) -> Narrative:
-    spec = spec or load_spec()
+def generate(disclosure: Disclosure, spec: Spec, templates: str | Path | None = None) -> Narrative:
     env = environment(templates)
     context = build_context(disclosure, spec)
     sections = []
