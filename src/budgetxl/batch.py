@@ -19,13 +19,13 @@ import shutil
 import tempfile
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from .io_atomic import remove_abandoned_parts
-from .paths import find_workbooks, output_stem  # noqa: F401  (find_workbooks: the CLI's)
+from .paths import find_workbooks, fit_bytes, output_stem  # noqa: F401  (find_workbooks: the CLI's)
 from .spec import Spec
 
 FORMATS = ("docx", "pdf", "xlsx")
@@ -58,12 +58,33 @@ class Result:
 
 
 def render_one(job: Job) -> Result:
-    """Stage 1, in a worker process. Never raises: every failure is a Result."""
+    """Stage 1, in a worker process. Never raises: every failure is a Result.
+    Text no document can hold is cleaned where it is written; each cleaning is
+    reported in the result's message (P13)."""
+    from .io_atomic import OutputFailed, environment_message
+    from .paths import other_format, screen
+    from .writable import findings, recording
+
+    refusal = screen(job.source) or other_format(job.source)
+    if refusal:
+        return Result(job.source, FAILED, refusal)
     try:
-        return _render(job)
-    except Exception as exc:  # a broken workbook must not stop the batch
-        where = traceback.extract_tb(exc.__traceback__)[-1]
-        return Result(job.source, FAILED, f"处理时出错：{type(exc).__name__}（{Path(where.filename).name} 第{where.lineno}行）。请把工作簿发给维护人员。")
+        with recording() as cleaned:
+            result = _render(job)
+        if cleaned:
+            notes = "；".join(f"{f.code} {f.message}" for f in findings(cleaned))
+            result.message = "；".join(x for x in (result.message, notes) if x)
+        return result
+    except OutputFailed as exc:  # the environment, not the workbook
+        return Result(job.source, FAILED, exc.message)
+    except OSError as exc:
+        return Result(job.source, FAILED, environment_message(exc, exc.filename or job.outdir))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # a broken workbook (even a reader panic) must not stop the batch
+        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        at = f"（{Path(where.filename).name} 第{where.lineno}行）" if where else ""
+        return Result(job.source, FAILED, f"处理时出错：{type(exc).__name__}{at}。请把工作簿发给维护人员。")
 
 
 def _render(job: Job) -> Result:
@@ -94,7 +115,7 @@ def _render(job: Job) -> Result:
     pub = pipeline.publication(reading, spec)
     seconds["narrative"] = time.perf_counter() - t1
     result = Result(job.source, OK, "", [], stem, todo, adjustments=[str(a) for a in pub.adjustments], seconds=seconds)
-    part = lambda ext: job.outdir / f".{stem}.{os.getpid()}.{time.monotonic_ns()}.part.{ext}"  # noqa: E731
+    part = lambda ext: job.outdir / f".{fit_bytes(stem, 60)}.{os.getpid()}.{time.monotonic_ns()}.part.{ext}"  # noqa: E731
     for ext in ("docx", "xlsx"):
         if ext in todo or (ext == "docx" and "pdf" in todo):
             t = time.perf_counter()
@@ -173,34 +194,56 @@ def convert_all(
     spec: Spec | None = None,
     progress: Callable[[int, int, Result], None] | None = None,
 ) -> list[Result]:
+    from . import isolate
+    from .io_atomic import OutputFailed, environment_message
+
     if spec is None:
         raise TypeError("convert_all needs the spec the front end chose")
-    outdir.mkdir(parents=True, exist_ok=True)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputFailed(environment_message(exc, outdir), outdir) from exc
     remove_abandoned_parts(outdir)
     jobs = [Job(s, outdir, formats, force, overwrite, spec) for s in sources]
+    inputs = {_key(s) for s in sources}
+    position: dict[int, int] = {}
     results: list[Result] = []
     owners: dict[str, Path] = {}
 
     def done(result: Result) -> None:
-        _claim(result, owners)
+        _claim(result, owners, inputs)
         _finish(result)  # docx and xlsx get their final names as soon as they are complete
         results.append(result)
         if progress:
             progress(len(results), len(jobs), result)
 
-    if workers <= 1:
-        for job in jobs:
-            done(render_one(job))
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for future in as_completed([pool.submit(render_one, job) for job in jobs]):
-                done(future.result())
-        order = {s: i for i, s in enumerate(sources)}
-        results.sort(key=lambda r: order[r.source])
-    _pdf_stage(results, outdir, workers)
-    for r in results:
-        _finish(r)
+    # every workbook in a worker process of its own (isolate): an abort in a native
+    # reader costs that file only, and the result names it
+    try:
+        for index, result in isolate.run(render_one, jobs, (), workers):
+            if isinstance(result, isolate.Died):
+                result = Result(jobs[index].source, FAILED, result.message)
+            position[id(result)] = index
+            done(result)
+        results.sort(key=lambda r: position[id(r)])
+        _pdf_stage(results, outdir, workers)
+        for r in results:
+            _finish(r)
+    except BaseException:
+        # interrupted (Ctrl-C) or failed: no temporary file stays behind; complete files keep their names
+        for r in results:
+            for p in [*r.parts.values(), *([r.pdf_from] if r.pdf_from and r.pdf_from not in r.outputs else [])]:
+                Path(p).unlink(missing_ok=True)
+        remove_abandoned_parts(outdir)
+        raise
     return results
+
+
+def _key(p: Path):
+    try:
+        return Path(p).resolve()
+    except (OSError, RuntimeError):
+        return Path(p).absolute()
 
 
 def _finish(r: Result) -> None:
@@ -226,10 +269,18 @@ def _finish(r: Result) -> None:
             r.message = r.message or f"{'、'.join(missing)} 未生成"
 
 
-def _claim(r: Result, owners: dict[str, Path]) -> None:
+def _claim(r: Result, owners: dict[str, Path], inputs: set = frozenset()) -> None:
     """Two workbooks of the same department and year would write the same file:
-    the first keeps it, the others are reported."""
+    the first keeps it, the others are reported. An output never replaces an input."""
     if r.status not in (OK, SKIPPED) or not r.stem:
+        return
+    clash = [t for t in r.targets.values() if _key(t) in inputs]
+    if clash and r.status == OK:
+        r.status = FAILED
+        r.message = f"输出文件 {clash[0].name} 是本次的输入工作簿，未覆盖。请换一个输出目录。"
+        for p in [*r.parts.values(), *([r.pdf_from] if r.pdf_from else [])]:
+            p.unlink(missing_ok=True)
+        r.parts, r.pdf_from = {}, None
         return
     if r.stem in owners:  # (a skip may be this run's own earlier file)
         r.status = FAILED

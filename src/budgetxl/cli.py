@@ -53,7 +53,8 @@ def cmd_fill(args, spec: Spec) -> int:
 
 
 def cmd_subtotal(args, spec: Spec) -> int:
-    run = pipeline.subtotal_file(args.workbook, spec, args.output, args.in_place)
+    with _reporting_cleanings():
+        run = pipeline.subtotal_file(args.workbook, spec, args.output, args.in_place)
     edits = run.edits
     if edits:
         print(f"计算小计：改动 {len(edits)} 个单元格")
@@ -61,7 +62,7 @@ def cmd_subtotal(args, spec: Spec) -> int:
             print(f"  {describe(e)}")
     else:
         print("计算小计：所有小计、合计与汇总表均已正确，无需改动。")
-    findings = [*run.read_findings, *run.result.findings]
+    findings = [*run.read_findings, *run.result.findings, *run.write_findings]
     if findings:
         print(f"读取时发现的问题（{_summary(findings)}）：")
         _print_findings(findings)
@@ -82,7 +83,8 @@ def cmd_check(args, spec: Spec) -> int:
     else:
         print(text_table(report))
     if args.annotate:
-        path = pipeline.annotate(reading, report, spec, args.workbook, args.annotate)
+        with _reporting_cleanings():
+            path = pipeline.annotate(reading, report, spec, args.workbook, args.annotate)
         print(f"已写入带校验结果的副本：{path}", file=sys.stderr if args.json else sys.stdout)
     return EXIT_FINDINGS if report.has_errors else EXIT_OK
 
@@ -98,7 +100,8 @@ def cmd_narrate(args, spec: Spec) -> int:
     else:
         sys.stdout.write(narrative.to_text())
     if args.write or args.in_place:
-        path = pipeline.write_narrative(reading, narrative, spec, args.workbook, args.write, args.in_place)
+        with _reporting_cleanings():
+            path = pipeline.write_narrative(reading, narrative, spec, args.workbook, args.write, args.in_place)
         print(f"已写入“情况说明”工作表：{path}", file=sys.stderr)
     return EXIT_OK
 
@@ -168,7 +171,8 @@ def _bureau_output(bureau, output) -> None:
     from .collect.status import status_sheets
     from .xlsx_writer import write_workbook
 
-    path = write_workbook(status_sheets(bureau), output)
+    with _reporting_cleanings():
+        path = write_workbook(status_sheets(bureau), output)
     print(f"已写入报送状态与汇总：{path}")
 
 
@@ -205,6 +209,7 @@ def cmd_collect(args, spec: Spec) -> int:
     if tty:
         print(file=sys.stderr)
     print(f"收到 {len(paths)} 个文件：新报送 {len(run.new)} 份，已收过 {len(run.known)} 份（未重复保存）。数据库：{args.db}")
+    _print_unopened(run)
     for sub in run.new:
         who = sub.department or "（无单位名称）"
         print(f"  {sub.status}  {who}  {sub.file_name}" + (f"  {sub.error}" if sub.error else f"  错误 {sub.errors}，警告 {sub.warnings}"))
@@ -350,6 +355,78 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# ------------------------------------------------------------------ paths and the environment (issue 13)
+
+
+class _reporting_cleanings:
+    """Around a write: text that had to be cleaned to be written (P13, ``writable``) is reported on stderr."""
+
+    def __enter__(self):
+        from .writable import recording
+
+        self._ctx = recording()
+        self._cleaned = self._ctx.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._ctx.__exit__(*exc)
+        if exc[0] is None and self._cleaned:
+            from .writable import findings
+
+            print(f"写入时清理了 {len(self._cleaned)} 处无法写入的文字：", file=sys.stderr)
+            _print_findings(findings(self._cleaned), sys.stderr)
+
+
+def _print_unopened(run) -> None:
+    """collect: the files that could not even be opened, one row each."""
+    for path, why in run.failed:
+        print(f"  无法读取  {path}  {why}")
+
+
+def _validate_paths(args) -> str | None:
+    """Every path argument checked before any work: the problem in Chinese, or None."""
+    from .paths import path_problems
+
+    inputs = [getattr(args, name) for name in ("workbook", "data", "template", "roster", "functional_codes", "economic_codes") if getattr(args, name, None)]
+    if args.command in ("template", "excel"):
+        inputs = []  # template/excel: -o is the only path
+    outputs = [getattr(args, name) for name in ("output", "annotate", "write") if getattr(args, name, None)]
+    if args.command == "convert":
+        outputs = []  # a folder: checked below
+    return path_problems(
+        inputs=inputs,
+        outputs=outputs,
+        batch=list(getattr(args, "inputs", None) or []),
+        db=getattr(args, "db", None),
+        db_must_exist=args.command == "report",
+        out_dir=args.output if args.command == "convert" else None,
+        in_place=bool(getattr(args, "in_place", False)),
+        folders=[args.templates] if getattr(args, "templates", None) else [],
+    )
+
+
+def _environment_error(exc: BaseException) -> str | None:
+    """A message for failures of the environment (disk, permissions, database lock), or None."""
+    import sqlite3
+
+    from .io_atomic import OutputFailed, environment_message
+
+    if isinstance(exc, OutputFailed):
+        return exc.message
+    if isinstance(exc, sqlite3.Error):
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return f"数据库正被另一个程序使用，等待 30 秒后仍无法写入（{text}）。请稍后重试。"
+        if "not a database" in text or "malformed" in text:
+            return f"数据库文件已损坏或不是 budgetxl 数据库（{text}）。"
+        return f"数据库无法读写：{text}。请检查磁盘空间和文件权限。"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        name = exc.filename
+        reading = bool(name) and os.path.exists(name) and not os.path.isdir(name) and not os.access(name, os.R_OK)
+        return environment_message(exc, name, reading=reading)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -358,22 +435,27 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, KeyError) as exc:
         print(f"错误：无法读取模板规格 {args.spec}：{exc}", file=sys.stderr)
         return EXIT_FAILED
+    problem = _validate_paths(args)
+    if problem:
+        print(f"错误：{problem}", file=sys.stderr)
+        return EXIT_FAILED
     try:
         return args.func(args, spec)
     except WorkbookError as exc:
         print(f"错误：{exc.path}：{exc.message}", file=sys.stderr)
     except (pipeline.OutputError, FillError, RosterError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
-    except FileNotFoundError as exc:
-        print(f"错误：找不到文件 {exc.filename}", file=sys.stderr)
     except BrokenPipeError:  # output piped into head: not an error
         sys.stderr.close()
         return EXIT_OK
-    except PermissionError as exc:
-        print(f"错误：没有权限写入 {exc.filename}（文件是否在 Excel 中打开？）", file=sys.stderr)
     except KeyboardInterrupt:
-        print("已中断。已完成的输出文件完整可用，未完成的不会留下。", file=sys.stderr)
-    except Exception as exc:  # a bug of ours: say so plainly, no traceback for the user
+        print("已中断（Ctrl-C）。已完成的输出文件完整可用，未完成的临时文件已删除；重新运行会跳过已完成的文件。", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the environment (disk, permissions …), or a bug of ours: say so plainly, no traceback
+        message = _environment_error(exc)
+        if message:
+            print(f"错误：{message}", file=sys.stderr)
+            return EXIT_FAILED
         if os.environ.get("BUDGETXL_DEBUG"):
             raise
         where = traceback.extract_tb(exc.__traceback__)[-1]

@@ -120,8 +120,10 @@ class Publication:
 
 def publication(reading: Reading, spec: Spec) -> Publication:
     from .render import prepare
+    from .writable import scrub
 
-    model, narrative, adjustments = prepare(reading.disclosure, spec)
+    # text no document can hold is cleaned here, once, and recorded (P13 via writable.recording)
+    model, narrative, adjustments = prepare(scrub(reading.disclosure), spec)
     return Publication(model, narrative, tuple(adjustments))
 
 
@@ -226,21 +228,31 @@ class SubtotalRun:
     result: SubtotalResult
     read_findings: tuple[Finding, ...]
     target: Path
+    applied: tuple[CellEdit, ...] | None = None  # the edits written (None: all of result.edits)
+    write_findings: tuple[Finding, ...] = ()  # edits the file could not take (merged cells: S03)
 
     @property
     def edits(self) -> tuple[CellEdit, ...]:
-        return self.result.edits
+        """The changes made — never one that was not written."""
+        return self.result.edits if self.applied is None else self.applied
 
 
 def subtotal_file(path: str | Path, spec: Spec, out: str | Path | None = None, in_place: bool = False) -> SubtotalRun:
-    from .xlsx_writer import write_edits
+    from .problems import problem
+    from .xlsx_writer import write_computed
 
     source = Path(path)
     target = _check_target(source, Path(out) if out else None, in_place)
     reading = read(source, spec)
     result = compute(reading.disclosure, spec)
-    write_edits(source, list(result.edits), target)
-    return SubtotalRun(result, reading.findings, target)
+    _, applied, refused = write_computed(source, list(result.edits), target)
+    findings = tuple(
+        problem("S03", f"{rng} 是合并单元格，而 {'、'.join(e.ref.a1 for e in group)} 各有一个计算结果"
+                f"（{'、'.join(str(e.value) for e in group)}）；合并单元格只能保存一个值，这些单元格未写入。"
+                "请取消合并（“开始 > 合并后居中”），再运行“计算小计”。", [e.ref for e in group])
+        for rng, group in refused.items()
+    )
+    return SubtotalRun(result, reading.findings, target, tuple(applied), findings)
 
 
 def fill_file(data_path: str | Path, out: str | Path, spec: Spec, template: str | Path | None = None) -> Path:

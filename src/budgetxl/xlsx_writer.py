@@ -23,6 +23,7 @@ from typing import Mapping
 from .io_atomic import atomic_save
 from .model import CellEdit, SheetContent
 from .spec import DEFAULT_COLORS
+from .writable import cell_number, cell_text
 
 MARKS = ("error", "warning", "info")  # the styles a check puts on cells
 Palette = Mapping[str, str]  # style name the core uses ("error", "computed" …) -> RGB, from the spec
@@ -44,7 +45,13 @@ def _top_left(ws, cell):
 
 def set_text(cell, value) -> None:
     """Put a value in a cell; text stays text even when it starts with '=' (it
-    may come from a department: it must never run as a formula)."""
+    may come from a department: it must never run as a formula). Text is made
+    writable (control characters removed, recorded as P13: ``writable``); NaN
+    and infinities, which no cell can hold, become blank."""
+    if isinstance(value, str):
+        value = cell_text(value, f"'{cell.parent.title}'!{cell.coordinate}")
+    else:
+        value = cell_number(value)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
@@ -65,7 +72,7 @@ def apply_edits(wb: Workbook, edits: Iterable[CellEdit], keep_values: bool = Fal
         elif edit.style == "bold":
             cell.font = Font(name=cell.font.name, size=cell.font.size, bold=True)
         if edit.comment:
-            cell.comment = Comment(edit.comment, "budgetxl")
+            cell.comment = Comment(cell_text(edit.comment, str(edit.ref)), "budgetxl")
         count += 1
     return count
 
@@ -123,6 +130,41 @@ def write_annotated(source: Path, target: Path, sheet, edits: list[CellEdit], pa
     put_sheet(wb, sheet, 0, palette)
     wb.active = 0
     return atomic_save(wb, Path(target))
+
+
+def merged_conflicts(wb: Workbook, edits: Iterable[CellEdit]) -> tuple[list[CellEdit], dict[str, list[CellEdit]]]:
+    """Split value edits into those that can be written and those that fall into a
+    merged range: a merge holds one value (its top-left cell), so several computed
+    values (E7, F7, G7 under a merge E7:G7) cannot all be written — writing them
+    would leave only the last one, in E7. Returns (writable, {range: refused edits})."""
+    ranges: dict[tuple[str, str], list[CellEdit]] = {}
+    where: dict[int, tuple[str, str, bool]] = {}
+    for edit in edits:
+        if edit.ref.sheet not in wb.sheetnames:
+            continue
+        ws = wb[edit.ref.sheet]
+        for rng in ws.merged_cells.ranges:
+            multi = rng.max_row > rng.min_row or rng.max_col > rng.min_col
+            if multi and rng.min_row <= edit.ref.row <= rng.max_row and rng.min_col <= edit.ref.col <= rng.max_col:
+                key = (edit.ref.sheet, rng.coord)
+                ranges.setdefault(key, []).append(edit)
+                where[id(edit)] = (edit.ref.sheet, rng.coord, (edit.ref.row, edit.ref.col) == (rng.min_row, rng.min_col))
+                break
+    refused: dict[str, list[CellEdit]] = {}
+    for (sheet, coord), inside in ranges.items():
+        if len(inside) > 1 or not where[id(inside[0])][2]:
+            refused[f"'{sheet}'!{coord}"] = inside
+    bad = {id(e) for group in refused.values() for e in group}
+    return [e for e in edits if id(e) not in bad], refused
+
+
+def write_computed(source: Path, edits: list[CellEdit], target: Path) -> tuple[Path, list[CellEdit], dict[str, list[CellEdit]]]:
+    """``write_edits`` for computed values: edits that fall into merged cells are not
+    written (see ``merged_conflicts``). Returns (path, edits made, {merged range: edits refused})."""
+    wb = openpyxl.load_workbook(source)
+    applied, refused = merged_conflicts(wb, list(edits))
+    apply_edits(wb, applied)
+    return atomic_save(wb, Path(target)), applied, refused
 
 
 def write_edits(source: Path, edits: list[CellEdit], target: Path) -> Path:

@@ -1,15 +1,19 @@
 """Finance-bureau intake: collect every department's workbook into one database.
 
 The per-workbook work (``intake.process_file``) is a pure function of the
-file; it runs in local worker processes or, with ``scheduler``, on a Dask
-distributed cluster. Only this process writes to the database, one
-transaction per submission.
+file; it runs in local worker processes (``budgetxl.isolate``: a file that
+kills its worker — an abort in a native reader — costs only that file) or,
+with ``scheduler``, on a Dask distributed cluster. Only this process writes
+to the database, one transaction per submission.
+
+Before anything is read, every path is screened (``paths.screen``): a named
+pipe, a device, a symbolic-link loop or a file without read permission is a
+row of the result (``CollectRun.failed``), never a stop and never a hang.
 """
 
 from __future__ import annotations
 
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -23,6 +27,7 @@ from .store import Store
 class CollectRun:
     new: list[Submission] = field(default_factory=list)
     known: list[Path] = field(default_factory=list)  # already in the database: nothing to do
+    failed: list[tuple[Path, str]] = field(default_factory=list)  # files that could not even be opened, and why
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -35,12 +40,24 @@ def _results(paths: list[Path], spec: Spec, workers: int, scheduler: str | None)
         with Client(scheduler) as client:
             for future in client.map(process_file, [str(p) for p in paths], spec=spec, pure=False):
                 yield future.result()
-    elif workers <= 1:
-        for p in paths:
-            yield process_file(p, spec)
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            yield from pool.map(process_file, paths, [spec] * len(paths), chunksize=4)
+        return
+    from .. import isolate
+    from .intake import died
+
+    waiting: dict[int, Submission] = {}
+    next_index = 0
+    for index, result in isolate.run(process_file, paths, (spec,), workers):
+        waiting[index] = died(paths[index], result) if isinstance(result, isolate.Died) else result
+        while next_index in waiting:
+            yield waiting.pop(next_index)
+            next_index += 1
+
+
+def _mtime(p: Path) -> float:
+    try:
+        return p.stat().st_mtime
+    except (OSError, OverflowError, ValueError):
+        return 0.0
 
 
 def collect(
@@ -51,19 +68,34 @@ def collect(
     scheduler: str | None = None,
     progress: Callable[[int, int, Submission | Path], None] | None = None,
 ) -> CollectRun:
+    from ..paths import screen
+
     run = CollectRun()
     t0 = time.perf_counter()
     with Store(db) as store:
         todo = []
-        for p in sorted(paths, key=lambda p: (p.stat().st_mtime, str(p))):
-            if store.known(file_hash(p)):
+        for p in sorted(paths, key=lambda p: (_mtime(p), str(p))):
+            problem = screen(p)
+            if problem is None:
+                try:
+                    digest = file_hash(p)
+                except OSError as exc:
+                    from ..io_atomic import environment_message
+
+                    problem = environment_message(exc, p, reading=True)
+            if problem is not None:
+                run.failed.append((p, problem))
+            elif store.known(digest):
                 run.known.append(p)
             else:
                 todo.append(p)
         run.seconds["hash"] = time.perf_counter() - t0
-        done = len(run.known)
+        done = len(run.known) + len(run.failed)
         store_seconds = 0.0
         for sub in _results(todo, spec, workers, scheduler):
+            if not sub.sha256:  # vanished or became unreadable while the batch ran
+                run.failed.append((Path(sub.path), sub.error))
+                continue
             t = time.perf_counter()
             _, new = store.add(sub)
             store_seconds += time.perf_counter() - t

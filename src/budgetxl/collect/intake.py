@@ -63,23 +63,44 @@ def _text(value) -> str | None:
     return None if value is None else (plain(value) if not isinstance(value, str) else value)
 
 
+def died(path: Path, death) -> Submission:
+    """The row for a file whose worker process died on it (``isolate.Died``)."""
+    path = Path(path)
+    try:
+        stat, digest = path.stat(), file_hash(path)
+    except OSError:
+        return Submission(str(path), path.name, "", 0, 0.0, False, death.message)
+    return Submission(str(path), path.name, digest, stat.st_size, stat.st_mtime, False, death.message)
+
+
 def process_file(path: str | Path, spec: Spec) -> Submission:
     """Read, check and flatten one workbook (through the pipeline). Never raises for a bad file."""
     import time
 
     from .. import pipeline
     from ..grid import WorkbookError
+    from ..io_atomic import environment_message
+    from ..paths import other_format
 
     path = Path(path)
-    stat = path.stat()
     t0 = time.perf_counter()
-    sub = Submission(str(path), path.name, file_hash(path), stat.st_size, stat.st_mtime)
+    try:
+        stat = path.stat()
+        sub = Submission(str(path), path.name, file_hash(path), stat.st_size, stat.st_mtime)
+    except OSError as exc:  # gone or changed since it was screened
+        return Submission(str(path), path.name, "", 0, 0.0, False, environment_message(exc, path, reading=True))
+    refusal = other_format(path)
+    if refusal:
+        sub.readable, sub.error = False, refusal
+        return sub
     try:
         reading = pipeline.read(path, spec)
     except WorkbookError as exc:
         sub.readable, sub.error = False, exc.message
         return sub
-    except Exception as exc:  # a reader crash on a hostile file is still an answer
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # a reader crash (even a Rust panic) on a hostile file is still an answer
         sub.readable, sub.error = False, f"无法读取工作簿（{type(exc).__name__}）。请重新保存为 .xlsx 后报送。"
         return sub
     try:

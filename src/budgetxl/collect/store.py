@@ -68,17 +68,41 @@ CREATE INDEX IF NOT EXISTS submissions_department ON submissions(department, yea
 
 
 def _iso(timestamp: float | None = None) -> str:
-    moment = dt.datetime.fromtimestamp(timestamp, dt.timezone.utc) if timestamp is not None else dt.datetime.now(dt.timezone.utc)
-    return moment.isoformat(timespec="seconds")
+    """UTC, ISO 8601. A file's modification time can be anything (far future, before
+    1970, beyond year 9999): what a datetime cannot hold is kept as the raw number."""
+    try:
+        moment = dt.datetime.fromtimestamp(timestamp, dt.timezone.utc) if timestamp is not None else dt.datetime.now(dt.timezone.utc)
+        return moment.isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):
+        return f"@{timestamp!r}"  # seconds since 1970, out of the calendar's range
+
+
+BUSY_SECONDS = 60  # how long a write waits for another collect's transaction
 
 
 class Store:
+    """Several collects may run on one database at once (two clerks, a cron job):
+    each submission's version is assigned and inserted inside one ``BEGIN IMMEDIATE``
+    transaction (the write lock is taken before the version is counted), so
+    versions stay unique and in order; a busy database is waited for, not an error."""
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.conn = sqlite3.connect(str(self.path), timeout=30)
+        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE below)
+        self.conn = sqlite3.connect(str(self.path), timeout=BUSY_SECONDS, isolation_level=None)
+        self.conn.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.executescript(SCHEMA)
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self.conn.execute(statement)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.conn.close()
@@ -94,26 +118,36 @@ class Store:
 
     def add(self, sub: Submission) -> tuple[int, bool]:
         """Store a submission in one transaction; (id, True) if new, (id, False) if already there."""
+        self.conn.execute("BEGIN IMMEDIATE")  # the write lock first: no other collect counts versions meanwhile
+        try:
+            result = self._add(sub)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        return result
+
+    def _add(self, sub: Submission) -> tuple[int, bool]:
         row = self.conn.execute("SELECT id FROM submissions WHERE sha256 = ?", (sub.sha256,)).fetchone()
         if row:
             return row[0], False
-        with self.conn:  # BEGIN … COMMIT, or ROLLBACK on any error
-            version = 1
-            if sub.department:
-                version += self.conn.execute(
-                    "SELECT COUNT(*) FROM submissions WHERE department = ? AND year IS ?", (sub.department, sub.year)
-                ).fetchone()[0]
-            cur = self.conn.execute(
-                """INSERT INTO submissions (sha256, file_name, file_path, size, file_mtime, received_at, readable, error,
-                   department, unit_code, year, unit, spec_id, status, errors, warnings, infos, total, version)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                (sub.sha256, sub.file_name, sub.path, sub.size, _iso(sub.mtime), _iso(), int(sub.readable), sub.error,
-                 sub.department, sub.unit_code, sub.year, sub.unit, sub.spec_id, sub.status, sub.errors, sub.warnings,
-                 sub.infos, sub.total, version),
-            )
-            sid = cur.lastrowid
-            self.conn.executemany("INSERT INTO line_items VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", [(sid, *item) for item in sub.items])
-            self.conn.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?)", [(sid, *f) for f in sub.findings])
+        version = 1
+        if sub.department:
+            version += self.conn.execute(
+                "SELECT COALESCE(MAX(version), 0) FROM submissions WHERE department = ? AND year IS ?", (sub.department, sub.year)
+            ).fetchone()[0]
+        cur = self.conn.execute(
+            """INSERT INTO submissions (sha256, file_name, file_path, size, file_mtime, received_at, readable, error,
+               department, unit_code, year, unit, spec_id, status, errors, warnings, infos, total, version)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (sub.sha256, sub.file_name, sub.path, sub.size, _iso(sub.mtime), _iso(), int(sub.readable), sub.error,
+             sub.department, sub.unit_code, sub.year, sub.unit, sub.spec_id, sub.status, sub.errors, sub.warnings,
+             sub.infos, sub.total, version),
+        )
+        sid = cur.lastrowid
+        self.conn.executemany("INSERT INTO line_items VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", [(sid, *item) for item in sub.items])
+        self.conn.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?)", [(sid, *f) for f in sub.findings])
         return sid, True
 
     def counts(self) -> dict[str, int]:

@@ -19,6 +19,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
+from ..writable import property_text
 from ..io_atomic import atomic_path
 from ..model import Disclosure
 from ..narrative import Narrative
@@ -240,8 +241,8 @@ def build_document(d: Disclosure, narrative: Narrative, spec: Spec):
     section = doc.sections[0]
     _orient(section, landscape=False)
     _page_number_footer(section)
-    doc.core_properties.title = f"{d.year}年{d.department}部门预算公开"
-    doc.core_properties.author = d.department
+    doc.core_properties.title = property_text(f"{d.year}年{d.department}部门预算公开")
+    doc.core_properties.author = property_text(d.department)
 
     # cover
     for _ in range(6):

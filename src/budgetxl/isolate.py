@@ -1,0 +1,157 @@
+"""Run one function over many files in worker processes, one file per task, so
+that a file that kills its worker (an abort or segfault in a native reader, the
+kernel's out-of-memory killer, a hang) costs only that file.
+
+``concurrent.futures.ProcessPoolExecutor`` cannot do this: one dead worker
+breaks the whole pool (``BrokenProcessPool``) and does not say which task did
+it. Here the parent knows which item each worker holds; when a worker dies
+the item is answered with :class:`Died` (naming the signal), a fresh worker
+takes its place and the batch goes on. A worker that takes longer than
+``timeout`` seconds on one item is killed the same way.
+
+Fault-injection seam (tests only): when the environment variable
+``BUDGETXL_TEST_ABORT`` is set, a worker calls ``os.abort()`` before handling
+an item whose string form contains that text — the same death a native-code
+abort causes. See docs/robustness.md.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+from typing import Any, Callable, Iterator, Sequence
+
+DEFAULT_TIMEOUT = 120.0  # seconds one file may take before its worker is killed
+
+
+@dataclass(frozen=True)
+class Died:
+    """The worker handling this item died (or was killed after ``timeout``)."""
+
+    item: Any
+    how: str  # Chinese: "进程异常终止（SIGABRT）" …
+
+    @property
+    def message(self) -> str:
+        return f"处理该文件时工作进程{self.how}，该文件未处理，其他文件不受影响。请把该文件发给维护人员。"
+
+
+def _signal_name(code: int | None) -> str:
+    if code is None:
+        return "超时未完成，已被终止"
+    if code < 0:
+        try:
+            return f"异常终止（{signal.Signals(-code).name}）"
+        except ValueError:
+            return f"异常终止（信号 {-code}）"
+    return f"意外退出（退出码 {code}）"
+
+
+def _worker(conn, func: Callable, args: tuple) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    fault = os.environ.get("BUDGETXL_TEST_ABORT")
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        index, item = msg
+        if fault and fault in str(item):
+            os.abort()
+        try:
+            result = func(item, *args)
+        except BaseException as exc:  # the function is expected never to raise; if it does, say so
+            result = Died(item, f"出错（{type(exc).__name__}）")
+        conn.send((index, result))
+
+
+class _Slot:
+    def __init__(self, ctx, func, args):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker, args=(child, func, args), daemon=True)
+        self.proc.start()
+        child.close()
+        self.task: tuple[int, Any] | None = None
+        self.started = 0.0
+
+    def give(self, index: int, item: Any) -> None:
+        self.task = (index, item)
+        self.started = time.monotonic()
+        self.conn.send((index, item))
+
+    def stop(self, kill: bool = False) -> None:
+        if kill:
+            self.proc.kill()
+        else:
+            try:
+                self.conn.send(None)
+            except OSError:
+                self.proc.kill()
+        self.proc.join(5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+        self.conn.close()
+
+
+def run(
+    func: Callable,
+    items: Sequence[Any],
+    args: tuple = (),
+    workers: int = 1,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Iterator[tuple[int, Any]]:
+    """Yield (index, func(item, *args) or Died) in the order they finish.
+    ``func`` and ``args`` go to each worker once (fork); only items and results travel."""
+    if not items:
+        return
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    todo = list(enumerate(items))[::-1]
+    slots: list[_Slot] = []
+    try:
+        for _ in range(max(1, min(workers, len(items)))):
+            slots.append(_Slot(ctx, func, args))
+        for s in slots:
+            if todo:
+                s.give(*todo.pop())
+        busy = len([s for s in slots if s.task])
+        while busy:
+            now = time.monotonic()
+            waits = [s.started + timeout - now for s in slots if s.task] if timeout else []
+            ready = wait([x for s in slots if s.task for x in (s.conn, s.proc.sentinel)], max(0.0, min(waits)) if waits else None)
+            for i, s in enumerate(slots):
+                if not s.task:
+                    continue
+                result = None
+                if s.conn in ready:
+                    try:
+                        index, result = s.conn.recv()
+                    except (EOFError, OSError):
+                        result = None
+                if result is None and (s.proc.sentinel in ready or s.conn in ready or (timeout and time.monotonic() - s.started > timeout)):
+                    s.proc.join(0.5)
+                    if not s.proc.is_alive() or s.proc.sentinel in ready or s.conn in ready:
+                        dead_code = s.proc.exitcode
+                    else:
+                        dead_code = None  # timed out
+                    s.stop(kill=True)
+                    index, item = s.task
+                    result = Died(item, _signal_name(dead_code))
+                    slots[i] = s = _Slot(ctx, func, args)
+                elif result is None:
+                    continue
+                s.task = None
+                busy -= 1
+                yield index, result
+                if todo:
+                    s.give(*todo.pop())
+                    busy += 1
+    finally:
+        for s in slots:
+            s.stop(kill=bool(s.task))
