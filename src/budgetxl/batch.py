@@ -284,6 +284,7 @@ def _claim(r: Result, owners: dict[str, Path], inputs: set = frozenset()) -> Non
         return
     if r.stem in owners:  # (a skip may be this run's own earlier file)
         r.status = FAILED
+        r.outputs = []  # the file there is the other workbook's
         r.message = f"与 {owners[r.stem].name} 是同一单位、同一年度，输出文件同名，未覆盖。请核对单位名称。"
         for p in [*r.parts.values(), *([r.pdf_from] if r.pdf_from else [])]:
             p.unlink(missing_ok=True)

@@ -30,9 +30,9 @@ from .subtotals import describe
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
 
 
-def _print_findings(findings, stream=sys.stdout) -> None:
+def _print_findings(findings, stream=None) -> None:
     for f in sorted(findings, key=lambda f: f.severity.rank):
-        print(f"  [{f.severity.value}] {f.code} {f.message}", file=stream)
+        print(f"  [{f.severity.value}] {f.code} {f.message}", file=stream or sys.stdout)
 
 
 def _summary(findings: list[Finding] | tuple) -> str:

@@ -106,9 +106,21 @@ _ENVIRONMENT = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.ERO
 
 
 def atomic_save(workbook, path: Path) -> Path:
-    """Save an openpyxl workbook atomically."""
+    """Save an openpyxl workbook (or a python-docx document) atomically.
+
+    The package is built in memory first: a zip writer that fails half-way on a
+    full disk would otherwise complain again when it is garbage-collected."""
+    import io
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
     with atomic_path(Path(path)) as tmp:
-        workbook.save(tmp)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
     return Path(path)
 
 

@@ -8,6 +8,7 @@ or in place only when the user asked for it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterable
@@ -43,6 +44,75 @@ def _top_left(ws, cell):
     return cell
 
 
+_BAD_TITLE = re.compile(r"[\\/?*\[\]:]")
+_SHEET_NAME = re.compile(r'(<(?:\w+:)?sheet\b[^>]*?\bname=")([^"]*)(")')
+_NON_FINITE = re.compile(r"<v>\s*[-+]?(?:nan|inf|infinity)\s*</v>", re.IGNORECASE)
+
+
+def _repaired_package(source: Path) -> tuple[bytes, dict[str, str]]:
+    """The workbook package with what openpyxl cannot load made loadable: sheet names
+    Excel forbids (``/ \\ ? * [ ] :``, over 31 characters, control characters) renamed,
+    NaN/INF numbers blanked. Returns (package bytes, {old sheet name: new})."""
+    import html
+    import io
+    import zipfile
+
+    renamed: dict[str, str] = {}
+    taken: set[str] = set()
+
+    def fix(m: re.Match) -> str:
+        old = html.unescape(m.group(2))
+        new = _BAD_TITLE.sub("_", cell_text(old, "工作表名称")).strip("'")[:31] or "Sheet"
+        base, n = new, 1
+        while new.lower() in taken:
+            n += 1
+            new = f"{base[:28]}({n})"
+        taken.add(new.lower())
+        if new != old:
+            renamed[old] = new
+            _note_sheet(old, new)
+        return m.group(1) + html.escape(new, quote=True) + m.group(3)
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            name = item.filename.lower()
+            if name.endswith("workbook.xml"):
+                data = _SHEET_NAME.sub(fix, data.decode("utf-8")).encode("utf-8")
+            elif name.startswith("xl/worksheets/") and name.endswith(".xml") and _NON_FINITE.search(data.decode("utf-8", "replace")):
+                data = _NON_FINITE.sub("", data.decode("utf-8")).encode("utf-8")
+                _note_sheet(item.filename, item.filename, "含有 NaN 或 INF 数值（不是数字），写入时作为空白")
+            zout.writestr(item, data)
+    return out.getvalue(), renamed
+
+
+def _note_sheet(old: str, new: str, why: str = "") -> None:
+    from .writable import _note
+
+    _note("工作表名称" if not why else "工作表数据", old, new, why or f"含有 Excel 不允许用于工作表名称的字符（或超过 31 个字符），写入时改为“{new}”")
+
+
+def load_workbook(source: Path) -> Workbook:
+    """openpyxl's load, for a workbook budgetxl is about to write: a package openpyxl
+    refuses for a reason we can repair (sheet names, NaN numbers) is repaired in memory
+    and the sheets renamed are remembered (``sheet_name``) so edits still find them."""
+    try:
+        return openpyxl.load_workbook(source)
+    except ValueError:
+        import io
+
+        data, renamed = _repaired_package(Path(source))
+        wb = openpyxl.load_workbook(io.BytesIO(data))
+        wb._budgetxl_renamed = renamed
+        return wb
+
+
+def sheet_name(wb: Workbook, name: str) -> str:
+    """The sheet's name in ``wb`` (after any repair by ``load_workbook``)."""
+    return getattr(wb, "_budgetxl_renamed", {}).get(name, name)
+
+
 def set_text(cell, value) -> None:
     """Put a value in a cell; text stays text even when it starts with '=' (it
     may come from a department: it must never run as a formula). Text is made
@@ -61,9 +131,10 @@ def apply_edits(wb: Workbook, edits: Iterable[CellEdit], keep_values: bool = Fal
     """Apply edits; with ``keep_values`` only styles and comments change (highlighting)."""
     count = 0
     for edit in edits:
-        if edit.ref.sheet not in wb.sheetnames:
+        sheet = sheet_name(wb, edit.ref.sheet)
+        if sheet not in wb.sheetnames:
             continue
-        ws = wb[edit.ref.sheet]
+        ws = wb[sheet]
         cell = _top_left(ws, ws.cell(edit.ref.row, edit.ref.col))
         if not keep_values:
             set_text(cell, edit.value)
@@ -119,13 +190,13 @@ def put_sheet(wb: Workbook, content: SheetContent, index: int = 0, palette: Pale
 
 
 def write_sheet(source: Path, target: Path, content: SheetContent, index: int | None = None) -> Path:
-    wb = openpyxl.load_workbook(source)
+    wb = load_workbook(source)
     put_sheet(wb, content, len(wb.sheetnames) if index is None else index)
     return atomic_save(wb, Path(target))
 
 
 def write_annotated(source: Path, target: Path, sheet, edits: list[CellEdit], palette: Palette = DEFAULT_COLORS) -> Path:
-    wb = openpyxl.load_workbook(source)
+    wb = load_workbook(source)
     apply_edits(wb, [e for e in edits if e.value is not None or e.style or e.comment], keep_values=True, palette=palette)
     put_sheet(wb, sheet, 0, palette)
     wb.active = 0
@@ -140,9 +211,10 @@ def merged_conflicts(wb: Workbook, edits: Iterable[CellEdit]) -> tuple[list[Cell
     ranges: dict[tuple[str, str], list[CellEdit]] = {}
     where: dict[int, tuple[str, str, bool]] = {}
     for edit in edits:
-        if edit.ref.sheet not in wb.sheetnames:
+        sheet = sheet_name(wb, edit.ref.sheet)
+        if sheet not in wb.sheetnames:
             continue
-        ws = wb[edit.ref.sheet]
+        ws = wb[sheet]
         for rng in ws.merged_cells.ranges:
             multi = rng.max_row > rng.min_row or rng.max_col > rng.min_col
             if multi and rng.min_row <= edit.ref.row <= rng.max_row and rng.min_col <= edit.ref.col <= rng.max_col:
@@ -161,7 +233,7 @@ def merged_conflicts(wb: Workbook, edits: Iterable[CellEdit]) -> tuple[list[Cell
 def write_computed(source: Path, edits: list[CellEdit], target: Path) -> tuple[Path, list[CellEdit], dict[str, list[CellEdit]]]:
     """``write_edits`` for computed values: edits that fall into merged cells are not
     written (see ``merged_conflicts``). Returns (path, edits made, {merged range: edits refused})."""
-    wb = openpyxl.load_workbook(source)
+    wb = load_workbook(source)
     applied, refused = merged_conflicts(wb, list(edits))
     apply_edits(wb, applied)
     return atomic_save(wb, Path(target)), applied, refused
@@ -169,7 +241,7 @@ def write_computed(source: Path, edits: list[CellEdit], target: Path) -> tuple[P
 
 def write_edits(source: Path, edits: list[CellEdit], target: Path) -> Path:
     """Apply edits to a copy of ``source`` saved as ``target`` (may equal source)."""
-    wb = openpyxl.load_workbook(source)
+    wb = load_workbook(source)
     apply_edits(wb, edits)
     return atomic_save(wb, Path(target))
 

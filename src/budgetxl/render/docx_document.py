@@ -20,7 +20,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from ..writable import property_text
-from ..io_atomic import atomic_path
+from ..io_atomic import atomic_save
 from ..model import Disclosure
 from ..narrative import Narrative
 from ..spec import Spec
@@ -324,6 +324,4 @@ def _narrative(doc, sections) -> None:
 
 def write_docx(d: Disclosure, narrative: Narrative, spec: Spec, path: Path) -> Path:
     doc = build_document(d, narrative, spec)
-    with atomic_path(Path(path)) as tmp:
-        doc.save(str(tmp))
-    return Path(path)
+    return atomic_save(doc, Path(path))  # built in memory, then written atomically
