@@ -72,17 +72,26 @@ def _worker(conn, func: Callable, args: tuple) -> None:
 
 
 class _Slot:
+    """One worker process and the items sent to it, oldest first. A worker handles
+    its items in order, so when it dies the oldest unanswered item is the one that
+    killed it; the others are given to another worker."""
+
+    DEPTH = 2  # items queued per worker: it never waits for the parent between files
+
     def __init__(self, ctx, func, args):
+        from collections import deque
+
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_worker, args=(child, func, args), daemon=True)
         self.proc.start()
         child.close()
-        self.task: tuple[int, Any] | None = None
-        self.started = 0.0
+        self.tasks: deque[tuple[int, Any]] = deque()
+        self.started = 0.0  # when the oldest item began (about)
 
     def give(self, index: int, item: Any) -> None:
-        self.task = (index, item)
-        self.started = time.monotonic()
+        if not self.tasks:
+            self.started = time.monotonic()
+        self.tasks.append((index, item))
         self.conn.send((index, item))
 
     def stop(self, kill: bool = False) -> None:
@@ -112,46 +121,48 @@ def run(
     if not items:
         return
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    todo = list(enumerate(items))[::-1]
+    todo = list(enumerate(items))[::-1]  # popped from the end: first item first
     slots: list[_Slot] = []
+
+    def feed(s: _Slot) -> None:
+        while todo and len(s.tasks) < _Slot.DEPTH:
+            s.give(*todo.pop())
+
     try:
         for _ in range(max(1, min(workers, len(items)))):
             slots.append(_Slot(ctx, func, args))
         for s in slots:
-            if todo:
-                s.give(*todo.pop())
-        busy = len([s for s in slots if s.task])
-        while busy:
+            feed(s)
+        while any(s.tasks for s in slots):
             now = time.monotonic()
-            waits = [s.started + timeout - now for s in slots if s.task] if timeout else []
-            ready = wait([x for s in slots if s.task for x in (s.conn, s.proc.sentinel)], max(0.0, min(waits)) if waits else None)
+            waits = [s.started + timeout - now for s in slots if s.tasks] if timeout else []
+            ready = wait([x for s in slots if s.tasks for x in (s.conn, s.proc.sentinel)], max(0.0, min(waits)) if waits else None)
             for i, s in enumerate(slots):
-                if not s.task:
+                if not s.tasks:
                     continue
-                result = None
+                answered = False
                 if s.conn in ready:
                     try:
                         index, result = s.conn.recv()
+                        answered = True
                     except (EOFError, OSError):
-                        result = None
-                if result is None and (s.proc.sentinel in ready or s.conn in ready or (timeout and time.monotonic() - s.started > timeout)):
-                    s.proc.join(0.5)
-                    if not s.proc.is_alive() or s.proc.sentinel in ready or s.conn in ready:
-                        dead_code = s.proc.exitcode
-                    else:
-                        dead_code = None  # timed out
-                    s.stop(kill=True)
-                    index, item = s.task
-                    result = Died(item, _signal_name(dead_code))
-                    slots[i] = s = _Slot(ctx, func, args)
-                elif result is None:
+                        pass
+                if answered:
+                    s.tasks.popleft()
+                    s.started = time.monotonic()
+                    feed(s)
+                    yield index, result
                     continue
-                s.task = None
-                busy -= 1
-                yield index, result
-                if todo:
-                    s.give(*todo.pop())
-                    busy += 1
+                overdue = timeout is not None and time.monotonic() - s.started > timeout
+                if s.proc.sentinel in ready or s.conn in ready or overdue:
+                    s.proc.join(0.5)
+                    code = s.proc.exitcode if not s.proc.is_alive() else None  # None: killed for taking too long
+                    s.stop(kill=True)
+                    (index, item), rest = s.tasks[0], list(s.tasks)[1:]
+                    todo.extend(reversed(rest))  # not started: the next worker takes them first
+                    slots[i] = fresh = _Slot(ctx, func, args)
+                    feed(fresh)
+                    yield index, Died(item, _signal_name(code))
     finally:
         for s in slots:
-            s.stop(kill=bool(s.task))
+            s.stop(kill=bool(s.tasks))
