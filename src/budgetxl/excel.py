@@ -248,24 +248,128 @@ def export(book) -> str:
     model, narrative, _ = prepare(reading.disclosure, spec)
     stem = output_stem(model.department, model.year)
     docx = write_docx(model, narrative, spec, folder / f"{stem}.docx")
-    made = [docx.name, write_publication(model, spec, folder / f"{stem}.xlsx").name]
-    from .render import pdf
+    xlsx = write_publication(model, spec, folder / f"{stem}.xlsx")
+    made = [docx.name, xlsx.name]
+    route, note = export_pdf(book, docx, xlsx, folder / f"{stem}.pdf")
+    if route is not None:
+        made.append(f"{stem}.pdf")
+    return f"已导出：{'、'.join(made)}（在 {folder}）。{note}"
 
+
+# ------------------------------------------------------------------ PDF without LibreOffice
+
+LIBREOFFICE, WORD, EXCEL = "LibreOffice", "Word", "Excel"
+
+
+def _libreoffice_folder() -> Path | None:
+    """LibreOffice's program folder where its installer puts it (Windows does not add it to PATH)."""
+    import os
+    import platform
+
+    if platform.system() == "Windows":
+        roots = [os.environ.get(k, "") for k in ("ProgramFiles", "ProgramFiles(x86)", "ProgramW6432")]
+        candidates = [Path(r) / "LibreOffice" / "program" for r in roots if r]
+    elif platform.system() == "Darwin":
+        candidates = [Path("/Applications/LibreOffice.app/Contents/MacOS")]
+    else:
+        return None
+    return next((c for c in candidates if (c / "soffice.exe").exists() or (c / "soffice").exists()), None)
+
+
+def _word_installed() -> bool:
+    import platform
+
+    if platform.system() != "Windows":
+        return False
+    try:
+        import winreg
+
+        winreg.CloseKey(winreg.OpenKey(winreg.HKEY_CLASSES_ROOT, "Word.Application"))
+        import win32com.client  # noqa: F401  (pywin32 comes with xlwings on Windows)
+    except Exception:
+        return False
+    return True
+
+
+def pdf_routes(book) -> list[str]:
+    """The ways this computer can make the PDF, best first.
+
+    LibreOffice gives the same PDF as `budgetxl convert` (the Word file converted); Word
+    saves the Word file as PDF (Windows); Excel — the Excel the button runs in — exports
+    the publication workbook with ExportAsFixedFormat: the tables only."""
+    import os
+    import shutil
+
+    routes = []
+    folder = _libreoffice_folder()
+    if folder is not None and not shutil.which("soffice"):
+        os.environ["PATH"] = f"{folder}{os.pathsep}{os.environ.get('PATH', '')}"  # this button's process only
+    if shutil.which("soffice") or shutil.which("libreoffice"):
+        routes.append(LIBREOFFICE)
+    if _word_installed():
+        routes.append(WORD)
+    if getattr(getattr(book.app, "engine", None), "name", "") == "excel":  # not the remote engine
+        routes.append(EXCEL)
+    return routes
+
+
+def export_pdf(book, docx: Path, xlsx: Path, target: Path) -> tuple[str | None, str]:
+    """The PDF by the first route that works: (route or None, what the message adds)."""
     import os
     import shutil
     import tempfile
 
-    work = Path(tempfile.mkdtemp(prefix=f".budgetxl.{os.getpid()}.part", dir=folder))
+    from .render import pdf
+
+    tried = []
+    for route in pdf_routes(book):
+        work = Path(tempfile.mkdtemp(prefix=f".budgetxl.{os.getpid()}.part", dir=target.parent))
+        try:
+            made = work / target.name
+            if route == LIBREOFFICE:
+                out = pdf.convert([docx], work / "pdf", work / "profile").get(docx)
+                if out:
+                    os.replace(out, made)
+            elif route == WORD:
+                _word_to_pdf(docx, made)
+            else:
+                _excel_to_pdf(book, xlsx, made)
+            if made.exists() and made.stat().st_size > 0:
+                os.replace(made, target)  # complete, then under its final name
+                if route == EXCEL:
+                    return route, f"PDF 由 Excel 导出，只含公开表格；含情况说明的完整 PDF 请在 Word 中打开 {docx.name} 另存为 PDF。"
+                return route, "" if route == LIBREOFFICE else f"PDF 由 {route} 生成。"
+            tried.append(route)
+        except Exception:
+            tried.append(route)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    if tried:
+        return None, f"未生成 PDF：{'、'.join(tried)} 导出 PDF 失败。请在 Word 中打开 {docx.name} 另存为 PDF。"
+    return None, (
+        f"未生成 PDF：本机没有找到 LibreOffice，也无法调用 Word 或 Excel 导出 PDF。"
+        f"请在 Word 中打开 {docx.name} 另存为 PDF，或安装 LibreOffice 后再导出。"
+    )
+
+
+def _word_to_pdf(docx: Path, target: Path) -> None:
+    import win32com.client
+
+    word = win32com.client.DispatchEx("Word.Application")  # a separate, invisible Word
     try:
-        out = pdf.convert([docx], work / "pdf", work / "profile")
-        if out.get(docx):
-            os.replace(out[docx], folder / f"{stem}.pdf")  # complete, then under its final name
-            made.append(f"{stem}.pdf")
-    except pdf.PdfUnavailable:
-        pass  # Word and Excel files are made; PDF can be saved from Word
+        document = word.Documents.Open(str(docx), ReadOnly=True)
+        document.ExportAsFixedFormat(str(target), 17)  # wdExportFormatPDF
+        document.Close(False)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return f"已导出：{'、'.join(made)}（在 {folder}）。"
+        word.Quit()
+
+
+def _excel_to_pdf(book, xlsx: Path, target: Path) -> None:
+    publication = book.app.books.open(str(xlsx))  # in the Excel the button runs in
+    try:
+        publication.to_pdf(str(target))  # Workbook.ExportAsFixedFormat
+    finally:
+        publication.close()
 
 
 @_entry
@@ -279,16 +383,29 @@ def clear_marks(book) -> str:
     if results is None:
         return "没有“校验结果”工作表，无需清除。"
     computed = _computed_cells(api.read_grid(grid, spec), spec)
-    refs = set()
-    for r in range(2, results.height + 1):
-        try:
-            refs.add(CellRef.parse(results.text(r, 5)))
-        except ValueError:
-            continue
+    refs = marked_refs(results)
     present = {s.name for s in book.sheets}
     refs = {r for r in refs if r.sheet in present}
     apply_colors(book, ((r, COMPUTED_FILL if r in computed else None) for r in refs))
     return f"已清除 {len(refs)} 个单元格的标记。"
+
+
+def marked_refs(results) -> set[CellRef]:
+    """Every cell the last “校验” marked: all cells of each finding (涉及单元格), not only its
+    位置; a result sheet from before that column still gives its 位置 cells."""
+    from .report import REFS_SEPARATOR, RESULT_HEADER
+
+    header = [results.text(1, c) for c in range(1, results.width + 1)]
+    columns = [header.index(name) + 1 for name in ("位置", RESULT_HEADER[-1]) if name in header]
+    refs = set()
+    for r in range(2, results.height + 1):
+        for c in columns:
+            for text in results.text(r, c).split(REFS_SEPARATOR):
+                try:
+                    refs.add(CellRef.parse(text.strip()))
+                except ValueError:
+                    continue
+    return refs
 
 
 def _computed_cells(reading, spec) -> set[CellRef]:

@@ -13,7 +13,8 @@ from .money import fmt
 from .textnorm import squash
 
 RESULT_SHEET = "校验结果"
-RESULT_HEADER = ("序号", "级别", "代码", "规则", "位置", "说明", "应为", "实际", "差额", "核实", "核实说明")
+RESULT_HEADER = ("序号", "级别", "代码", "规则", "位置", "说明", "应为", "实际", "差额", "核实", "核实说明", "涉及单元格")
+REFS_SEPARATOR = "；"  # 涉及单元格: every cell of a finding, what “校验” marked and “清除标记” clears
 VERIFIED = "已核实"
 SEVERITY_STYLE = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
 
@@ -99,12 +100,13 @@ def result_sheet(report: Report) -> SheetContent:
             i + 1, f.severity.value, f.code, f.title, str(f.refs[0]) if f.refs else "", f.message,
             _show(f.expected), _show(f.actual), _show(f.difference),
             VERIFIED if verified else "", report.verified.get(fingerprint(f), "") if verified else "",
+            REFS_SEPARATOR.join(str(r) for r in f.refs),
         ))
         if f.refs:
             links[(i, 4)] = f.refs[0]
         styles[i] = SEVERITY_STYLE[f.severity]
     return SheetContent(
-        RESULT_SHEET, RESULT_HEADER, tuple(rows), (6, 6, 6, 22, 34, 80, 12, 12, 10, 8, 24),
+        RESULT_SHEET, RESULT_HEADER, tuple(rows), (6, 6, 6, 22, 34, 80, 12, 12, 10, 8, 24, 40),
         links, styles, {9: (VERIFIED,)}, (5,),
     )
 
