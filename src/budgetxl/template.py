@@ -59,7 +59,7 @@ INSTRUCTIONS = [
     "清除标记：去掉“校验”在单元格上标的颜色。",
 ]
 
-INSTRUCTIONS_WIDTH = 88  # characters of column A: fits A4 portrait at 100%, and a 1366-pixel screen
+INSTRUCTIONS_WIDTH = 72  # characters of column A (≈510 pixels): fits A4 portrait unscaled and a 1366-pixel screen
 LINE_HEIGHT = {11: 15.0, 14: 19.0}  # points per wrapped line of 宋体 at each font size
 
 
@@ -71,9 +71,9 @@ def text_width(text: str) -> int:
 
 
 def wrapped_lines(text: str, width: float) -> int:
-    """Lines a wrapped cell of `width` characters needs for `text` (one spare unit a line for
-    the cell's padding, and lines never split a CJK character)."""
-    usable = int(width) - 2
+    """Lines a wrapped cell of `width` characters needs for `text`, with a tenth to spare: fonts
+    differ between Excel, WPS and LibreOffice, and a row too short cuts the last line off."""
+    usable = int(width * 0.9)
     lines, current = 1, 0
     for ch in text:
         w = text_width(ch)
