@@ -312,3 +312,24 @@ def test_libreoffice_opens_the_workbook_and_lists_the_same_basic_modules(tmp_pat
     content = members["content.xml"].decode()
     for sheet in openpyxl.load_workbook(XLSM, read_only=True).sheetnames:
         assert f'table:name="{sheet}"' in content, sheet
+
+
+def test_workbook_notes_the_xlwings_version_of_its_vba_module():
+    import xlwings
+
+    from budgetxl.excel_setup import workbook_xlwings_version
+    from budgetxl.xlsm import xlwings_vba_version
+
+    assert workbook_xlwings_version(XLSM) == xlwings_vba_version() == xlwings.__version__
+    assert f'XLWINGS_VERSION As String = "{xlwings.__version__}"' in _modules(XLSM)["xlwings"]
+    assert workbook_xlwings_version(TEMPLATE) is None
+
+
+def test_setup_builds_anew_for_another_spec(tmp_path):
+    from budgetxl.excel_setup import setup
+    from budgetxl.spec import load_spec
+
+    path, key, interpreter, rebuilt = setup(tmp_path / "a.xlsm", spec=load_spec())
+    assert rebuilt and _members(path) == _members(XLSM)
+    path, key, interpreter, rebuilt = setup(tmp_path / "b.xlsm")
+    assert not rebuilt and (key is not None or path.read_bytes() == XLSM.read_bytes())

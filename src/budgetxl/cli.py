@@ -160,9 +160,13 @@ def cmd_convert(args) -> int:
 def cmd_excel_setup(args) -> int:
     """A copy of the shipped macro-enabled workbook, with this computer's Python written in."""
     from .excel_setup import setup
+    from .spec import DEFAULT_SPEC
 
-    path, key, interpreter = setup(args.output, args.interpreter, args.target)
+    spec = None if args.spec == DEFAULT_SPEC else load_spec(args.spec)
+    path, key, interpreter, rebuilt = setup(args.output, args.interpreter, args.target, spec)
     print(f"已生成带按钮的工作簿：{path}（功能区“预算公开”选项卡）。打开时请点“启用内容”（宏）。")
+    if rebuilt:
+        print("已按本机安装的 xlwings 版本和模板规格重新生成工作簿中的宏。")
     if key:
         print(f"按钮使用的 Python：{interpreter}（已写入隐藏的 xlwings.conf 工作表 {key}）。")
     else:

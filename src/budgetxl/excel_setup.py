@@ -68,6 +68,22 @@ def read_conf(workbook: str | Path) -> dict[str, str]:
         wb.close()
 
 
+def workbook_xlwings_version(workbook: str | Path) -> str | None:
+    """The xlwings version whose VBA module the workbook carries (noted in its xlwings.conf sheet)."""
+    import openpyxl
+
+    from .template import XLWINGS_CONF_SHEET, XLWINGS_VERSION_LABEL
+
+    wb = openpyxl.load_workbook(workbook, read_only=True)
+    try:
+        if XLWINGS_CONF_SHEET not in wb.sheetnames:
+            return None
+        note = wb[XLWINGS_CONF_SHEET]["D2"].value or ""
+        return note[len(XLWINGS_VERSION_LABEL):] if note.startswith(XLWINGS_VERSION_LABEL) else None
+    finally:
+        wb.close()
+
+
 def configure(workbook: str | Path, interpreter: str, target: str = "win", output: str | Path | None = None) -> Path:
     """Write `interpreter` as Interpreter_Win (or _Mac) into the workbook's xlwings.conf sheet.
 
@@ -102,10 +118,13 @@ def configure(workbook: str | Path, interpreter: str, target: str = "win", outpu
     return atomic_save(wb, Path(output) if output else workbook)
 
 
-def setup(output: str | Path, interpreter: str | None = None, target: str | None = None) -> tuple[Path, str | None, str | None]:
+def setup(output: str | Path, interpreter: str | None = None, target: str | None = None, spec=None) -> tuple[Path, str | None, str | None, bool]:
     """A copy of the shipped workbook at `output`, with this computer's Python written in.
 
-    Returns (path, key written or None, interpreter or None)."""
+    The xlwings VBA module must be the version of the installed xlwings package (on macOS it
+    calls xlwings-<version>.applescript): when they differ, or for another spec, the workbook
+    is built anew from the installed package instead of copied.
+    Returns (path, key written or None, interpreter or None, rebuilt)."""
     output = Path(output)
     if output.suffix.lower() != ".xlsm":
         raise ConfigureError(f"输出文件须以 .xlsm 结尾（启用宏的工作簿），收到：{output.name}")
@@ -113,10 +132,15 @@ def setup(output: str | Path, interpreter: str | None = None, target: str | None
     if interpreter is None and target is not None and target == this_platform():
         interpreter = default_interpreter()
     from .io_atomic import atomic_path
+    from .xlsm import write_xlsm, xlwings_vba_version
 
-    with atomic_path(output) as tmp:
-        shutil.copyfile(shipped_workbook(), tmp)
+    rebuilt = spec is not None or workbook_xlwings_version(shipped_workbook()) != xlwings_vba_version()
+    if rebuilt:
+        write_xlsm(output, spec)
+    else:
+        with atomic_path(output) as tmp:
+            shutil.copyfile(shipped_workbook(), tmp)
     if interpreter is None or target is None:
-        return output, None, None
+        return output, None, None, rebuilt
     configure(output, interpreter, target)
-    return output, INTERPRETER_KEYS[target], interpreter
+    return output, INTERPRETER_KEYS[target], interpreter, rebuilt

@@ -125,13 +125,18 @@ XLWINGS_CONF_NOTE = (
 )
 
 
-def add_xlwings_conf(wb: Workbook) -> Worksheet:
+XLWINGS_VERSION_LABEL = "本工作簿中 xlwings VBA 模块的版本："  # D2: pip install xlwings==<this version>
+
+
+def add_xlwings_conf(wb: Workbook, xlwings_version: str | None = None) -> Worksheet:
     """The hidden xlwings.conf sheet of the macro-enabled workbook (the settings the buttons need)."""
     ws = wb.create_sheet(XLWINGS_CONF_SHEET)
     for r, (key, value) in enumerate(XLWINGS_CONF, start=1):
         ws.cell(r, 1, key)
         ws.cell(r, 2, value or None).number_format = TEXT_FORMAT
     ws.cell(1, 4, XLWINGS_CONF_NOTE).alignment = Alignment(wrap_text=True, vertical="top")
+    if xlwings_version:
+        ws.cell(2, 4, f"{XLWINGS_VERSION_LABEL}{xlwings_version}")
     ws.column_dimensions["A"].width = 18
     ws.column_dimensions["B"].width = 60
     ws.column_dimensions["D"].width = 60

@@ -84,6 +84,15 @@ def _read_vba(path: Path) -> str:
     return data.decode("ascii" if path.parent == macros_dir() else "cp1252").replace("\r\n", "\n").replace("\n", "\r\n")
 
 
+def xlwings_vba_version() -> str:
+    """The version the installed xlwings package's VBA module declares (XLWINGS_VERSION)."""
+    text = (xlwings_dir() / "xlwings.bas").read_text(encoding="cp1252")
+    found = re.search(r'XLWINGS_VERSION As String = "([^"]+)"', text)
+    if found is None:
+        raise RuntimeError("xlwings.bas 中没有 XLWINGS_VERSION：xlwings 版本不受支持。")
+    return found.group(1)
+
+
 def xlwings_modules() -> list[vba.Module]:
     """xlwings' standalone modules, as `xlwings quickstart --standalone` embeds them."""
     root = xlwings_dir()
@@ -131,7 +140,7 @@ def _content_types(xml: str) -> str:
 
 def build_xlsm_bytes(spec: Spec | None = None) -> bytes:
     wb = build_template(spec)
-    add_xlwings_conf(wb)
+    add_xlwings_conf(wb, xlwings_vba_version())
     wb.code_name = "ThisWorkbook"
     for ws, name in zip(wb.worksheets, code_names(len(wb.worksheets))):
         ws.sheet_properties.codeName = name
