@@ -250,6 +250,8 @@ def test_configure_writes_the_interpreter_and_keeps_vba_and_ribbon(tmp_path):
     assert b"ui/extensibility" in after["_rels/.rels"] and b"macroEnabled.main+xml" in after["[Content_Types].xml"]
     ws = openpyxl.load_workbook(target)[XLWINGS_CONF_SHEET]
     assert ws.sheet_state == "hidden" and ws["A1"].value == "Interpreter_Win"
+    code_names = re.findall(rb'codeName="(\w+)"', b"".join(v for k, v in after.items() if k.endswith(".xml")))
+    assert sorted(code_names) == sorted(re.findall(rb'codeName="(\w+)"', b"".join(v for k, v in before.items() if k.endswith(".xml"))))
     assert main(["excel", "configure", str(target), "--interpreter", "/usr/local/bin/python3", "--target", "mac"]) == 0
     assert read_conf(target) == {"Interpreter_Win": r"C:\Program Files\Python311\python.exe", "Interpreter_Mac": "/usr/local/bin/python3"}
 
@@ -333,3 +335,26 @@ def test_setup_builds_anew_for_another_spec(tmp_path):
     assert rebuilt and _members(path) == _members(XLSM)
     path, key, interpreter, rebuilt = setup(tmp_path / "b.xlsm")
     assert not rebuilt and (key is not None or path.read_bytes() == XLSM.read_bytes())
+
+
+def test_commands_keep_the_macros_of_a_macro_workbook(tmp_path):
+    """fill / subtotal / check --annotate / narrate --write on the .xlsm: an .xlsm output keeps
+    the VBA project and the ribbon; an .xlsx output is a plain workbook Excel accepts."""
+    from .conftest import EXAMPLE_DATA
+
+    filled = tmp_path / "填好.xlsm"
+    assert main(["fill", str(EXAMPLE_DATA), "--template", str(XLSM), "-o", str(filled)]) == 0
+    assert main(["subtotal", str(filled), "--in-place"]) == 0
+    assert main(["check", str(filled), "--annotate", str(tmp_path / "校验.xlsm")]) in (0, 1)
+    assert main(["narrate", str(filled), "--write", str(tmp_path / "说明.xlsm")]) == 0
+    original = _members(XLSM)
+    for path in (filled, tmp_path / "校验.xlsm", tmp_path / "说明.xlsm"):
+        members = _members(path)
+        assert members["xl/vbaProject.bin"] == original["xl/vbaProject.bin"], path.name
+        assert members["customUI/customUI.xml"] == original["customUI/customUI.xml"], path.name
+        assert b"macroEnabled.main+xml" in members["[Content_Types].xml"], path.name
+    plain = tmp_path / "普通.xlsx"
+    assert main(["subtotal", str(filled), "-o", str(plain)]) == 0
+    members = _members(plain)
+    assert "xl/vbaProject.bin" not in members and b"macroEnabled" not in members["[Content_Types].xml"]
+    assert api.read(filled).disclosure.department == "阿克陶县社会保险中心"
