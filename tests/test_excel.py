@@ -19,10 +19,13 @@ import pytest
 
 xw = pytest.importorskip("xlwings")
 
-from budgetxl import api, excel  # noqa: E402
+from budgetxl import excel, pipeline  # noqa: E402
 from budgetxl.grid import read_workbook  # noqa: E402
 
 from .conftest import EXAMPLE, ROOT  # noqa: E402
+from budgetxl.spec import load_spec as _load_spec  # noqa: E402
+
+SPEC = _load_spec()
 
 
 def _json_value(v):
@@ -72,12 +75,12 @@ def test_subtotal_button_writes_exactly_the_file_commands_edits_in_blocks(tmp_pa
     message = excel.subtotal(book)
     acts = actions(book)
     writes = [a for a in acts if a["func"] == "setValues"]
-    expected = {(e.ref.sheet, e.ref.row, e.ref.col): e.value for e in api.subtotal_file(EXAMPLE, tmp_path / "o.xlsx").edits}
+    expected = {(e.ref.sheet, e.ref.row, e.ref.col): e.value for e in pipeline.subtotal_file(EXAMPLE, SPEC, tmp_path / "o.xlsx").edits}
     got = _apply(p, writes)
     assert set(got) == set(expected)
     for key, value in expected.items():
         assert (Decimal(str(got[key])) if isinstance(value, Decimal) else got[key]) == value, key
-    assert len(writes) == len(excel.blocks(api.subtotals(api.read(EXAMPLE)).edits)) < len(expected)
+    assert len(writes) == len(excel.blocks(pipeline.subtotals(pipeline.read(EXAMPLE, SPEC), SPEC).edits)) < len(expected)
     assert "计算小计完成：改动 43 个单元格" in message
     assert any(a["func"] == "alert" for a in acts)  # the user is told, in Chinese
 
@@ -121,7 +124,7 @@ def test_check_button_result_sheet_colours_and_selection():
     colours = [a for a in acts if a["func"] == "setRangeColor"]
     from budgetxl.report import highlight_edits
 
-    marks = highlight_edits(api.check(api.read(EXAMPLE)), [s["name"] for s in p["sheets"]])
+    marks = highlight_edits(pipeline.check(pipeline.read(EXAMPLE, SPEC), SPEC), [s["name"] for s in p["sheets"]])
     by_colour: dict = {}
     for m in marks:
         by_colour.setdefault((m.ref.sheet, m.style), []).append(m)
@@ -224,38 +227,49 @@ def test_single_column_and_empty_sheets_keep_their_shape():
     assert grid.sheets["空表"].height <= 1
 
 
-def _coloured_cells(p: dict, acts: list[dict]) -> dict[tuple[str, int, int], object]:
-    names = [s["name"] for s in p["sheets"]]
-    out = {}
-    for a in acts:
-        if a["func"] != "setRangeColor":
-            continue
-        for i in range(a["row_count"]):
-            for j in range(a["column_count"]):
-                out[(names[a["sheet_position"]], a["start_row"] + 1 + i, a["start_column"] + 1 + j)] = a["args"][0]
-    return out
+def test_check_button_sheet_is_the_annotate_sheet_with_links(tmp_path):
+    """One builder: the 校验结果 the button writes has the rows `check --annotate` writes,
+    and every 位置 is a link to the first cell of its finding."""
+    import openpyxl
+
+    book = book_of(payload())
+    excel.check(book)
+    acts = actions(book)
+    rows = next(a for a in acts if a["func"] == "setValues" and a["values"][0][0] == "序号")["values"]
+    reading = pipeline.read(EXAMPLE, SPEC)
+    annotated = pipeline.annotate(reading, pipeline.check(reading, SPEC), SPEC, EXAMPLE, tmp_path / "a.xlsx")
+    ws = openpyxl.load_workbook(annotated)[SPEC.layout.result_sheet]
+    file_rows = [[c if c is not None else "" for c in r] for r in ws.iter_rows(values_only=True)]
+    def shown(v):  # Excel hides the text prefix ' that keeps '-1.02' from becoming a formula
+        return v[1:] if isinstance(v, str) and v[:1] == "'" and v[1:2] in "=+-@" else ("" if v is None else v)
+
+    assert [[shown(v) for v in r] for r in rows] == file_rows
+    links = [a for a in acts if a["func"] == "addHyperlink"]
+    assert len(links) == len(rows) - 1 == sum(1 for r in ws.iter_rows(min_row=2) if r[4].hyperlink)
+    first = links[0]
+    assert first["args"][0] == "#" + rows[1][4].split("；")[0]  # '表7 …'!D8
 
 
-def test_clear_marks_clears_every_cell_the_check_marked():
-    """Findings with several cells (a total and its parts, a figure in two tables) are marked on
-    all of them; 清除标记 after saving and reopening must clear all of them, not only 位置."""
+def test_clear_marks_clears_every_cell_of_every_finding():
     p = payload()
     book = book_of(p)
     excel.check(book)
-    acts = actions(book)
-    assert p["sheets"][0]["name"] == "校验结果"  # the remote engine added it to the payload: positions include it
-    marked = {k for k in _coloured_cells(p, acts) if k[0] != "校验结果"}
-    report = api.check(api.read(EXAMPLE))
-    assert any(len({r for r in f.refs}) > 1 for f in report.counting)  # the case the first-ref reading missed
-    result_rows = next(a for a in acts if a["func"] == "setValues" and a["values"][0][0] == "序号")["values"]
-    fresh = payload()
-    reopened = {**fresh, "sheets": [{"name": "校验结果", "values": result_rows, "pictures": [], "tables": []}, *fresh["sheets"]]}
-    book2 = book_of(reopened)
+    rows = next(a for a in actions(book) if a["func"] == "setValues" and a["values"][0][0] == "序号")["values"]
+    report = pipeline.check(pipeline.read(EXAMPLE, SPEC), SPEC)
+    marked = {ref for f in report.counting for ref in f.refs}
+    assert any(len(f.refs) > 1 for f in report.counting)  # the case that matters: findings with several cells
+    annotated = dict(p)
+    annotated["sheets"] = [*p["sheets"], {"name": SPEC.layout.result_sheet, "values": rows, "pictures": [], "tables": []}]
+    book2 = book_of(annotated)
     excel.clear_marks(book2)
-    cleared = set(_coloured_cells(reopened, actions(book2)))
-    assert marked and marked <= cleared, sorted(marked - cleared)[:5]
-    first_only = {(f.refs[0].sheet, f.refs[0].row, f.refs[0].col) for f in report.ordered() if f.refs}
-    assert marked - first_only  # the test would fail with the old first-cell-only reading
+    names = [s["name"] for s in annotated["sheets"]]
+    cleared = set()
+    for a in actions(book2):
+        if a["func"] == "setRangeColor":
+            for r in range(a["row_count"]):
+                for c in range(a["column_count"]):
+                    cleared.add((names[a["sheet_position"]], a["start_row"] + 1 + r, a["start_column"] + 1 + c))
+    assert {(r.sheet, r.row, r.col) for r in marked if r.sheet in names} <= cleared
 
 
 def _no_soffice_path(tmp_path) -> str:

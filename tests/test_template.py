@@ -12,12 +12,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from budgetxl import api
-from budgetxl.layout import CODES_SHEET, INSTRUCTIONS_SHEET, data_first_row
+from budgetxl import pipeline
 from budgetxl.spec import load_spec
 from budgetxl.template import INSTRUCTIONS, INSTRUCTIONS_WIDTH, XLWINGS_CONF_SHEET, wrapped_lines
 
 from .conftest import TEMPLATE
+from budgetxl.spec import load_spec as _load_spec  # noqa: E402
+
+SPEC = _load_spec()
 
 
 def _members(path: Path) -> dict[str, str]:
@@ -30,7 +32,7 @@ def _members(path: Path) -> dict[str, str]:
 
 
 def test_committed_template_matches_the_generator(tmp_path):
-    fresh = api.write_template(tmp_path / "t.xlsx")
+    fresh = pipeline.write_template(tmp_path / "t.xlsx", SPEC)
     assert _members(fresh) == _members(TEMPLATE), "run: budgetxl template -o templates/budget_template.xlsx"
 
 
@@ -44,12 +46,12 @@ def book(request):
 
 
 def test_sheets_in_order(book, spec):
-    expected = [INSTRUCTIONS_SHEET, "单位信息", *[t.sheet for t in spec.tables], "上年数与原因", "支出用途", "项目说明", "其他事项", "绩效目标", "绩效指标", CODES_SHEET]
+    expected = [SPEC.layout.instructions_sheet, "单位信息", *[t.sheet for t in spec.tables], "上年数与原因", "支出用途", "项目说明", "其他事项", "绩效目标", "绩效指标", SPEC.layout.codes_sheet]
     if book.vba_archive is not None:
         expected.append(XLWINGS_CONF_SHEET)
         assert book[XLWINGS_CONF_SHEET].sheet_state == "hidden"
     assert book.sheetnames == expected
-    assert book[CODES_SHEET].sheet_state == "hidden"
+    assert book[SPEC.layout.codes_sheet].sheet_state == "hidden"
 
 
 def test_headers_are_merged_as_published(book, spec):
@@ -65,7 +67,7 @@ def test_headers_are_merged_as_published(book, spec):
 def test_formats_panes_print_setup(book, spec):
     for t in spec.tables:
         ws = book[t.sheet]
-        first = data_first_row(t)
+        first = SPEC.layout.data_first_row(t)
         amount_col = next(i for i, c in enumerate(t.columns, start=1) if c.role == "amount")
         assert ws.cell(first, amount_col).number_format == "#,##0.00", t.key
         assert ws.freeze_panes == ws.cell(first, amount_col).coordinate, t.key
@@ -88,14 +90,14 @@ def test_code_dropdowns_and_input_vs_computed(book, spec):
 
 
 def test_instructions_are_chinese(book):
-    text = "\n".join(str(c.value) for c in book[INSTRUCTIONS_SHEET]["A"] if c.value)
+    text = "\n".join(str(c.value) for c in book[SPEC.layout.instructions_sheet]["A"] if c.value)
     assert "填表说明" in text and "计算小计" in text and "白色单元格" in text and "预算公开" in text
 
 
 def test_instructions_fit_the_screen_and_a4_without_clipped_lines(book):
     """One column narrower than a 1366-pixel screen and an A4 page, wrapped, every row as tall
     as its wrapped lines; no buttons or shapes over the text (the buttons are on the ribbon)."""
-    ws = book[INSTRUCTIONS_SHEET]
+    ws = book[SPEC.layout.instructions_sheet]
     assert ws.column_dimensions["A"].width == INSTRUCTIONS_WIDTH <= 72  # ≈ 510 px; wider is cut off on A4 (LibreOffice does not shrink it)
     assert ws.page_setup.orientation == "portrait" and ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
     for row in ws.iter_rows(min_col=1, max_col=1):

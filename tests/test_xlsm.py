@@ -20,9 +20,10 @@ import pytest
 from defusedxml import ElementTree
 from oletools.olevba import VBA_Parser, decompress_stream
 
-from budgetxl import api
+from budgetxl import pipeline
 from budgetxl.cli import main
 from budgetxl.excel_setup import configure, macros_dir, read_conf, shipped_workbook
+from budgetxl.spec import DEFAULT_SPEC, load_spec
 from budgetxl.template import XLWINGS_CONF_SHEET
 from budgetxl.vba import cfb
 from budgetxl.vba.compression import compress, decompress
@@ -32,6 +33,7 @@ from budgetxl.xlsm import BUTTONS, RIBBON_NS, build_xlsm_bytes, budgetxl_modules
 from .conftest import ROOT, TEMPLATE
 
 XLSM = ROOT / "templates" / "budget_template.xlsm"
+SPEC = load_spec(DEFAULT_SPEC)
 QUICKSTART = xlwings_dir() / "quickstart_standalone.xlsm"  # made by xlwings with Excel
 
 
@@ -54,7 +56,7 @@ def _modules(path_or_bytes) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def built() -> bytes:
-    return build_xlsm_bytes()
+    return build_xlsm_bytes(SPEC)
 
 
 # ------------------------------------------------------------------ the VBA sources
@@ -139,7 +141,7 @@ def test_project_encryption_matches_office():
 def test_committed_workbook_is_what_the_command_builds(built):
     assert _members(built) == _members(XLSM), "run: budgetxl template --xlsm -o templates/budget_template.xlsm"
     assert shipped_workbook().read_bytes() == XLSM.read_bytes(), "copy templates/budget_template.xlsm to src/budgetxl/data/"
-    assert build_xlsm_bytes() == built  # reproducible: fixed timestamps, fixed order
+    assert build_xlsm_bytes(SPEC) == built  # reproducible: fixed timestamps, fixed order
 
 
 def test_every_module_reads_back_equal_to_its_source(built):
@@ -227,11 +229,14 @@ def test_xlwings_conf_sheet_is_hidden_and_first_key_is_the_interpreter():
 def test_workbook_reads_like_the_template(tmp_path):
     """calamine and openpyxl see the same workbook as in the .xlsx template."""
     for reader in ("calamine", "openpyxl"):
-        xlsx = api.read(TEMPLATE, reader=reader)
-        xlsm = api.read(XLSM, reader=reader)
+        xlsx = pipeline.read(TEMPLATE, SPEC, reader=reader)
+        xlsm = pipeline.read(XLSM, SPEC, reader=reader)
         assert dataclasses.replace(xlsm.disclosure, source=xlsx.disclosure.source) == xlsx.disclosure, reader
         assert [f.message for f in xlsm.findings] == [f.message for f in xlsx.findings], reader
-    assert [f.message for f in api.check(api.read(XLSM)).findings] == [f.message for f in api.check(api.read(TEMPLATE)).findings]
+    def messages(path):
+        return [f.message for f in pipeline.check(pipeline.read(path, SPEC), SPEC).findings]
+
+    assert messages(XLSM) == messages(TEMPLATE)
 
 
 # ------------------------------------------------------------------ the interpreter
@@ -329,11 +334,10 @@ def test_workbook_notes_the_xlwings_version_of_its_vba_module():
 
 def test_setup_builds_anew_for_another_spec(tmp_path):
     from budgetxl.excel_setup import setup
-    from budgetxl.spec import load_spec
 
-    path, key, interpreter, rebuilt = setup(tmp_path / "a.xlsm", spec=load_spec())
+    path, key, interpreter, rebuilt = setup(tmp_path / "a.xlsm", SPEC, custom_spec=True)
     assert rebuilt and _members(path) == _members(XLSM)
-    path, key, interpreter, rebuilt = setup(tmp_path / "b.xlsm")
+    path, key, interpreter, rebuilt = setup(tmp_path / "b.xlsm", SPEC)
     assert not rebuilt and (key is not None or path.read_bytes() == XLSM.read_bytes())
 
 
@@ -357,4 +361,4 @@ def test_commands_keep_the_macros_of_a_macro_workbook(tmp_path):
     assert main(["subtotal", str(filled), "-o", str(plain)]) == 0
     members = _members(plain)
     assert "xl/vbaProject.bin" not in members and b"macroEnabled" not in members["[Content_Types].xml"]
-    assert api.read(filled).disclosure.department == "阿克陶县社会保险中心"
+    assert pipeline.read(filled, SPEC).disclosure.department == "阿克陶县社会保险中心"

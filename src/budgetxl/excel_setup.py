@@ -19,17 +19,19 @@ import shutil
 import sys
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent
 INTERPRETER_KEYS = {"win": "Interpreter_Win", "mac": "Interpreter_Mac"}
 
 
 def macros_dir() -> Path:
-    """The VBA modules shipped inside the package (ASCII, CRLF)."""
-    return PACKAGE / "macros"
+    from .xlsm import macros_dir
+
+    return macros_dir()
 
 
 def shipped_workbook() -> Path:
-    return PACKAGE / "data" / "budget_template.xlsm"
+    from .xlsm import shipped_workbook
+
+    return shipped_workbook()
 
 
 def this_platform() -> str | None:
@@ -118,7 +120,9 @@ def configure(workbook: str | Path, interpreter: str, target: str = "win", outpu
     return atomic_save(wb, Path(output) if output else workbook)
 
 
-def setup(output: str | Path, interpreter: str | None = None, target: str | None = None, spec=None) -> tuple[Path, str | None, str | None, bool]:
+def setup(
+    output: str | Path, spec, interpreter: str | None = None, target: str | None = None, custom_spec: bool = False
+) -> tuple[Path, str | None, str | None, bool]:
     """A copy of the shipped workbook at `output`, with this computer's Python written in.
 
     The xlwings VBA module must be the version of the installed xlwings package (on macOS it
@@ -134,7 +138,7 @@ def setup(output: str | Path, interpreter: str | None = None, target: str | None
     from .io_atomic import atomic_path
     from .xlsm import write_xlsm, xlwings_vba_version
 
-    rebuilt = spec is not None or workbook_xlwings_version(shipped_workbook()) != xlwings_vba_version()
+    rebuilt = custom_spec or workbook_xlwings_version(shipped_workbook()) != xlwings_vba_version()
     if rebuilt:
         write_xlsm(output, spec)
     else:

@@ -25,12 +25,12 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from .excel_setup import macros_dir
 from .io_atomic import atomic_path
 from .spec import Spec
 from .template import XLWINGS_CONF_SHEET, add_xlwings_conf, build_template
 from .vba import project as vba
 
+PACKAGE = Path(__file__).resolve().parent
 ZIP_DATE = (2026, 1, 1, 0, 0, 0)
 RIBBON_NS = "http://schemas.microsoft.com/office/2006/01/customui"
 RIBBON_PART = "customUI/customUI.xml"
@@ -68,6 +68,16 @@ def ribbon_xml() -> str:
 
 
 # ------------------------------------------------------------------ VBA modules
+
+
+def macros_dir() -> Path:
+    """The VBA modules shipped inside the package (ASCII, CRLF)."""
+    return PACKAGE / "macros"
+
+
+def shipped_workbook() -> Path:
+    """The built workbook shipped inside the package (the same file as templates/budget_template.xlsm)."""
+    return PACKAGE / "data" / "budget_template.xlsm"
 
 
 def xlwings_dir() -> Path:
@@ -138,7 +148,7 @@ def _content_types(xml: str) -> str:
     return xml.replace("</Types>", f'<Override PartName="/xl/vbaProject.bin" ContentType="{VBA_CONTENT_TYPE}"/></Types>')
 
 
-def build_xlsm_bytes(spec: Spec | None = None) -> bytes:
+def build_xlsm_bytes(spec: Spec) -> bytes:
     wb = build_template(spec)
     add_xlwings_conf(wb, xlwings_vba_version())
     wb.code_name = "ThisWorkbook"
@@ -174,7 +184,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def write_xlsm(path: str | Path, spec: Spec | None = None) -> Path:
+def write_xlsm(path: str | Path, spec: Spec) -> Path:
     data = build_xlsm_bytes(spec)
     with atomic_path(Path(path)) as tmp:
         tmp.write_bytes(data)
