@@ -180,6 +180,11 @@ def test_vba_project_is_source_only_with_a_document_module_per_sheet(built):
     ole = olefile.OleFileIO(members["xl/vbaProject.bin"], raise_defects=olefile.DEFECT_INCORRECT)
     header = ole.openstream("VBA/_VBA_PROJECT").read()
     assert struct.unpack("<HH", header[:4]) == (0x61CC, 0xFFFF) and len(header) == 7  # no p-code: Office compiles
+    with zipfile.ZipFile(QUICKSTART) as zf:  # as in xlwings' own standalone workbook, which Excel opens
+        theirs = olefile.OleFileIO(zf.read("xl/vbaProject.bin"))
+    assert theirs.openstream("VBA/_VBA_PROJECT").read()[:4] == header[:4]
+    raw = theirs.openstream("VBA/xlwings").read()  # source only: the compressed source starts the stream
+    assert decompress(raw).replace(b"\r\n", b"\n") == (xlwings_dir() / "xlwings.bas").read_bytes().replace(b"\r\n", b"\n")
     project = ole.openstream("PROJECT").read().decode("ascii")
     assert "Module=budgetxl" in project and "Module=xlwings" in project and "Class=Dictionary" in project
     workbook = members["xl/workbook.xml"].decode()
@@ -351,6 +356,20 @@ def test_setup_builds_anew_for_another_spec(tmp_path):
     assert rebuilt and _members(path) == _members(XLSM)
     path, key, interpreter, rebuilt = setup(tmp_path / "b.xlsm", SPEC)
     assert not rebuilt and (key is not None or path.read_bytes() == XLSM.read_bytes())
+
+
+def test_setup_builds_anew_when_the_workbook_has_another_xlwings_version(tmp_path):
+    """On macOS the module calls xlwings-<version>.applescript: the VBA must match the installed xlwings."""
+    from budgetxl.excel_setup import setup, workbook_xlwings_version
+    from budgetxl.template import XLWINGS_VERSION_LABEL
+
+    old = tmp_path / "old.xlsm"
+    wb = openpyxl.load_workbook(XLSM, keep_vba=True)
+    wb[XLWINGS_CONF_SHEET]["D2"] = f"{XLWINGS_VERSION_LABEL}0.30.0"
+    wb.save(old)
+    assert workbook_xlwings_version(old) == "0.30.0"
+    path, _, _, rebuilt = setup(tmp_path / "new.xlsm", SPEC, source=old)
+    assert rebuilt and _members(path) == _members(XLSM)
 
 
 def test_commands_keep_the_macros_of_a_macro_workbook(tmp_path):

@@ -121,13 +121,15 @@ def configure(workbook: str | Path, interpreter: str, target: str = "win", outpu
 
 
 def setup(
-    output: str | Path, spec, interpreter: str | None = None, target: str | None = None, custom_spec: bool = False
+    output: str | Path, spec, interpreter: str | None = None, target: str | None = None, custom_spec: bool = False,
+    source: Path | None = None,
 ) -> tuple[Path, str | None, str | None, bool]:
     """A copy of the shipped workbook at `output`, with this computer's Python written in.
 
     The xlwings VBA module must be the version of the installed xlwings package (on macOS it
     calls xlwings-<version>.applescript): when they differ, or for another spec, the workbook
     is built anew from the installed package instead of copied.
+    `source` is the workbook to copy (the shipped one unless given).
     Returns (path, key written or None, interpreter or None, rebuilt)."""
     output = Path(output)
     if output.suffix.lower() != ".xlsm":
@@ -138,12 +140,13 @@ def setup(
     from .io_atomic import atomic_path
     from .xlsm import write_xlsm, xlwings_vba_version
 
-    rebuilt = custom_spec or workbook_xlwings_version(shipped_workbook()) != xlwings_vba_version()
+    source = source or shipped_workbook()
+    rebuilt = custom_spec or workbook_xlwings_version(source) != xlwings_vba_version()
     if rebuilt:
         write_xlsm(output, spec)
     else:
         with atomic_path(output) as tmp:
-            shutil.copyfile(shipped_workbook(), tmp)
+            shutil.copyfile(source, tmp)
     if interpreter is None or target is None:
         return output, None, None, rebuilt
     configure(output, interpreter, target)
