@@ -43,7 +43,7 @@ XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.m
 # button label, callback in macros/budgetxl.bas, built-in icon, tip
 BUTTONS = (
     ("计算小计", "RibbonSubtotal", "AutoSum", "计算各表类、款、总计和表1、表4，只写灰色计算单元格。"),
-    ("校验", "RibbonCheck", "Spelling", "检查表内、表间勾稽关系和说明数据，结果写入“校验结果”工作表并标出问题单元格。"),
+    ("校验", "RibbonCheck", "AcceptInvitation", "检查表内、表间勾稽关系和说明数据，结果写入“校验结果”工作表并标出问题单元格。"),
     ("生成说明", "RibbonNarrate", "TextBoxInsert", "根据表格数据生成“情况说明”工作表，可直接修改。"),
     ("导出公开文件", "RibbonExport", "FileSaveAsPdfOrXps", "在工作簿所在文件夹生成 Word、PDF 和公开用 Excel。"),
     ("清除标记", "RibbonClearMarks", "ClearFormats", "去掉“校验”在单元格上标的颜色。"),
