@@ -392,3 +392,35 @@ def test_commands_keep_the_macros_of_a_macro_workbook(tmp_path):
     members = _members(plain)
     assert "xl/vbaProject.bin" not in members and b"macroEnabled" not in members["[Content_Types].xml"]
     assert pipeline.read(filled, SPEC).disclosure.department == "阿克陶县社会保险中心"
+
+
+def _dir_records(raw_dir: bytes) -> list[int]:
+    """Record ids of a decompressed dir stream (PROJECTVERSION's size field says 4 but 6 bytes follow)."""
+    ids, pos = [], 0
+    while pos < len(raw_dir):
+        rid, size = struct.unpack_from("<HI", raw_dir, pos)
+        ids.append(rid)
+        pos += 6 + (6 if rid == 0x0009 else size)
+    return ids
+
+
+def test_dir_stream_has_the_record_layout_excel_writes(built):
+    """The same records in the same order as the dir stream Excel saved in xlwings' workbook:
+    project information, then references, then per module name … type … terminator."""
+    def skeleton(vba_bin: bytes) -> tuple[list[int], list[list[int]]]:
+        ids = _dir_records(decompress(olefile.OleFileIO(vba_bin).openstream("VBA/dir").read()))
+        head = ids[: ids.index(0x0016)]  # up to the first reference
+        modules, current = [], []
+        for rid in ids[ids.index(0x0013) + 1:]:
+            current.append(rid)
+            if rid == 0x002B:
+                modules.append(current)
+                current = []
+        assert current == [0x0010]  # the dir terminator ends the stream
+        return head, modules
+
+    with zipfile.ZipFile(QUICKSTART) as zf:
+        theirs_head, theirs_modules = skeleton(zf.read("xl/vbaProject.bin"))
+    ours_head, ours_modules = skeleton(_members(built)["xl/vbaProject.bin"])
+    assert ours_head == theirs_head
+    assert {tuple(m) for m in ours_modules} == {tuple(m) for m in theirs_modules}  # procedural and document/class
