@@ -93,17 +93,17 @@ def _note_sheet(old: str, new: str, why: str = "") -> None:
     _note("工作表名称" if not why else "工作表数据", old, new, why or f"含有 Excel 不允许用于工作表名称的字符（或超过 31 个字符），写入时改为“{new}”")
 
 
-def load_workbook(source: Path) -> Workbook:
+def load_workbook(source: Path, keep_vba: bool = False) -> Workbook:
     """openpyxl's load, for a workbook budgetxl is about to write: a package openpyxl
     refuses for a reason we can repair (sheet names, NaN numbers) is repaired in memory
     and the sheets renamed are remembered (``sheet_name``) so edits still find them."""
     try:
-        return openpyxl.load_workbook(source)
+        return openpyxl.load_workbook(source, keep_vba=keep_vba)
     except ValueError:
         import io
 
         data, renamed = _repaired_package(Path(source))
-        wb = openpyxl.load_workbook(io.BytesIO(data))
+        wb = openpyxl.load_workbook(io.BytesIO(data), keep_vba=keep_vba)
         wb._budgetxl_renamed = renamed
         return wb
 
@@ -189,14 +189,21 @@ def put_sheet(wb: Workbook, content: SheetContent, index: int = 0, palette: Pale
         ws.add_data_validation(dv)
 
 
+def load_for(source: str | Path, target: str | Path) -> Workbook:
+    """Open `source` to be saved as `target`: a macro workbook saved as .xlsm keeps its VBA
+    project and ribbon; saved as .xlsx it becomes a plain workbook (Excel refuses an .xlsx with macros)."""
+    keep = Path(source).suffix.lower() == ".xlsm" and Path(target).suffix.lower() == ".xlsm"
+    return load_workbook(source, keep_vba=keep)
+
+
 def write_sheet(source: Path, target: Path, content: SheetContent, index: int | None = None) -> Path:
-    wb = load_workbook(source)
+    wb = load_for(source, target)
     put_sheet(wb, content, len(wb.sheetnames) if index is None else index)
     return atomic_save(wb, Path(target))
 
 
 def write_annotated(source: Path, target: Path, sheet, edits: list[CellEdit], palette: Palette = DEFAULT_COLORS) -> Path:
-    wb = load_workbook(source)
+    wb = load_for(source, target)
     apply_edits(wb, [e for e in edits if e.value is not None or e.style or e.comment], keep_values=True, palette=palette)
     put_sheet(wb, sheet, 0, palette)
     wb.active = 0
@@ -233,7 +240,7 @@ def merged_conflicts(wb: Workbook, edits: Iterable[CellEdit]) -> tuple[list[Cell
 def write_computed(source: Path, edits: list[CellEdit], target: Path) -> tuple[Path, list[CellEdit], dict[str, list[CellEdit]]]:
     """``write_edits`` for computed values: edits that fall into merged cells are not
     written (see ``merged_conflicts``). Returns (path, edits made, {merged range: edits refused})."""
-    wb = load_workbook(source)
+    wb = load_for(source, target)
     applied, refused = merged_conflicts(wb, list(edits))
     apply_edits(wb, applied)
     return atomic_save(wb, Path(target)), applied, refused
@@ -241,7 +248,7 @@ def write_computed(source: Path, edits: list[CellEdit], target: Path) -> tuple[P
 
 def write_edits(source: Path, edits: list[CellEdit], target: Path) -> Path:
     """Apply edits to a copy of ``source`` saved as ``target`` (may equal source)."""
-    wb = load_workbook(source)
+    wb = load_for(source, target)
     apply_edits(wb, edits)
     return atomic_save(wb, Path(target))
 
