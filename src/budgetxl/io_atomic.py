@@ -23,6 +23,14 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def fit_bytes(text: str, limit: int) -> str:
+    """The longest prefix of ``text`` of at most ``limit`` bytes in UTF-8 (never half a character)."""
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= limit:
+        return text
+    return data[:limit].decode("utf-8", "ignore")
+
+
 class OutputFailed(Exception):
     """The environment refused a write (or a read): the message says why, in Chinese."""
 
@@ -71,8 +79,6 @@ def write_target(path: Path) -> Path:
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place on success."""
-    from .paths import fit_bytes
-
     path = write_target(Path(path))
     if path.is_dir():
         raise OutputFailed(environment_message(OSError(errno.EISDIR, "is a directory"), path), path)

@@ -18,13 +18,7 @@ _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 # leaving room for an extension and the temporary-name decoration of io_atomic.
 NAME_BYTES = 180
 
-
-def fit_bytes(text: str, limit: int) -> str:
-    """The longest prefix of ``text`` of at most ``limit`` bytes in UTF-8 (never half a character)."""
-    data = text.encode("utf-8", "surrogatepass")
-    if len(data) <= limit:
-        return text
-    return data[:limit].decode("utf-8", "ignore")
+from .io_atomic import fit_bytes  # noqa: E402  (re-exported: the batch names its parts with it)
 
 
 def safe_name(text: str, limit: int = NAME_BYTES) -> str:
@@ -207,7 +201,7 @@ def path_problems(
         what = protected.get(_key(p))
         if what and not in_place:
             tail = "（如确需修改原文件，请使用 --in-place）" if what.startswith("输入") else ""
-            return f"输出文件 {p} 就是{what}，不会覆盖它。请另选输出文件名{tail}。"
+            return f"输出文件 {p} 就是{what}，不能覆盖它。请另选输出文件名{tail}。"
         for d in inbox_dirs:
             if _inside(p, d) or _key(p) == _key(d):
                 return f"输出文件 {p} 在收件目录 {d} 中，不会写入收件目录（以免覆盖或混入报送文件）。请另选位置。"
