@@ -554,7 +554,7 @@ def create_app(config: Config) -> Starlette:
         totals = {name: frame.astype(object).where(frame.notna(), None) for name, frame in result.totals.items()}
         spending = totals.get("功能分类（类）")
         return server.page(
-            request, "dashboard.html", status=status, counts=counts,
+            request, "dashboard.html", units=status, counts=counts,
             progress_svg=charts.progress(counts), spending_svg=charts.bars(
                 [(f"{r[0]} {r[1]}", r[2]) for r in spending.itertuples(index=False)] if spending is not None else [], "万元"),
             problems=result.problems.to_dict("records"),
