@@ -104,6 +104,7 @@ class Bureau:
     logins: dict[str, str]  # department -> login
     first: set[str] = field(default_factory=set)  # logins still on their one-time password
     books: Path = Path()
+    roster_file: Path = Path()
 
     def login(self, login: str) -> httpx.Client:
         """A logged-in session (the one-time password replaced on first use)."""

@@ -540,6 +540,8 @@ def create_app(config: Config) -> Starlette:
         # could not be read is 无法读取 until it sends a readable one
         members = {m.name: m for m in config.roster}
         for row in status:
+            for key in ("最新版本", "汇总使用版本", "错误", "警告", "提示"):  # pandas made them floats beside blanks
+                row[key] = int(row[key]) if row[key] is not None and row[key] == row[key] else None
             m = members.get(row["单位名称"])
             versions = submissions_of(None, m or Member(row["单位名称"], row["单位编码"] or ""))
             row["index"] = list(members).index(row["单位名称"]) if m else None
