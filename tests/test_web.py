@@ -31,6 +31,7 @@ CROWD = [f"并发第{i:02d}单位" for i in range(20)]
 def local(tmp_path_factory):
     with running([], tmp_path_factory.mktemp("local") / "tmp") as server:
         yield server
+    assert list(server.tmp.iterdir()) == []  # stopping the server removes its temporary folder
 
 
 @pytest.fixture(scope="module")
@@ -215,6 +216,13 @@ def test_bad_requests_get_chinese_pages_not_traces(local):
         r = httpx.request(method, local.url + path, **kw)
         assert r.status_code in (400, 404, 405), (path, r.status_code)
         assert re.search(r"[\u4e00-\u9fff]", r.text) and "Traceback" not in r.text and "Exception" not in r.text
+
+
+def test_local_mode_answers_only_requests_for_this_computer(local):
+    """DNS rebinding: a site re-pointing its name at 127.0.0.1 gets nothing."""
+    r = httpx.get(local.url + "/", headers={"host": "evil.example"})
+    assert r.status_code == 400 and "本机模式" in r.text
+    assert httpx.get(local.url.replace("127.0.0.1", "localhost") + "/").status_code == 200
 
 
 def test_template_download(local):

@@ -55,7 +55,7 @@ from ..model_json import decimal_default
 from ..spec import Spec
 from . import charts, work
 from .accounts import Accounts, User
-from .security import MAX_UPLOAD, SecurityHeaders, UploadTooLarge, check_csrf, csrf_token, read_upload
+from .security import MAX_UPLOAD, LocalHostOnly, SecurityHeaders, UploadTooLarge, check_csrf, csrf_token, read_upload
 
 log = logging.getLogger("budgetxl.web")
 
@@ -689,6 +689,7 @@ def create_app(config: Config) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(SecurityHeaders),
+            *([] if bureau else [Middleware(LocalHostOnly)]),
             Middleware(SessionMiddleware, secret_key=secret, session_cookie="budgetxl_session", max_age=SESSION_HOURS * 3600,
                        same_site="strict", https_only=config.https_cookies),
         ],

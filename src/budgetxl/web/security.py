@@ -50,6 +50,27 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class LocalHostOnly:
+    """Local mode answers only requests addressed to this computer (Host 127.0.0.1 / localhost):
+    a web page whose name was re-pointed at 127.0.0.1 (DNS rebinding) gets nothing."""
+
+    ALLOWED = {"127.0.0.1", "localhost", "[::1]"}
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = dict(scope.get("headers", [])).get(b"host", b"").decode("latin-1").lower()
+            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            if name not in self.ALLOWED:
+                from starlette.responses import PlainTextResponse
+
+                response = PlainTextResponse("本机模式只接受发往 127.0.0.1 或 localhost 的请求。", status_code=400)
+                return await response(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
 class UploadTooLarge(Exception):
     """The request body passed the limit (checked while it streams in)."""
 
