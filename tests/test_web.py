@@ -40,8 +40,17 @@ def bureau(tmp_path_factory):
     db, roster, passwords, logins, admin = make_bureau(tmp, [NAME, *OTHERS, *CROWD])
     books = tmp / "books"
     books.mkdir()
+    first = set(passwords)
+    from budgetxl.web.accounts import Accounts
+
+    accounts = Accounts(db)
+    for name in CROWD:  # the crowd has chosen its passwords already: its test is about uploads
+        login = logins[name]
+        passwords[login] = f"gewaehlt-{login}"
+        accounts.set_password(accounts.by_login(login).id, passwords[login], must_change=False)
+        first.discard(login)
     with running(["--db", str(db), "--roster", str(roster)], tmp / "tmp") as server:
-        yield Bureau(server, db, [NAME, *OTHERS, *CROWD], passwords, logins, set(passwords), books, roster)
+        yield Bureau(server, db, [NAME, *OTHERS, *CROWD], passwords, logins, first, books, roster)
 
 
 def expected_json(name: str) -> dict:
@@ -302,9 +311,13 @@ def test_a_department_sees_only_its_own_submissions(bureau):
     assert "未报送" in own and NAME not in own
     # …and cannot overwrite it: a workbook with A's name is refused, nothing stored
     before = submissions(bureau.db)
-    r = bureau.upload(b, department_book(bureau.books, NAME, version=7))
+    forged = department_book(bureau.books, NAME, version=7)
+    r = bureau.upload(b, forged)
     assert r.status_code == 403 and "单位名称不符" in r.text
     assert submissions(bureau.db) == before
+    from budgetxl.collect.intake import file_hash
+
+    assert not Path(f"{bureau.db}.uploads", f"{file_hash(forged)}.xlsx").exists()  # nothing of it kept
     # form fields naming another department or submission are ignored: the account decides
     token = csrf(b.get("/department").text)
     with open(department_book(bureau.books, "甲单位"), "rb") as fh:

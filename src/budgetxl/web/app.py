@@ -427,15 +427,17 @@ def create_app(config: Config) -> Starlette:
         conn.row_factory = sqlite3.Row
         return conn
 
-    def submissions_of(user: User | None, department: Member | None = None) -> list[dict]:
-        """Every version sent for one department (an account's, or a roster member's), oldest first."""
+    def all_submissions() -> list[sqlite3.Row]:
         with contextlib.closing(connect()) as conn:
-            rows = conn.execute(
+            return conn.execute(
                 "SELECT id, department, unit_code, version, status, errors, warnings, infos, received_at, file_name, error, readable "
                 "FROM submissions ORDER BY id"
             ).fetchall()
+
+    def submissions_of(user: User | None, department: Member | None = None, rows: list | None = None) -> list[dict]:
+        """Every version sent for one department (an account's, or a roster member's), oldest first."""
         who = user or User(0, "", "department", department.name, department.code, False, "")
-        return [dict(r) for r in rows if who.owns(r["department"], r["unit_code"])]
+        return [dict(r) for r in (all_submissions() if rows is None else rows) if who.owns(r["department"], r["unit_code"])]
 
     def submission(sid: int) -> dict | None:
         with contextlib.closing(connect()) as conn:
@@ -480,17 +482,23 @@ def create_app(config: Config) -> Starlette:
             await server.save_upload(upload, part)
             sha = await run_in_threadpool(_sha256, part)
             final = server.uploads / f"{sha}.xlsx"
-            if final.exists():
-                part.unlink()
-            else:
+            created = not final.exists()
+            if created:
                 os.replace(part, final)
         finally:
             part.unlink(missing_ok=True)
         from ..collect.intake import process_file
 
-        sub = await server.run(process_file, str(final), spec)
+        try:
+            sub = await server.run(process_file, str(final), spec)
+        except WorkFailed:
+            if created:
+                final.unlink(missing_ok=True)
+            raise
         sub.file_name = name  # display text only; the file on disk is named by its hash
         if sub.readable and not user.owns(sub.department, sub.unit_code):
+            if created:  # refused: nothing of it stays on the server
+                final.unlink(missing_ok=True)
             await run_in_threadpool(server.accounts.audit, "upload", user.login, ip, False, f"单位名称不符：{sub.department}（{name}）")
             told = f"“{sub.department}”" if sub.department else "（未填写）"
             return server.page(
@@ -539,11 +547,12 @@ def create_app(config: Config) -> Starlette:
         # the intake's status is that of the latest readable version; a unit whose latest upload
         # could not be read is 无法读取 until it sends a readable one
         members = {m.name: m for m in config.roster}
+        rows = all_submissions()
         for row in status:
             for key in ("最新版本", "汇总使用版本", "错误", "警告", "提示"):  # pandas made them floats beside blanks
                 row[key] = int(row[key]) if row[key] is not None and row[key] == row[key] else None
             m = members.get(row["单位名称"])
-            versions = submissions_of(None, m or Member(row["单位名称"], row["单位编码"] or ""))
+            versions = submissions_of(None, m or Member(row["单位名称"], row["单位编码"] or ""), rows)
             row["index"] = list(members).index(row["单位名称"]) if m else None
             if versions and not versions[-1]["readable"]:
                 row["状态"] = "无法读取"
