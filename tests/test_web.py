@@ -190,6 +190,19 @@ def test_local_check_without_keep_keeps_nothing(local):
     assert local.temp_files() == []
 
 
+def test_text_from_the_workbook_is_escaped(local, tmp_path):
+    from .builders import variant
+
+    evil = '<img src=x onerror=alert(1)>'
+    book = variant(EXAMPLE, tmp_path / "evil.xlsx", {NAME: evil.replace("<", "&lt;").replace(">", "&gt;")})  # XML text
+    c = local.client()
+    with open(book, "rb") as fh:
+        r = c.post("/check", data={"csrf": csrf(c.get("/").text)}, files={"file": ('<b>x</b>.xlsx', fh)})
+    assert r.status_code == 200
+    assert evil not in r.text and "&lt;img src=x onerror=alert(1)&gt;" in r.text
+    assert "<b>x</b>" not in r.text
+
+
 def test_forms_need_the_csrf_token(local):
     c = local.client()
     c.get("/")
