@@ -107,7 +107,7 @@ class Server:
         self.root = Path(tempfile.mkdtemp(prefix="budgetxl-web-"))  # 0700, ours alone
         self.kept: dict[str, Kept] = {}
         self.accounts = Accounts(config.db) if config.bureau else None
-        self.uploads = Path(f"{config.db}.uploads") if config.bureau else None
+        self.uploads = Path(f"{config.db}.uploads").resolve() if config.bureau else None  # absolute: file_path outlives the cwd
         if self.uploads:
             self.uploads.mkdir(mode=0o700, exist_ok=True)
         self.env = Environment(loader=PackageLoader("budgetxl.web", "templates"), autoescape=select_autoescape(["html"]))
@@ -377,7 +377,8 @@ def create_app(config: Config) -> Starlette:
         if user is None:
             return server.page(request, "login.html", 401, error="登录名或密码不正确。", login=name)
         request.session.clear()  # a fresh session (and CSRF token) at every login
-        request.session.update({"uid": user.id, "stamp": user.stamp, "since": time.time()})
+        # the session's CSRF token is made here, once: pages opened at the same time all carry the same one
+        request.session.update({"uid": user.id, "stamp": user.stamp, "since": time.time(), "csrf": secrets.token_urlsafe(32)})
         return RedirectResponse("/password" if user.must_change else "/", status_code=303)
 
     async def logout(request: Request) -> Response:
