@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from ..model import Disclosure
 from ..spec import Spec, load_spec
 from .context import build_context
@@ -96,7 +94,9 @@ class Narrative:
         }
 
 
-def environment(templates: str | Path | None = None) -> jinja2.Environment:
+def environment(templates: str | Path | None = None) -> "jinja2.Environment":
+    import jinja2  # only when writing the narrative: `check` reads the 情况说明 sheet without it
+
     loaders: list[jinja2.BaseLoader] = []
     if templates is not None:
         loaders.append(jinja2.FileSystemLoader(str(templates)))
