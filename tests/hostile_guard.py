@@ -67,8 +67,9 @@ def _moved_t3(target: str, change: Callable[[str], str] = lambda x: x) -> Callab
 
 
 def _package(path: Path, sheets: list[tuple[str, str]], shared: list[str] | None = None,
-             targets: list[str] | None = None, states: list[str] | None = None) -> None:
-    """A minimal workbook written from scratch: (name, sheetData inner XML) per sheet."""
+             targets: list[str] | None = None, states: list[str] | None = None, dangling: bool = False) -> None:
+    """A minimal workbook written from scratch: (name, sheetData inner XML) per
+    sheet. ``dangling``: the content types name a shared-string part that is missing."""
     targets = targets or [f"worksheets/sheet{i + 1}.xml" for i in range(len(sheets))]
     states = states or ["visible"] * len(sheets)
     entries = "".join(
@@ -89,8 +90,9 @@ def _package(path: Path, sheets: list[tuple[str, str]], shared: list[str] | None
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
             '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
-            f"{overrides}</Types>"))
+            + ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+               if shared is not None or dangling else "")
+            + f"{overrides}</Types>"))
         z.writestr("_rels/.rels", (
             '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             f'<Relationship Id="rId1" Type="{RNS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'))

@@ -115,7 +115,7 @@ def test_the_example_is_far_within_every_budget():
 
     s = scan(EXAMPLE, "xlsx")
     assert s.cells * 10 < LIMITS.cells and s.text_chars * 10 < LIMITS.text_chars and s.styles * 10 < LIMITS.styles
-    assert s.unpacked * 10 < LIMITS.unpacked
+    assert s.unpacked * 10 < LIMITS.unpacked and s.present * 10 < LIMITS.present
 
 
 def test_a_forty_sheet_department_passes(tmp_path):
@@ -200,3 +200,19 @@ def test_read_isolated_passes_refusals_through(tmp_path):
     with pytest.raises(WorkbookError) as exc:
         read_isolated(path)
     assert "为空" in exc.value.message and exc.value.path == str(path)
+
+
+def test_a_copy_that_openpyxl_cannot_open_is_refused_in_chinese(tmp_path):
+    """Read by calamine, but openpyxl (which writes the copies) rejects the
+    package: a clear refusal, not an internal error."""
+    from budgetxl import api
+
+    from .hostile_guard import _package
+
+    source = tmp_path / "缺部件.xlsx"
+    _package(source, [("附表", '<row r="1"><c r="A1"><v>1</v></c></row>')], dangling=True)
+    assert read_workbook(source).sheet("附表").value(1, 1) == 1
+    with pytest.raises(WorkbookError) as exc:
+        api.subtotal_file(source, tmp_path / "out.xlsx")
+    assert "无法写入副本" in exc.value.message
+    assert not (tmp_path / "out.xlsx").exists()

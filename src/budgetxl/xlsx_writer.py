@@ -107,14 +107,26 @@ def put_sheet(wb: Workbook, content: SheetContent, index: int = 0) -> None:
         ws.add_data_validation(dv)
 
 
+def _load(source: Path):
+    """openpyxl's full load of a workbook the reader accepted (so within the
+    guard's budgets). openpyxl is stricter than calamine about the package
+    (e.g. a content type naming a part that is missing): say so, in Chinese."""
+    from .grid import WorkbookError
+
+    try:
+        return openpyxl.load_workbook(source)
+    except Exception as exc:  # openpyxl raises KeyError, ValueError, TypeError … for packages it cannot open
+        raise WorkbookError(f"工作簿可以读取，但无法写入副本（{type(exc).__name__}：文件结构不完整）。请在 Excel 中打开后另存为 .xlsx 再试。", source) from exc
+
+
 def write_sheet(source: Path, target: Path, content: SheetContent, index: int | None = None) -> Path:
-    wb = openpyxl.load_workbook(source)
+    wb = _load(source)
     put_sheet(wb, content, len(wb.sheetnames) if index is None else index)
     return atomic_save(wb, Path(target))
 
 
 def write_annotated(source: Path, target: Path, sheet, edits: list[CellEdit]) -> Path:
-    wb = openpyxl.load_workbook(source)
+    wb = _load(source)
     apply_edits(wb, [e for e in edits if e.value is not None or e.style or e.comment], keep_values=True)
     put_sheet(wb, sheet, 0)
     wb.active = 0
@@ -123,7 +135,7 @@ def write_annotated(source: Path, target: Path, sheet, edits: list[CellEdit]) ->
 
 def write_edits(source: Path, edits: list[CellEdit], target: Path) -> Path:
     """Apply edits to a copy of ``source`` saved as ``target`` (may equal source)."""
-    wb = openpyxl.load_workbook(source)
+    wb = _load(source)
     apply_edits(wb, edits)
     return atomic_save(wb, Path(target))
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 DEFAULT_SPEC = "xinjiang_2026"
+_HERE = Path(__file__).resolve().parent
 
 # Header notation in spec files (see xinjiang_2026.toml).
 MERGE_LEFT = "<"
@@ -329,10 +329,50 @@ def load_spec(name: str = DEFAULT_SPEC) -> Spec:
     """Load a shipped spec by name, or any spec file by path."""
     path = Path(name)
     if path.suffix == ".toml" and path.exists():
-        return parse_spec(path.read_text(encoding="utf-8"), path)
-    resource = resources.files(__package__).joinpath(f"{name}.toml")
-    return parse_spec(resource.read_text(encoding="utf-8"), Path(str(resource)))
+        return _parse_cached(path.read_text(encoding="utf-8"), path)
+    resource = _HERE / f"{name}.toml"  # package data is installed as files (no importlib.resources: it costs at start-up)
+    return _parse_cached(resource.read_text(encoding="utf-8"), resource)
+
+
+def _parse_cached(text: str, source: Path) -> Spec:
+    """parse_spec, remembered between runs: parsing the TOML and building the
+    spec costs more than reading a workbook, and every command starts with it.
+
+    The cache (``~/.cache/budgetxl``, or ``$BUDGETXL_CACHE``; ``BUDGETXL_CACHE=off``
+    turns it off) is keyed by the spec text, its path and this module's code,
+    so an edited spec or a new budgetxl never sees a stale entry. Entries are
+    used only when owned by the current user and not writable by others."""
+    import hashlib
+    import os
+    import pickle
+
+    setting = os.environ.get("BUDGETXL_CACHE", "")
+    if setting == "off":
+        return parse_spec(text, source)
+    key = hashlib.sha256()
+    for part in (text.encode(), str(source).encode(), Path(__file__).read_bytes()):
+        key.update(hashlib.sha256(part).digest())
+    folder = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "budgetxl"
+    entry = folder / f"spec-{key.hexdigest()[:32]}.pickle"
+    try:
+        st = entry.stat()
+        if st.st_uid == os.getuid() and not st.st_mode & 0o022:
+            spec = pickle.loads(entry.read_bytes())
+            if isinstance(spec, Spec):
+                return spec
+    except (OSError, AttributeError, EOFError, ImportError, IndexError, TypeError, ValueError, pickle.UnpicklingError):
+        pass
+    spec = parse_spec(text, source)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = entry.with_name(f".{entry.name}.{os.getpid()}")
+        tmp.write_bytes(pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, entry)
+    except OSError:
+        pass  # a read-only home: parse every time
+    return spec
 
 
 def spec_resource(filename: str) -> Path:
-    return Path(str(resources.files(__package__).joinpath(filename)))
+    return _HERE / filename
