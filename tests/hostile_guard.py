@@ -111,6 +111,24 @@ def _package(path: Path, sheets: list[tuple[str, str]], shared: list[str] | None
             z.writestr(f"xl/{target}", f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{NS}"><sheetData>{inner}</sheetData></worksheet>')
 
 
+def _rewrite(path: Path, change: Callable[[str, bytes], bytes]) -> None:
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            zout.writestr(item, change(item.filename, zin.read(item.filename)))
+    tmp.replace(path)
+
+
+def _percent_encoded_target(path: Path) -> None:
+    _package(path, [("附表", FAR)], targets=["worksheets/my sheet.xml"])
+    _rewrite(path, lambda n, d: d.replace(b'Target="worksheets/my sheet.xml"', b'Target="worksheets/my%20sheet.xml"') if n.endswith(".rels") else d)
+
+
+def _sheet_without_part(path: Path) -> None:
+    _package(path, [("附表", '<row r="1"><c r="A1"><v>1</v></c></row>')])
+    _rewrite(path, lambda n, d: d.replace(b'Target="worksheets/sheet1.xml"', b'Target="worksheets/nowhere.xml"') if n.endswith(".rels") else d)
+
+
 def _twenty_sheets(path: Path) -> None:
     # each sheet spans A1:CNH2000 (2000 rows × 2400 columns = 4.8 million cells),
     # just under the old per-sheet limit of 5 million: 96 million in all
@@ -299,6 +317,8 @@ CASES: list[Case] = [
     Case("rows and cells without r", "无行号无列号.xlsx", _t3(_append_rows("<row>" + "<c><v>1</v></c>" * 30 + "</row>" * 1 + '<row r="70000"><c><v>1</v></c></row>' + "<row>" + "<c/>" * 40 + "</row>")), REFUSED, ("范围过大",)),
     Case("sheet part outside xl/worksheets, other extension", "表在别处.xlsx", _moved_t3("xl/data/part5.bin", _append_rows(FAR)), REFUSED, ("范围过大",)),
     Case("sheet part outside xl/worksheets, read", "表在别处可读.xlsx", _moved_t3("custom/t3.dat"), READ, (), _same_t3_as_example),
+    Case("percent-encoded sheet target", "百分号路径.xlsx", _percent_encoded_target, REFUSED, ("范围过大",)),
+    Case("sheet whose part is missing", "缺工作表部件.xlsx", _sheet_without_part, REFUSED, ("找不到工作表",)),
     Case("twenty sheets just under the old per-sheet limit", "二十张表.xlsx", _twenty_sheets, REFUSED, ("范围过大",)),
     Case("one part named by twenty sheets", "一个部件二十张表.xlsx", _one_part_twenty_sheets, REFUSED, ("范围过大",)),
     Case("long shared string used by 20,000 cells", "长共享字符串.xlsx", _long_shared_string(20_000), REFUSED, ("文字过多",)),

@@ -353,7 +353,7 @@ def _sheet_part(zf, info, budget: _Budget, sst: array, cells_before: int, chars_
     open_cell = False
     t = "n"
     has_f = False
-    value: list[str] = []
+    value: list[str] | None = None
     cap = 0  # 1: inside <v>, 2: inside <t>
     max_r = max_c = 0
     merged = 0
@@ -386,9 +386,12 @@ def _sheet_part(zf, info, budget: _Budget, sst: array, cells_before: int, chars_
 
     def start(name, attrs):
         nonlocal row, row_text, r, c, open_cell, t, has_f, value, cap, max_r, max_c, merged, present
-        kind = kinds.get(name)
-        if kind is None:
-            kind = kinds[name] = _KINDS.get(_local(name), _OTHER)
+        if name == "c":
+            kind = _CELL
+        else:
+            kind = kinds.get(name)
+            if kind is None:
+                kind = kinds[name] = _KINDS.get(_local(name), _OTHER)
         if kind == _CELL:
             if open_cell and (value or has_f):  # an empty cell needs no closing work
                 close_cell()
@@ -411,7 +414,7 @@ def _sheet_part(zf, info, budget: _Budget, sst: array, cells_before: int, chars_
                 budget.present("超过", f"（到工作表“{label}”的 {_a1(r, c)} 时）")
             t = attrs.get("t", "n")
             has_f = False
-            value = []
+            value = None
             cap = 0
             open_cell = True
             if r > max_r or c > max_c:
@@ -444,10 +447,13 @@ def _sheet_part(zf, info, budget: _Budget, sst: array, cells_before: int, chars_
             cap = 0
 
     def text(data):
-        nonlocal chars
+        nonlocal chars, value
         if cap == 1:
             if open_cell:
-                value.append(data)
+                if value is None:
+                    value = [data]
+                else:
+                    value.append(data)
         elif cap == 2:
             chars += len(data)
 
@@ -484,10 +490,17 @@ def _names(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
 
 
 def _resolve(names: dict[str, zipfile.ZipInfo], target: str, base: str = "xl") -> zipfile.ZipInfo | None:
-    target = target.replace("\\", "/")
-    path = target.lstrip("/") if target.startswith("/") else posixpath.join(base, target)
-    path = posixpath.normpath(path).lstrip("/")
-    return names.get(path.lower())
+    """The part a relationship target names: relative to xl/ or absolute,
+    with ../, backslashes, any case, percent-encoded or not."""
+    from urllib.parse import unquote
+
+    for candidate in dict.fromkeys((target, unquote(target))):
+        candidate = candidate.replace("\\", "/")
+        path = candidate.lstrip("/") if candidate.startswith("/") else posixpath.join(base, candidate)
+        info = names.get(posixpath.normpath(path).lstrip("/").lower())
+        if info is not None:
+            return info
+    return None
 
 
 _SHEET_TYPES = ("/worksheet", "/chartsheet", "/dialogsheet", "/xlMacrosheet", "/xlIntlMacrosheet", "/macrosheet")
@@ -550,6 +563,8 @@ def scan_xlsx(path: Path, limits: Limits = LIMITS) -> Scan:
             info = None
             if rel and rel.get("TargetMode", "") != "External":
                 info = _resolve(names, rel.get("Target", ""))
+            if info is None:  # a reader might still find something there: refuse rather than read unmeasured
+                raise WorkbookError(f"文件已损坏：找不到工作表“{name}”的数据部件。请在 Excel 中打开后重新保存。", path)
             parts.append((name, state, info))
         named = {id(i) for _, _, i in parts if i is not None}
         for r in rels:  # sheets of the relationships that <sheets> does not list: some readers still open them
