@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import measure, raw_calamine, report  # noqa: E402
 
-from budgetxl import api
+from budgetxl import pipeline
 from budgetxl.grid import read_workbook
 from budgetxl.guard import scan
 from budgetxl.rules import run_rules
@@ -60,16 +60,16 @@ whole = [
 ]
 peak = subprocess.run([sys.executable, "-c", PEAK, str(path)], capture_output=True, text=True, check=False).stderr.strip().splitlines()[-1]
 
-reading = api.read(path, spec)
+reading = pipeline.read(path, spec)
 ctx = CheckContext.build(reading.disclosure, spec)
 rows = [
     ("calamine raw read", measure(lambda: raw_calamine(path))),
     ("guard pass (budgets, formulas, hidden)", measure(lambda: scan(path, "xlsx"))),
     ("read_workbook (guard + calamine)", measure(lambda: read_workbook(path))),
     ("rules only (model → findings)", measure(lambda: run_rules(ctx))),
-    ("check: read + parse + rules", measure(lambda: api.check(api.read(path, spec), spec))),
+    ("check: read + parse + rules", measure(lambda: pipeline.check(pipeline.read(path, spec), spec))),
 ]
-print(f"workbook: {path.name}, {len(api.check(reading, spec).findings)} findings")
+print(f"workbook: {path.name}, {len(pipeline.check(reading, spec).findings)} findings")
 report(whole, "bare calamine read (process)")
 print(f"peak memory of the check process: {int(peak) / 1024:.1f} MiB")
 print()

@@ -16,7 +16,10 @@ import time
 import zipfile
 from pathlib import Path
 
-from budgetxl.convert import convert_all
+from budgetxl.spec import load_spec as _load_spec  # noqa: E402
+from budgetxl.batch import convert_all
+
+SPEC = _load_spec()
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "akto_2026.xlsx"
@@ -40,7 +43,7 @@ def variants(folder: Path, n: int) -> list[Path]:
 def run(sources, jobs: int, formats):
     out = Path(tempfile.mkdtemp(prefix="bench-out-"))
     t = time.perf_counter()
-    results = convert_all(sources, out, formats, jobs)
+    results = convert_all(sources, out, formats, jobs, spec=SPEC)
     wall = time.perf_counter() - t
     shutil.rmtree(out)
     assert all(r.status == "完成" for r in results), [r.message for r in results if r.status != "完成"]

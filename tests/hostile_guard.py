@@ -278,9 +278,9 @@ def _t3_value(reading, row: int, column: str):
 
 
 def _same_t3_as_example(reading) -> None:
-    from budgetxl import api
+    from budgetxl.grid import read_workbook
 
-    example = api.read(EXAMPLE).grid.sheet(T3)
+    example = read_workbook(EXAMPLE).sheet(T3)
     sheet = reading.grid.sheet(T3)
     assert sheet is not None and sheet.rows == example.rows, "表3 must read exactly as in the example"
 

@@ -29,9 +29,11 @@ SELECTED = [c for c in CASES if FULL or not c.heavy]
 RUNNER = """
 import json, resource, sys, time
 from pathlib import Path
-from budgetxl import api
+from budgetxl import pipeline
 from budgetxl.grid import WorkbookError
+from budgetxl.spec import load_spec
 from tests.hostile_guard import by_name
+spec = load_spec()
 def peak_mb():
     # VmHWM: this process's own peak. ru_maxrss would include the RSS of the
     # pytest process this one was forked from (Linux keeps it across exec).
@@ -48,8 +50,8 @@ for arg in sys.argv[1:]:
     t = time.perf_counter()
     out = {"name": name}
     try:
-        reading = api.read(path)
-        report = api.check(reading)
+        reading = pipeline.read(path, spec)
+        report = pipeline.check(reading, spec)
         out["codes"] = sorted({f.code for f in report.findings})
         if case.verify:
             case.verify(reading)
@@ -205,7 +207,8 @@ def test_read_isolated_passes_refusals_through(tmp_path):
 def test_a_copy_that_openpyxl_cannot_open_is_refused_in_chinese(tmp_path):
     """Read by calamine, but openpyxl (which writes the copies) rejects the
     package: a clear refusal, not an internal error."""
-    from budgetxl import api
+    from budgetxl import pipeline
+    from budgetxl.spec import load_spec
 
     from .hostile_guard import _package
 
@@ -213,6 +216,6 @@ def test_a_copy_that_openpyxl_cannot_open_is_refused_in_chinese(tmp_path):
     _package(source, [("附表", '<row r="1"><c r="A1"><v>1</v></c></row>')], dangling=True)
     assert read_workbook(source).sheet("附表").value(1, 1) == 1
     with pytest.raises(WorkbookError) as exc:
-        api.subtotal_file(source, tmp_path / "out.xlsx")
+        pipeline.subtotal_file(source, load_spec(), tmp_path / "out.xlsx")
     assert "无法写入副本" in exc.value.message
     assert not (tmp_path / "out.xlsx").exists()

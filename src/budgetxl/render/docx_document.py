@@ -191,8 +191,8 @@ def _disclosure_table(doc, pt: PrintedTable, page_width_cm: float) -> None:
     _para(doc, f"表{pt.number}", HEADING_FONT, 11, space_after=2)
     _para(doc, pt.title, TITLE_FONT, 16, True, WD_ALIGN_PARAGRAPH.CENTER, space_after=6)
     context = doc.add_table(rows=1, cols=2)
-    _cell_text(context.cell(0, 0), f"编制部门：{pt.department}", size=10)
-    _cell_text(context.cell(0, 1), f"单位：{pt.unit}", align=WD_ALIGN_PARAGRAPH.RIGHT, size=10)
+    _cell_text(context.cell(0, 0), pt.department_line, size=10)
+    _cell_text(context.cell(0, 1), pt.unit_line, align=WD_ALIGN_PARAGRAPH.RIGHT, size=10)
     height, width = len(pt.header), len(pt.header[0])
     table = doc.add_table(rows=height + len(pt.rows), cols=width)
     table.style = "Table Grid"
