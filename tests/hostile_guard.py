@@ -32,7 +32,7 @@ class Case:
     build: Callable[[Path], None]
     outcome: str
     expect: tuple[str, ...] = ()
-    verify: Callable | None = None  # (reading) -> None, asserts
+    verify: Callable | None = None  # (reading, grid) -> None, asserts
     heavy: bool = False
 
 
@@ -271,41 +271,35 @@ def _hidden_table_twin(wb) -> None:
 
 # ------------------------------------------------------------------ checks
 
-def _t3_value(reading, row: int, column: str):
-    from budgetxl.model import column_index
-
-    return reading.grid.sheet(next(n for n in reading.grid.names if n.startswith("表3"))).value(row, column_index(column))
-
-
-def _same_t3_as_example(reading) -> None:
+def _same_t3_as_example(reading, grid) -> None:
     from budgetxl.grid import read_workbook
 
     example = read_workbook(EXAMPLE).sheet(T3)
-    sheet = reading.grid.sheet(T3)
+    sheet = grid.sheet(T3)
     assert sheet is not None and sheet.rows == example.rows, "表3 must read exactly as in the example"
 
 
-def _visible_wins(reading) -> None:
+def _visible_wins(reading, grid) -> None:
     t3 = reading.disclosure.tables["T3"]
     amounts = [a.value for row in t3.rows for a in row.values.values() if a.ref and a.ref.sheet == "表3" and a.ref.row == 8 and a.ref.col == 6]
     assert amounts and amounts[0] != Decimal(9999), amounts
     assert all(not (a.ref and a.ref.sheet == T3) for row in t3.rows for a in row.values.values())
 
 
-def _negative_in_parentheses(reading) -> None:
+def _negative_in_parentheses(reading, grid) -> None:
     t6 = reading.disclosure.tables["T6"]
     values = [a.value for row in t6.rows for a in row.values.values() if a.ref and a.ref.row == 14 and a.ref.col == 6]
     assert values == [Decimal("-2.23")], values
 
 
-def _long_string_read(reading) -> None:
-    assert reading.grid.sheet("附表").value(1, 1) == LONG
+def _long_string_read(reading, grid) -> None:
+    assert grid.sheet("附表").value(1, 1) == LONG
 
 
-def _xls_values(reading) -> None:
-    sheet = reading.grid.sheet("单位信息")
+def _xls_values(reading, grid) -> None:
+    sheet = grid.sheet("单位信息")
     assert sheet.value(1, 2) == "测试单位" and sheet.value(2, 2) == 1462.9
-    assert reading.grid.hidden == frozenset({"隐藏表"})
+    assert grid.hidden == frozenset({"隐藏表"})
 
 
 FAR = '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'

@@ -30,7 +30,7 @@ RUNNER = """
 import json, resource, sys, time
 from pathlib import Path
 from budgetxl import pipeline
-from budgetxl.grid import WorkbookError
+from budgetxl.grid import WorkbookError, read_workbook
 from budgetxl.spec import load_spec
 from tests.hostile_guard import by_name
 spec = load_spec()
@@ -50,11 +50,12 @@ for arg in sys.argv[1:]:
     t = time.perf_counter()
     out = {"name": name}
     try:
-        reading = pipeline.read(path, spec)
+        grid = read_workbook(path)
+        reading = pipeline.read_grid(grid, spec)
         report = pipeline.check(reading, spec)
         out["codes"] = sorted({f.code for f in report.findings})
         if case.verify:
-            case.verify(reading)
+            case.verify(reading, grid)
         out["outcome"] = "read"
     except WorkbookError as e:
         out["outcome"], out["message"] = "refused", e.message

@@ -143,7 +143,10 @@ def read_workbook(path: str | Path, reader: str = "calamine") -> WorkbookGrid:
     kind = sniff(path)
     if kind == "other":
         raise WorkbookError("文件不是 Excel 工作簿（.xlsx），请在 Excel 或 WPS 中另存为 .xlsx 后重试。", path)
-    scan = guard.scan(path, kind)
+    try:
+        scan = guard.scan(path, kind)
+    except guard.Refused as exc:
+        raise WorkbookError(exc.message, path) from None
     if kind == "ole" and reader != "calamine":
         reader = "calamine"  # openpyxl cannot read legacy .xls
     try:

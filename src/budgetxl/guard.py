@@ -36,8 +36,8 @@ The same pass collects what the reader needs and calamine does not give:
 cells with a formula but no cached value, error values (``#DIV/0!``), and each
 sheet's visibility (hidden sheets do not win over visible ones).
 
-API: :func:`scan` (``path, kind`` → :class:`Scan`, raises ``WorkbookError``),
-:data:`LIMITS`.
+API: :func:`scan` (``path, kind`` → :class:`Scan`, raises :class:`Refused`),
+:data:`LIMITS`. This module imports nothing of budgetxl: ``grid`` calls it.
 """
 
 from __future__ import annotations
@@ -50,7 +50,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
-from .grid import WorkbookError
+
+
+class Refused(Exception):
+    """The file is refused before any reader runs. ``message`` is for the user;
+    ``grid.read_workbook`` raises it as a ``WorkbookError``."""
+
+    def __init__(self, message: str, path: str | Path = ""):
+        super().__init__(message)
+        self.message = message
+        self.path = str(path)
 
 
 @dataclass(frozen=True)
@@ -110,7 +119,7 @@ class _Budget:
         self.path, self.limits, self.scan = path, limits, scan
 
     def refuse(self, title: str, detail: str, todo: str = _WHAT_TO_DO) -> None:
-        raise WorkbookError(f"{title}：{detail}。这远大于正常的预算工作簿，拒绝读取（也可能是恶意文件）。{todo}", self.path)
+        raise Refused(f"{title}：{detail}。这远大于正常的预算工作簿，拒绝读取（也可能是恶意文件）。{todo}", self.path)
 
     def unpacked(self, n: int, part: str) -> None:
         self.scan.unpacked += n
@@ -221,11 +230,11 @@ def _feed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, parser, budget: _Budget) -
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
     except _Dtd:
-        raise WorkbookError(f"文件中 {info.filename} 含有 DTD/实体声明，正常工作簿不会有，拒绝读取（可能是恶意文件）。", budget.path) from None
+        raise Refused(f"文件中 {info.filename} 含有 DTD/实体声明，正常工作簿不会有，拒绝读取（可能是恶意文件）。", budget.path) from None
     except expat.ExpatError as exc:
-        raise WorkbookError(f"文件中 {info.filename} 不是有效的 XML（{expat.ErrorString(exc.code)}，第 {exc.lineno} 行），文件已损坏。请在 Excel 中打开后重新保存。", budget.path) from None
+        raise Refused(f"文件中 {info.filename} 不是有效的 XML（{expat.ErrorString(exc.code)}，第 {exc.lineno} 行），文件已损坏。请在 Excel 中打开后重新保存。", budget.path) from None
     except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
-        raise WorkbookError(f"文件已损坏或不完整（{info.filename} 无法解压）。请重新保存或重新报送工作簿。", budget.path) from exc
+        raise Refused(f"文件已损坏或不完整（{info.filename} 无法解压）。请重新保存或重新报送工作簿。", budget.path) from exc
 
 
 def _prolog_only(zf, info, budget) -> None:
@@ -512,7 +521,7 @@ def scan_xlsx(path: Path, limits: Limits = LIMITS) -> Scan:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise WorkbookError("文件已损坏或不完整（不是完整的 .xlsx）。请重新保存或重新报送工作簿。", path) from exc
+        raise Refused("文件已损坏或不完整（不是完整的 .xlsx）。请重新保存或重新报送工作簿。", path) from exc
     with zf:
         infos = zf.infolist()
         if len(infos) > limits.parts:
@@ -521,7 +530,7 @@ def scan_xlsx(path: Path, limits: Limits = LIMITS) -> Scan:
         book = names.get("xl/workbook.xml")
         if book is None:
             hint = "（看起来是 Word 文档）" if "word/document.xml" in names else ""
-            raise WorkbookError(f"文件不是 Excel 工作簿{hint}：缺少 xl/workbook.xml。请在 Excel 或 WPS 中另存为 .xlsx。", path)
+            raise Refused(f"文件不是 Excel 工作簿{hint}：缺少 xl/workbook.xml。请在 Excel 或 WPS 中另存为 .xlsx。", path)
         declared = sum(i.file_size for i in infos)
         if declared > limits.unpacked:
             budget.too_big(f"约 {declared // 1024 // 1024} MB，超过")
@@ -564,7 +573,7 @@ def scan_xlsx(path: Path, limits: Limits = LIMITS) -> Scan:
             if rel and rel.get("TargetMode", "") != "External":
                 info = _resolve(names, rel.get("Target", ""))
             if info is None:  # a reader might still find something there: refuse rather than read unmeasured
-                raise WorkbookError(f"文件已损坏：找不到工作表“{name}”的数据部件。请在 Excel 中打开后重新保存。", path)
+                raise Refused(f"文件已损坏：找不到工作表“{name}”的数据部件。请在 Excel 中打开后重新保存。", path)
             parts.append((name, state, info))
         named = {id(i) for _, _, i in parts if i is not None}
         for r in rels:  # sheets of the relationships that <sheets> does not list: some readers still open them
@@ -700,21 +709,21 @@ def scan_xls(path: Path, limits: Limits = LIMITS) -> Scan:
     with open(path, "rb") as fh:
         head = fh.read(1 << 20)
     if _ENCRYPTED in head:
-        raise WorkbookError("工作簿设置了打开密码（已加密），无法读取。请在 Excel 中取消密码（文件→信息→保护工作簿）后另存为 .xlsx。", path)
+        raise Refused("工作簿设置了打开密码（已加密），无法读取。请在 Excel 中取消密码（文件→信息→保护工作簿）后另存为 .xlsx。", path)
     try:
         with olefile.OleFileIO(str(path)) as ole:
             if ole.exists("EncryptedPackage"):
-                raise WorkbookError("工作簿设置了打开密码（已加密），无法读取。请在 Excel 中取消密码（文件→信息→保护工作簿）后另存为 .xlsx。", path)
+                raise Refused("工作簿设置了打开密码（已加密），无法读取。请在 Excel 中取消密码（文件→信息→保护工作簿）后另存为 .xlsx。", path)
             stream = "Workbook" if ole.exists("Workbook") else "Book" if ole.exists("Book") else None
             if stream is None:
-                raise WorkbookError("无法读取工作簿（旧版 .xls 或 WPS .et 文件无法读取，或文件已损坏）：文件中没有工作簿数据。请在 Excel 或 WPS 中打开后另存为 .xlsx 再试。", path)
+                raise Refused("无法读取工作簿（旧版 .xls 或 WPS .et 文件无法读取，或文件已损坏）：文件中没有工作簿数据。请在 Excel 或 WPS 中打开后另存为 .xlsx 再试。", path)
             size = ole.get_size(stream)
             budget.unpacked(size, stream)
             data = ole.openstream(stream).read()
-    except WorkbookError:
+    except Refused:
         raise
     except Exception as exc:  # olefile raises many types for broken containers
-        raise WorkbookError(f"无法读取工作簿（旧版 .xls 或 WPS .et 文件无法读取，或文件已损坏）：{type(exc).__name__}。请在 Excel 中打开确认后另存为 .xlsx 再试。", path) from exc
+        raise Refused(f"无法读取工作簿（旧版 .xls 或 WPS .et 文件无法读取，或文件已损坏）：{type(exc).__name__}。请在 Excel 中打开确认后另存为 .xlsx 再试。", path) from exc
     _walk_biff(data, budget, scan)
     return scan
 
@@ -817,8 +826,8 @@ def scan(path: str | Path, kind: str, limits: Limits = LIMITS) -> Scan:
     """Measure a workbook against the budgets and collect what the reader needs.
 
     ``kind`` is 'xlsx' (any zip package: .xlsx, .xlsm) or 'ole' (legacy .xls).
-    Raises :class:`~budgetxl.grid.WorkbookError` with a Chinese message saying
-    which limit, what the file has, and what to do.
+    Raises :class:`Refused` with a Chinese message saying which limit, what
+    the file has, and what to do.
     """
     path = Path(path)
     if kind == "ole":

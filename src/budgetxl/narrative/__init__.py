@@ -117,6 +117,8 @@ def _lines(text: str) -> tuple[str, ...]:
 
 
 def generate(disclosure: Disclosure, spec: Spec, templates: str | Path | None = None) -> Narrative:
+    import jinja2
+
     env = environment(templates)
     context = build_context(disclosure, spec)
     sections = []
