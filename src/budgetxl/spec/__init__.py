@@ -8,7 +8,6 @@ them hard-codes a sheet name, a header text or a row label.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -418,6 +417,8 @@ def _layout(raw: dict) -> SheetLayout:
 
 
 def parse_spec(text: str, source: Path = Path()) -> Spec:
+    import tomllib  # only when a spec is parsed, not when it comes from the cache
+
     raw = tomllib.loads(text)
     meta = raw["meta"]
     spec = Spec(
@@ -471,22 +472,24 @@ def _parse_cached(text: str, source: Path) -> Spec:
     """parse_spec, remembered between runs: parsing the TOML and building the
     spec costs more than reading a workbook, and every command starts with it.
 
-    The cache (``~/.cache/budgetxl``, or ``$BUDGETXL_CACHE``; ``BUDGETXL_CACHE=off``
-    turns it off) is keyed by the spec text, its path and this module's code,
+    The cache (``~/.cache/budgetxl`` for the shipped specs; ``$BUDGETXL_CACHE``
+    names a folder for every spec, ``BUDGETXL_CACHE=off`` turns it off) is keyed
+    by the spec text, its path and this module's code,
     so an edited spec or a new budgetxl never sees a stale entry. Entries are
     used only when owned by the current user and not writable by others."""
-    import hashlib
     import os
     import pickle
+    import zlib  # already loaded by zipfile; hashlib would cost more at start-up than it saves
 
     setting = os.environ.get("BUDGETXL_CACHE", "")
-    if setting == "off":
-        return parse_spec(text, source)
-    key = hashlib.sha256()
-    for part in (text.encode(), str(source).encode(), Path(__file__).read_bytes()):
-        key.update(hashlib.sha256(part).digest())
+    if setting == "off" or (not setting and source.parent != _HERE):
+        return parse_spec(text, source)  # by default only the shipped specs are cached
+    key = "-".join(
+        f"{len(part):x}{zlib.crc32(part):08x}{zlib.adler32(part):08x}"
+        for part in (text.encode(), str(source).encode(), Path(__file__).read_bytes())
+    )
     folder = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "budgetxl"
-    entry = folder / f"spec-{key.hexdigest()[:32]}.pickle"
+    entry = folder / f"spec-{key}.pickle"
     try:
         st = entry.stat()
         if st.st_uid == os.getuid() and not st.st_mode & 0o022:
