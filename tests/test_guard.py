@@ -220,3 +220,25 @@ def test_a_copy_that_openpyxl_cannot_open_is_refused_in_chinese(tmp_path):
         pipeline.subtotal_file(source, load_spec(), tmp_path / "out.xlsx")
     assert "无法写入副本" in exc.value.message
     assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_xls_shared_strings_are_measured_across_continue_records(tmp_path):
+    """A 32,767-character string spans several CONTINUE records of the SST;
+    its length, times the cells that use it, is what counts."""
+    xlwt = pytest.importorskip("xlwt")
+    from budgetxl.guard import scan
+
+    from .hostile_guard import LONG
+
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet("附表")
+    for k in range(100):
+        ws.write(k, 0, LONG)
+    ws.write(0, 1, "短文字")
+    ws.write(5, 3, 1.5)
+    path = tmp_path / "长字符串.xls"
+    book.save(str(path))
+    s = scan(path, "ole")
+    assert s.strings == 2 and s.text_chars == 100 * 32767 + 3
+    assert (s.sheets[0].rows, s.sheets[0].cols) == (100, 4)
+    assert read_workbook(path).sheet("附表").value(100, 1) == LONG

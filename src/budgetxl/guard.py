@@ -729,97 +729,101 @@ def scan_xls(path: Path, limits: Limits = LIMITS) -> Scan:
 
 
 def _walk_biff(data: bytes, budget: _Budget, scan: Scan) -> None:
+    """The workbook globals (sheet list, shared strings), then each sheet's
+    substream from the offset its BOUNDSHEET record gives — as the reader
+    does, so a substream hidden inside another record is still measured."""
     limits = budget.limits
-    sheets_at: dict[int, SheetInfo] = {}
-    sst = array("L")
-    sst_segments: list[bytes] | None = None
-    current: SheetInfo | None = None
-    dims = (0, 0)
-    extents: list[tuple[SheetInfo, int, int]] = []
-    chars = 0
-    pos, end = 0, len(data)
     unpack = struct.unpack_from
-
-    def finish_sheet():
-        nonlocal current
-        if current is not None:
-            rows, cols = max(current.rows, dims[0]), max(current.cols, dims[1])
-            extents.append((current, rows, cols))
-            scan.cells += rows * cols
-            if scan.cells > limits.cells:
-                budget.cells(f"为 {scan.cells:,} 个单元格，超过", f"（工作表“{current.name}”最远到 {_a1(rows, cols)}）")
-        current = None
-
+    end = len(data)
+    sheets: list[tuple[int, SheetInfo]] = []
+    sst = array("L")
+    segments: list[bytes] | None = None
+    pos = 0
     while pos + 4 <= end:
         rtype, length = unpack("<HH", data, pos)
-        body_at = pos + 4
-        record_at = pos
-        pos = body_at + length
-        if sst_segments is not None:
-            if rtype == 0x003C:
-                sst_segments.append(data[body_at:pos])
+        body, pos = pos + 4, pos + 4 + length
+        if segments is not None:
+            if rtype == 0x003C:  # CONTINUE of the SST
+                segments.append(data[body:pos])
                 continue
-            sst = _sst_lengths(sst_segments, budget)
-            scan.strings = len(sst)
-            sst_segments = None
-        if rtype == 0x0809:  # BOF
-            if record_at in sheets_at:
-                current, dims = sheets_at[record_at], (0, 0)
-        elif rtype == 0x000A:  # EOF
-            finish_sheet()
-        elif rtype == 0x0085 and length >= 8:  # BOUNDSHEET
-            offset, visibility = unpack("<IB", data, body_at)
-            cch, flags = data[body_at + 6], data[body_at + 7] if length > 7 else 0
-            raw = data[body_at + 8: body_at + 8 + cch * (2 if flags & 1 else 1)]
+            sst = _sst_lengths(segments, budget)
+            segments = None
+        if rtype == 0x0085 and length >= 8:  # BOUNDSHEET
+            offset, visibility = unpack("<IB", data, body)
+            cch, flags = data[body + 6], data[body + 7]
+            raw = data[body + 8: body + 8 + cch * (2 if flags & 1 else 1)]
             name = raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace")
             info = SheetInfo(name, {1: "hidden", 2: "veryHidden"}.get(visibility & 3, "visible"))
-            sheets_at[offset] = info
+            sheets.append((offset, info))
             scan.sheets.append(info)
-            if len(scan.sheets) > limits.sheets:
+            if len(sheets) > limits.sheets:
                 budget.sheets()
         elif rtype == 0x00FC:  # SST
-            sst_segments = [data[body_at:pos]]
-        elif current is None:
-            continue
+            segments = [data[body:pos]]
+        elif rtype == 0x000A:  # EOF of the globals
+            break
+    if segments is not None:
+        sst = _sst_lengths(segments, budget)
+    scan.strings = len(sst)
+    for offset, info in sheets:
+        _walk_sheet(data, offset, info, sst, budget, scan)
+
+
+def _walk_sheet(data: bytes, offset: int, info: SheetInfo, sst: array, budget: _Budget, scan: Scan) -> None:
+    limits = budget.limits
+    unpack = struct.unpack_from
+    end = len(data)
+    rows = cols = dim_rows = dim_cols = merged = 0
+    depth = 0
+    pos = offset
+    while pos + 4 <= end:
+        rtype, length = unpack("<HH", data, pos)
+        body, pos = pos + 4, pos + 4 + length
+        if rtype == 0x0809:  # BOF (an embedded chart opens its own)
+            depth += 1
+        elif rtype == 0x000A:  # EOF
+            depth -= 1
+            if depth <= 0:
+                break
         elif rtype in _BIFF_CELLS and length >= 4:
-            row, col = unpack("<HH", data, body_at)
+            row, col = unpack("<HH", data, body)
+            if row >= rows:
+                rows = row + 1
+            if col >= cols:
+                cols = col + 1
             scan.present += 1
-            if scan.present > limits.present:
-                budget.present("超过", f"（工作表“{current.name}”）")
-            if row + 1 > current.rows:
-                current.rows = row + 1
-            if col + 1 > current.cols:
-                current.cols = col + 1
             if rtype == 0x00FD and length >= 10:
-                i = unpack("<I", data, body_at + 6)[0]
+                i = unpack("<I", data, body + 6)[0]
                 if i < len(sst):
-                    chars += sst[i]
+                    scan.text_chars += sst[i]
             elif rtype in (0x0204, 0x00D6) and length >= 8:
-                chars += unpack("<H", data, body_at + 6)[0]
-            if chars > limits.text_chars:
-                budget.text(f"，到工作表“{current.name}”时已超过")
-        elif rtype in _BIFF_MULTI and length >= 6:
-            row, _first = unpack("<HH", data, body_at)
-            last = unpack("<H", data, pos - 2)[0]
-            scan.present += max(0, last - _first + 1)
+                scan.text_chars += unpack("<H", data, body + 6)[0]
+            if scan.text_chars > limits.text_chars:
+                budget.text(f"，到工作表“{info.name}”时已超过")
             if scan.present > limits.present:
-                budget.present("超过", f"（工作表“{current.name}”）")
-            current.rows = max(current.rows, row + 1)
-            current.cols = max(current.cols, last + 1)
-        elif rtype == 0x0200 and length >= 14:  # DIMENSIONS: readers may allocate by it
-            _r0, r1, _c0, c1 = unpack("<IIHH", data, body_at)
-            dims = (r1, c1)
+                budget.present("超过", f"（工作表“{info.name}”）")
+        elif rtype in _BIFF_MULTI and length >= 6:
+            row, first = unpack("<HH", data, body)
+            last = unpack("<H", data, pos - 2)[0]
+            rows = max(rows, row + 1)
+            cols = max(cols, last + 1)
+            scan.present += max(0, last - first + 1)
+            if scan.present > limits.present:
+                budget.present("超过", f"（工作表“{info.name}”）")
+        elif rtype == 0x0200 and length >= 14:  # DIMENSIONS: a reader may allocate by it
+            _r0, r1, _c0, c1 = unpack("<IIHH", data, body)
+            dim_rows, dim_cols = max(dim_rows, r1), max(dim_cols, c1)
         elif rtype == 0x00E5 and length >= 2:  # MERGEDCELLS
-            n = unpack("<H", data, body_at)[0]
+            n = unpack("<H", data, body)[0]
             for k in range(min(n, (length - 2) // 8)):
-                r0, r1, c0, c1 = unpack("<HHHH", data, body_at + 2 + 8 * k)
-                scan.cells += (abs(r1 - r0) + 1) * (abs(c1 - c0) + 1)
-            if scan.cells > limits.cells:
-                budget.cells("超过", f"（工作表“{current.name}”的合并单元格）")
-    finish_sheet()
-    scan.text_chars = chars
-    for info, rows, cols in extents:
-        info.rows, info.cols = rows, cols
+                r0, r1, c0, c1 = unpack("<HHHH", data, body + 2 + 8 * k)
+                merged += (abs(r1 - r0) + 1) * (abs(c1 - c0) + 1)
+        if rows * cols + merged > limits.cells - scan.cells:
+            budget.cells("超过", f"（工作表“{info.name}”最远到 {_a1(rows, cols)}）")
+    info.rows, info.cols = max(rows, dim_rows), max(cols, dim_cols)
+    scan.cells += info.rows * info.cols + merged
+    if scan.cells > limits.cells:
+        budget.cells(f"为 {scan.cells:,} 个单元格，超过", f"（工作表“{info.name}”最远到 {_a1(info.rows, info.cols)}）")
 
 
 def scan(path: str | Path, kind: str, limits: Limits = LIMITS) -> Scan:
