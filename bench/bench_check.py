@@ -9,10 +9,15 @@ Two views, each against its own baseline measured in the same run:
   calamine read.
 
     .venv/bin/python bench/bench_check.py [WORKBOOK]
+
+With ``BENCH_BASELINE_SRC=DIR`` (the ``src`` folder of another checkout, e.g.
+``git archive main | tar -x -C /tmp/base``) the check process of that tree is
+timed in the same run too, for a before/after ratio.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -58,6 +63,15 @@ whole = [
     ("bare calamine read (process)", process_seconds([sys.executable, "-c", BARE, str(path)])),
     ("budgetxl check (process)", process_seconds([sys.executable, "-m", "budgetxl.cli", "check", str(path)])),
 ]
+if os.environ.get("BENCH_BASELINE_SRC"):
+    env = {**os.environ, "PYTHONPATH": os.environ["BENCH_BASELINE_SRC"]}
+    argv = [sys.executable, "-m", "budgetxl.cli", "check", str(path)]
+    times = []
+    for _ in range(17):
+        t = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+        times.append(time.perf_counter() - t)
+    whole.append(("baseline tree: budgetxl check (process)", statistics.median(times[2:])))
 peak = subprocess.run([sys.executable, "-c", PEAK, str(path)], capture_output=True, text=True, check=False).stderr.strip().splitlines()[-1]
 
 reading = pipeline.read(path, spec)
