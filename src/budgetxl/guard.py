@@ -213,9 +213,10 @@ class _Dtd(Exception):
     pass
 
 
-def _feed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, parser, budget: _Budget) -> None:
+def _feed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, parser, budget: _Budget, after_chunk=None) -> None:
     """Stream one part through ``parser``, counting unpacked bytes. DTDs and
-    malformed XML refuse the file."""
+    malformed XML refuse the file. ``after_chunk()`` runs after each chunk
+    (checks too costly to make at every element)."""
     try:
         with zf.open(info) as fh:
             read = 0
@@ -228,6 +229,8 @@ def _feed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, parser, budget: _Budget) -
                 if read > budget.limits.ratio_from and read > budget.limits.ratio * max(1, info.compress_size):
                     budget.ratio(info.filename, read // max(1, info.compress_size))
                 parser.Parse(chunk, False)
+                if after_chunk is not None:
+                    after_chunk()
             parser.Parse(b"", True)
     except _Dtd:
         raise Refused(f"文件中 {info.filename} 含有 DTD/实体声明，正常工作簿不会有，拒绝读取（可能是恶意文件）。", budget.path) from None
@@ -340,12 +343,16 @@ _ROW, _CELL, _F, _V, _T, _MERGE, _OTHER = range(7)
 _KINDS = {"row": _ROW, "c": _CELL, "f": _F, "v": _V, "t": _T, "mergeCell": _MERGE}
 
 
+_REFS: dict[str, tuple[int, int]] = {}  # 'B7' → (7, 2): refs repeat across sheets and workbooks
+
+
 def _sheet_part(zf, info, budget: _Budget, sst: array, cells_before: int, chars_before: int, present_before: int, label: str) -> _PartStats:
     """The one streaming pass over a worksheet part: extent, text as used,
-    uncached formulas, error values. Refuses as soon as a budget is passed.
+    uncached formulas, error values. Refuses as soon as a budget is passed
+    (the count of cells present is checked after each 64 KB chunk).
 
-    Written for speed (it sees every cell of every workbook): plain closures,
-    no per-cell allocations beyond what expat hands over."""
+    Written for speed (it sees every cell of every workbook): one closure,
+    the common empty cell costs a few dictionary look-ups."""
     st = _PartStats()
     kinds: dict[str, int] = {}
     limits = budget.limits
@@ -353,11 +360,9 @@ def _sheet_part(zf, info, budget: _Budget, sst: array, cells_before: int, chars_
     present_room = limits.present - present_before
     char_room = limits.text_chars - chars_before
     sst_len = len(sst)
-    columns = _COLUMNS
-    digits = "0123456789"
+    refs = _REFS
     # the current row, and the open cell: position, type, formula, value text
     row = 0
-    row_text = ""
     r = c = 0
     open_cell = False
     t = "n"
@@ -394,33 +399,21 @@ def _sheet_part(zf, info, budget: _Budget, sst: array, cells_before: int, chars_
         budget.cells("超过", f"（工作表“{label}”{what}最远到 {_a1(max_r, max_c)}）")
 
     def start(name, attrs):
-        nonlocal row, row_text, r, c, open_cell, t, has_f, value, cap, max_r, max_c, merged, present
+        nonlocal row, r, c, open_cell, t, has_f, value, cap, max_r, max_c, merged, present
         if name == "c":
-            kind = _CELL
-        else:
-            kind = kinds.get(name)
-            if kind is None:
-                kind = kinds[name] = _KINDS.get(_local(name), _OTHER)
-        if kind == _CELL:
             if open_cell and (value or has_f):  # an empty cell needs no closing work
                 close_cell()
             ref = attrs.get("r")
-            if ref:
-                letters = ref.rstrip(digits)
-                col = columns.get(letters)
-                if col is not None and ref[len(letters):] == row_text:  # the usual case: same row, known column
-                    r, c = row, col
+            pos = refs.get(ref) if ref else None
+            if pos is None:
+                pos = _ref(ref) if ref else None
+                if pos is not None:
+                    if len(refs) < 50_000:
+                        refs[ref] = pos
                 else:
-                    pos = _ref(ref)
-                    if pos:
-                        r, c = pos
-                    else:
-                        r, c = max(row, 1), c + 1
-            else:
-                r, c = max(row, 1), c + 1
+                    pos = (row or 1, c + 1)  # no usable reference: the next cell of the row
+            r, c = pos
             present += 1
-            if present > present_room:
-                budget.present("超过", f"（到工作表“{label}”的 {_a1(r, c)} 时）")
             t = attrs.get("t", "n")
             has_f = False
             value = None
@@ -433,6 +426,15 @@ def _sheet_part(zf, info, budget: _Budget, sst: array, cells_before: int, chars_
                     max_c = c
                 if max_r * max_c + merged > cell_room:
                     too_many("")
+            return
+        if name == "v":
+            cap = 1
+            return
+        kind = kinds.get(name)
+        if kind is None:
+            kind = kinds[name] = _KINDS.get(_local(name), _OTHER)
+        if kind == _CELL:  # a prefixed <x:c>: same as above, the slow way
+            start("c", attrs)
         elif kind == _V:
             cap = 1
         elif kind == _ROW:
@@ -440,7 +442,6 @@ def _sheet_part(zf, info, budget: _Budget, sst: array, cells_before: int, chars_
                 close_cell()
             ref = attrs.get("r")
             row = int(ref) if ref and ref.isdigit() else row + 1
-            row_text = str(row)
             r, c = row, 0
             cap = 0
         elif kind == _F:
@@ -466,14 +467,19 @@ def _sheet_part(zf, info, budget: _Budget, sst: array, cells_before: int, chars_
         elif cap == 2:
             chars += len(data)
 
+    def after_chunk():
+        if present > present_room:
+            budget.present("超过", f"（到工作表“{label}”的 {_a1(r, c)} 时）")
+        if chars > char_room:
+            budget.text(f"，到工作表“{label}”的 {_a1(r, c)} 时已超过")
+
     p = _parser()
     p.StartElementHandler = start
     p.CharacterDataHandler = text
-    _feed(zf, info, p, budget)
+    _feed(zf, info, p, budget, after_chunk)
     if open_cell:
         close_cell()
-    if chars > char_room:
-        close_cell()  # refuses
+    after_chunk()
     st.rows, st.cols, st.merged, st.text_chars, st.present = max_r, max_c, merged, chars, present
     return st
 
