@@ -242,3 +242,43 @@ def test_xls_shared_strings_are_measured_across_continue_records(tmp_path):
     assert s.strings == 2 and s.text_chars == 100 * 32767 + 3
     assert (s.sheets[0].rows, s.sheets[0].cols) == (100, 4)
     assert read_workbook(path).sheet("附表").value(100, 1) == LONG
+
+
+def test_absurd_references_are_refused_not_crashed(tmp_path):
+    """Row and column numbers of thousands of digits (beyond int conversion
+    limits), Unicode digits: a refusal or a read, never an exception."""
+    from .hostile_guard import _package
+
+    for i, inner in enumerate([
+        '<row r="1"><c r="A' + "9" * 5000 + '"><v>1</v></c></row>',
+        '<row r="' + "9" * 5000 + '"><c><v>1</v></c></row>',
+        '<row r="1"><c r="' + "Z" * 5000 + '1"><v>1</v></c></row>',
+        '<row r="²"><c><v>1</v></c></row>',
+        '<row r="1"><c r="A1:B2"><v>1</v></c></row><mergeCells><mergeCell ref="A1:' + "Z" * 300 + '9"/></mergeCells>',
+    ]):
+        path = tmp_path / f"怪引用{i}.xlsx"
+        _package(path, [("表", inner)])
+        try:
+            read_workbook(path)
+        except WorkbookError as exc:
+            assert "拒绝读取" in exc.message or "损坏" in exc.message, exc.message
+
+
+def test_truncated_xls_records_are_refused(tmp_path):
+    xlwt = pytest.importorskip("xlwt")
+    import olefile
+
+    book = xlwt.Workbook(encoding="utf-8")
+    book.add_sheet("表").write(0, 0, "文字")
+    path = tmp_path / "截断.xls"
+    book.save(str(path))
+    with olefile.OleFileIO(str(path), write_mode=True) as ole:
+        data = bytearray(ole.openstream("Workbook").read())
+        # the first BOUNDSHEET record claims to be longer than the stream
+        at = next(i for i in range(0, len(data) - 4) if data[i:i + 2] == b"\x85\x00")
+        data[at + 2:at + 4] = (0xFFFF).to_bytes(2, "little")
+        ole.write_stream("Workbook", bytes(data))
+    try:
+        read_workbook(path)
+    except WorkbookError as exc:
+        assert "损坏" in exc.message or "无法读取" in exc.message

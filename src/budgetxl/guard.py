@@ -169,13 +169,22 @@ def _column(letters: str) -> int:
     return col
 
 
+_FAR = 10**9  # beyond any sheet: a reference this far is refused by the budget, never converted
+
+
 def _ref(ref: str) -> tuple[int, int] | None:
     """'XFD1048576' → (1048576, 16384); None when it is not a plain A1 reference."""
     letters = ref.rstrip("0123456789")
     digits = ref[len(letters):]
     if not digits or not letters or not letters.isascii() or not letters.isalpha():
         return None
-    return int(digits), _column(letters)
+    return (int(digits) if len(digits) < 10 else _FAR), (_column(letters) if len(letters) < 5 else _FAR)
+
+
+def _row_number(text: str | None, previous: int) -> int:
+    if text and text.isascii() and text.isdigit():
+        return int(text) if len(text) < 10 else _FAR
+    return previous + 1
 
 
 def _area(ref: str) -> int:
@@ -440,8 +449,7 @@ def _sheet_part(zf, info, budget: _Budget, sst: array, cells_before: int, chars_
         elif kind == _ROW:
             if open_cell:
                 close_cell()
-            ref = attrs.get("r")
-            row = int(ref) if ref and ref.isdigit() else row + 1
+            row = _row_number(attrs.get("r"), row)
             r, c = row, 0
             cap = 0
         elif kind == _F:
@@ -730,7 +738,7 @@ def scan_xls(path: Path, limits: Limits = LIMITS) -> Scan:
         raise
     except Exception as exc:  # olefile raises many types for broken containers
         raise Refused(f"无法读取工作簿（旧版 .xls 或 WPS .et 文件无法读取，或文件已损坏）：{type(exc).__name__}。请在 Excel 中打开确认后另存为 .xlsx 再试。", path) from exc
-    _walk_biff(data, budget, scan)
+    _walk_biff_or_refuse(data, budget, scan)
     return scan
 
 
@@ -773,6 +781,13 @@ def _walk_biff(data: bytes, budget: _Budget, scan: Scan) -> None:
     scan.strings = len(sst)
     for offset, info in sheets:
         _walk_sheet(data, offset, info, sst, budget, scan)
+
+
+def _walk_biff_or_refuse(data: bytes, budget: _Budget, scan: Scan) -> None:
+    try:
+        _walk_biff(data, budget, scan)
+    except (struct.error, IndexError) as exc:  # a record cut off by the end of the stream
+        raise Refused("无法读取工作簿（旧版 .xls 文件已损坏或不完整）。请在 Excel 中打开确认后另存为 .xlsx 再试。", budget.path) from exc
 
 
 def _walk_sheet(data: bytes, offset: int, info: SheetInfo, sst: array, budget: _Budget, scan: Scan) -> None:
