@@ -111,26 +111,30 @@ def put_sheet(wb: Workbook, content: SheetContent, index: int = 0, palette: Pale
         ws.add_data_validation(dv)
 
 
-def _load(source: Path):
-    """openpyxl's full load of a workbook the reader accepted (so within the
-    guard's budgets). openpyxl is stricter than calamine about the package
-    (e.g. a content type naming a part that is missing): say so, in Chinese."""
+def load_for(source: str | Path, target: str | Path) -> Workbook:
+    """Open `source` to be saved as `target`: a macro workbook saved as .xlsm keeps its VBA
+    project and ribbon; saved as .xlsx it becomes a plain workbook (Excel refuses an .xlsx with macros).
+
+    The workbook was accepted by the reader (so it is within the guard's budgets), but openpyxl is
+    stricter than calamine about the package (e.g. a content type naming a part that is missing):
+    that is said in Chinese, not raised as an internal error."""
     from .grid import WorkbookError
 
+    keep = Path(source).suffix.lower() == ".xlsm" and Path(target).suffix.lower() == ".xlsm"
     try:
-        return openpyxl.load_workbook(source)
+        return openpyxl.load_workbook(source, keep_vba=keep)
     except Exception as exc:  # openpyxl raises KeyError, ValueError, TypeError … for packages it cannot open
         raise WorkbookError(f"工作簿可以读取，但无法写入副本（{type(exc).__name__}：文件结构不完整）。请在 Excel 中打开后另存为 .xlsx 再试。", source) from exc
 
 
 def write_sheet(source: Path, target: Path, content: SheetContent, index: int | None = None) -> Path:
-    wb = _load(source)
+    wb = load_for(source, target)
     put_sheet(wb, content, len(wb.sheetnames) if index is None else index)
     return atomic_save(wb, Path(target))
 
 
 def write_annotated(source: Path, target: Path, sheet, edits: list[CellEdit], palette: Palette = DEFAULT_COLORS) -> Path:
-    wb = _load(source)
+    wb = load_for(source, target)
     apply_edits(wb, [e for e in edits if e.value is not None or e.style or e.comment], keep_values=True, palette=palette)
     put_sheet(wb, sheet, 0, palette)
     wb.active = 0
@@ -139,7 +143,7 @@ def write_annotated(source: Path, target: Path, sheet, edits: list[CellEdit], pa
 
 def write_edits(source: Path, edits: list[CellEdit], target: Path) -> Path:
     """Apply edits to a copy of ``source`` saved as ``target`` (may equal source)."""
-    wb = _load(source)
+    wb = load_for(source, target)
     apply_edits(wb, edits)
     return atomic_save(wb, Path(target))
 
