@@ -282,3 +282,26 @@ def test_truncated_xls_records_are_refused(tmp_path):
         read_workbook(path)
     except WorkbookError as exc:
         assert "损坏" in exc.message or "无法读取" in exc.message
+
+
+WRITE_RUNNER = """
+import json, sys, time
+from budgetxl import pipeline
+from budgetxl.spec import load_spec
+t = time.perf_counter()
+pipeline.subtotal_file(sys.argv[1], load_spec(), sys.argv[2])
+peak = next(int(l.split()[1]) / 1024 for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(json.dumps({"seconds": time.perf_counter() - t, "peak_mb": peak}))
+"""
+
+
+@pytest.mark.skipif(not FULL or not Path("/proc/self/status").exists(), reason="BUDGETXL_HOSTILE_FULL=1 on Linux")
+def test_writing_a_copy_of_a_workbook_near_the_budget_is_bounded(corpus, tmp_path):
+    """subtotal loads the whole workbook with openpyxl: the cells-present budget keeps that bounded."""
+    path = corpus["390,000 numbers in one sheet"]
+    out = subprocess.run([sys.executable, "-c", WRITE_RUNNER, str(path), str(tmp_path / "out.xlsx")],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    print(data)
+    assert data["peak_mb"] < 1024 and data["seconds"] < 30, data

@@ -14,7 +14,7 @@ budget             limit       what is counted
 cells              2,000,000   per sheet, rows × columns it spans (A1 to the farthest
                                cell: that is what the readers allocate), summed over
                                every sheet, plus the area of merged ranges
-cells present      600,000     cells written in the file, blank or not (openpyxl
+cells present      400,000     cells written in the file, blank or not (openpyxl
                                holds each one, ~0.5 KB, when a copy is written)
 text characters    20,000,000  characters of text cells *as used*: a shared string
                                counts once for every cell that shows it
@@ -65,7 +65,7 @@ class Refused(Exception):
 @dataclass(frozen=True)
 class Limits:
     cells: int = 2_000_000
-    present: int = 600_000  # cell elements written in the file (what openpyxl holds when writing back)
+    present: int = 400_000  # cell elements written in the file (what openpyxl holds when writing a copy)
     text_chars: int = 20_000_000
     strings: int = 1_000_000
     styles: int = 70_000
