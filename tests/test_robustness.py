@@ -2,7 +2,7 @@
 
 Class 1 — a file that kills its worker (os.abort through the BUDGETXL_TEST_ABORT
 seam, the death a native-reader abort causes) costs that file only.
-Class 2 — text that cannot be written is cleaned where it is written (P13).
+Class 2 — text that cannot be written is cleaned where it is written (P14).
 Class 3 — batch inputs and outputs: FIFOs, loops, permissions, full disks,
 symlinks, interrupts, outputs that would replace an input or the database.
 Class 4 — concurrent collects on one database.
@@ -164,7 +164,7 @@ def test_every_writer_takes_the_hostile_corpus(corpus, tmp_path, capsys):
 def test_control_characters_are_cleaned_where_written_and_kept_in_the_database(corpus, tmp_path, capsys):
     p = next(p for p in corpus if p.name == "控制字符.xlsx")
     _, text = _cli(capsys, ["narrate", p, "--write", tmp_path / "n.xlsx"])
-    assert "P13" in text and "U+000B" in text
+    assert "P14" in text and "U+000B" in text
     sheet = openpyxl.load_workbook(tmp_path / "n.xlsx")[SPEC.layout.narrative_sheet]
     texts = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "阿克陶县" in c.value]
     assert texts and any("阿克陶县\n社会保险中心" in t for t in texts)  # Word's line break kept as a line break
@@ -189,13 +189,13 @@ def test_a_300_character_name_fits_the_docx_properties(corpus, tmp_path):
     [r] = convert_all([p], tmp_path, ("docx",), spec=SPEC, force=True)
     assert r.status == OK, r.message
     props = docx.Document(r.outputs[0]).core_properties
-    assert len(props.title) <= 255 and len(props.author) <= 255 and "P13" in r.message
+    assert len(props.title) <= 255 and len(props.author) <= 255 and "P14" in r.message
 
 
 def test_sheet_names_excel_forbids_are_renamed_when_written(corpus, tmp_path, capsys):
     p = next(p for p in corpus if p.name == "工作表名非法.xlsx")
     _, text = _cli(capsys, ["subtotal", p, "-o", tmp_path / "s.xlsx"])
-    assert "P13" in text and "单位_信息_1_" in text
+    assert "P14" in text and "单位_信息_1_" in text
     assert "单位_信息_1_" in openpyxl.load_workbook(tmp_path / "s.xlsx").sheetnames
 
 

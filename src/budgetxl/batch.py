@@ -60,7 +60,7 @@ class Result:
 def render_one(job: Job) -> Result:
     """Stage 1, in a worker process. Never raises: every failure is a Result.
     Text no document can hold is cleaned where it is written; each cleaning is
-    reported in the result's message (P13)."""
+    reported in the result's message (P14)."""
     from .io_atomic import OutputFailed, environment_message
     from .paths import other_format, screen
     from .writable import findings, recording

@@ -122,7 +122,7 @@ def publication(reading: Reading, spec: Spec) -> Publication:
     from .render import prepare
     from .writable import scrub
 
-    # text no document can hold is cleaned here, once, and recorded (P13 via writable.recording)
+    # text no document can hold is cleaned here, once, and recorded (P14 via writable.recording)
     model, narrative, adjustments = prepare(scrub(reading.disclosure), spec)
     return Publication(model, narrative, tuple(adjustments))
 

@@ -7,7 +7,7 @@ name — right-to-left overrides and other invisible format characters that
 make ``甲.exe‮xslx`` look like something else. budgetxl reads such text as it
 is (the database keeps the original) and cleans it only where it writes a
 cell, a file name or a document property. Every cleaning is recorded, so the
-front end can report it as problem P13.
+front end can report it as problem P14.
 
 ``recording()`` collects the cleanings of one write (a context variable: each
 thread or worker process has its own); outside it cleaning is silent.
@@ -158,7 +158,7 @@ def scrub(obj: Any) -> Any:
 
 
 def findings(cleanings: list[Cleaning]) -> list:
-    """The cleanings as P13 findings: one per distinct text, naming every cell it was in."""
+    """The cleanings as P14 findings: one per distinct text, naming every cell it was in."""
     from .model import CellRef
     from .problems import problem
 
@@ -179,5 +179,5 @@ def findings(cleanings: list[Cleaning]) -> list:
         where = "、".join([*places, *(str(r) for r in refs[:3])]) or "文字"
         if len(refs) > 3:
             where += f" 等 {len(refs)} 个单元格"
-        out.append(problem("P13", f"{where} 中的文字“{shown}”{why}，写入时已清理；原文件和数据库中保持原样。请在 Excel 中删除这些字符后重新保存。", refs))
+        out.append(problem("P14", f"{where} 中的文字“{shown}”{why}，写入时已清理；原文件和数据库中保持原样。请在 Excel 中删除这些字符后重新保存。", refs))
     return out

@@ -16,11 +16,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..spec import Spec
 from .intake import Submission, file_hash, process_file
-from .store import Store
+
+if TYPE_CHECKING:
+    from .store import Store
 
 
 @dataclass
@@ -69,6 +71,7 @@ def collect(
     progress: Callable[[int, int, Submission | Path], None] | None = None,
 ) -> CollectRun:
     from ..paths import screen
+    from .store import Store  # sqlite3: only when collecting
 
     run = CollectRun()
     t0 = time.perf_counter()
