@@ -174,8 +174,14 @@ def test_a_swapped_code_is_found_at_that_row(seed):
     from budgetxl.codes import codes_for
 
     other = next(code for code in codes_for(SPEC, "functional").names if len(code) == 7 and code not in used and code[:5] != row.code[:5])
-    ref = CellRef(t5.sheet, row.row, 3)  # the 项 column
-    report = pipeline.check(_edited(c, ref, other[5:]), SPEC)
+    ref = CellRef(t5.sheet, row.row, 3)
+    # 类, 款, 项 of another 科目
+    sheets = [(n, [list(r) for r in c.grid.sheet(n).rows]) for n in c.grid.names]
+    for name, rows in sheets:
+        if name == t5.sheet:
+            rows[row.row - 1][0:3] = [other[:3], other[3:5], other[5:]]
+    edited = pipeline.read_grid(grid_from_values(sheets), SPEC)
+    report = pipeline.check(edited, SPEC)
     assert _found_at(report, ref)
 
 

@@ -80,12 +80,9 @@ def table_edits(spec: Spec, data: dict[str, Any], counts: dict[str, int] | None 
     edits: list[CellEdit] = []
     counts = counts or {}
     unit = (data.get("info") or {}).get("金额单位")
-    department = (data.get("info") or {}).get("单位名称")
     for t in spec.tables:
         if unit:  # the 单位 line of every table says the unit the figures are in
             edits.append(CellEdit(CellRef(t.sheet, spec.layout.context_row, len(t.columns)), spec.context.unit_text(unit)))
-        if department:
-            edits.append(CellEdit(CellRef(t.sheet, spec.layout.context_row, 1), spec.context.department_text(department)))
         block = data.get("tables", {}).get(t.key)
         if not block:
             continue
@@ -94,6 +91,8 @@ def table_edits(spec: Spec, data: dict[str, Any], counts: dict[str, int] | None 
         rows = block.get("rows", [])
         if len(rows) > total - first:
             raise FillError(f"{t.sheet}：数据有 {len(rows)} 行，模板只有 {total - first} 行。请不指定模板（budgetxl 会按数据行数生成模板），或在模板中插入行。")
+        if block.get("department"):  # the 编制部门 line, as 计算小计 writes it
+            edits.append(CellEdit(CellRef(t.sheet, spec.layout.context_row, 1), spec.context.department_text(block["department"])))
         if block.get("statement") and t.empty_statement:  # the empty-table statement under the total row
             edits.append(CellEdit(CellRef(t.sheet, total + 1, 1), block["statement"]))
         for i, row in enumerate([*rows, *([block["total"]] if "total" in block else [])]):

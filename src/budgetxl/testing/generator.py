@@ -108,6 +108,7 @@ class Department:
             out["tables"][key] = {
                 "rows": [[conv(v) for v in row] for row in block["rows"]],
                 "total": [conv(v) for v in block["total"]],
+                "department": self.name,
             }
             statement = spec.table(key).empty_statement
             if statement and not any(isinstance(v, Amt) and v for row in block["rows"] for v in row):
