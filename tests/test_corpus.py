@@ -21,7 +21,7 @@ from budgetxl.narrative.sheet import narrative_sheet
 from budgetxl.render.rounding import printable
 from budgetxl.spec import load_spec
 from budgetxl.subtotals import compute
-from budgetxl.testing.generator import Amt, department
+from budgetxl.testing.generator import department
 from budgetxl.testing.workbook import filled_grid, printed_grid
 
 SPEC = load_spec()

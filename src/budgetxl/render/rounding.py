@@ -49,7 +49,7 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Hashable, Iterable
 
-from ..model import DETAIL, Amount, CellRef, Disclosure, Form, Record, Row, Table, frozen_map
+from ..model import DETAIL, Amount, CellRef, Disclosure, Form, Row, Table, frozen_map
 from ..spec import Spec
 from ..subtotals import compute, with_blanks_filled
 from ..textnorm import squash
@@ -443,7 +443,7 @@ class _Rounder:
         leaves = []
         for i, r in enumerate(t10.rows):
             row_spec = next((x for x in spec.fixed_rows if x.key == r.key), None)
-            if row_spec is None or row_spec.sum or r.kind != DETAIL and row_spec is None:
+            if row_spec is None or row_spec.sum:  # 小计 rows are computed
                 continue
             for c in self.inputs("T10"):
                 if c not in r.values or r.values[c].value is None:
@@ -554,21 +554,6 @@ class _Rounder:
         return out
 
 
-def _exact_index(model: Disclosure, source: Disclosure) -> dict[Decimal, Decimal]:
-    """exact 元 → printed 万元 of every printed table figure (a figure equal to one of them prints the same)."""
-    index: dict[Decimal, Decimal] = {}
-    for key, table in source.tables.items():
-        printed = model.tables.get(key)
-        if printed is None:
-            continue
-        for old, new in zip(table.rows, printed.rows):
-            for k, a in old.values.items():
-                b = new.values.get(k)
-                if a.value and b is not None and b.value is not None:
-                    index.setdefault(a.value, b.value)
-    return index
-
-
 def _money_keys(spec: Spec, input_key: str) -> set[str]:
     inp = next((i for i in spec.inputs if i.key == input_key), None)
     return {f.key for f in inp.fields if f.type == "amount"} if inp else set()
@@ -585,7 +570,7 @@ def _form(form: Form, keys: set[str], printed: dict[str, Decimal]) -> Form:
     return replace(form, amounts=frozen_map(amounts))
 
 
-def _other(source: Disclosure, model: Disclosure, index: dict[Decimal, Decimal]) -> dict[str, Decimal]:
+def _other(source: Disclosure, model: Disclosure) -> dict[str, Decimal]:
     other = source.forms.get("other")
     if other is None:
         return {}
@@ -688,10 +673,9 @@ def printable(disclosure: Disclosure, spec: Spec) -> tuple[Disclosure, list[Adju
     rounder.run()
     tables = rounder.tables()
     rounded = compute(replace(disclosure, unit="万元", tables=frozen_map(tables)), spec).disclosure
-    index = _exact_index(rounded, disclosure)
     forms = {}
     for key, form in disclosure.forms.items():
-        printed = _other(disclosure, rounded, index) if key == "other" else {}
+        printed = _other(disclosure, rounded) if key == "other" else {}
         forms[key] = _form(form, _money_keys(spec, key), printed)
     rounded = replace(rounded, forms=frozen_map(forms))
     priors = _priors(disclosure, rounded, spec)
