@@ -156,11 +156,14 @@ def text_table(report: Report, limit: int | None = None, min_severity: Severity 
             break
         f = g.first
         mark = f"（{VERIFIED}）" if report.is_verified(f) else ""
-        if g.rounding:
+        if len(g.findings) == 1:
+            lines.append(f"{f.severity.value}{mark} {f.code} {f.title}：{f.message}")
+        elif g.rounding:
             codes = "/".join(dict.fromkeys(x.code for x in g.findings))
             sheet = f.refs[0].sheet if f.refs else ""
+            what = "合计与各项之和" if all(x.code.startswith("B") for x in g.findings) else "数字与各项之和或其他表"
             lines.append(
-                f"{f.severity.value}{mark} {codes} 尾差：{sheet} 有 {len(g.findings)} 处合计与各项之和相差一两分（{g.cells()}）。"
+                f"{f.severity.value}{mark} {codes} 尾差：{sheet} 有 {len(g.findings)} 处{what}相差一两分（{g.cells()}）。"
                 f"例：{f.message}"
             )
         elif len(g.findings) == 1:
