@@ -246,17 +246,15 @@ def subtotal_file(path: str | Path, spec: Spec, out: str | Path | None = None, i
 
 def fill_file(data_path: str | Path, out: str | Path, spec: Spec, template: str | Path | None = None) -> Path:
     """Build a filled workbook from a data file (TOML/JSON) and the template."""
-    import openpyxl
-
     from .io_atomic import atomic_save
     from .fill import row_counts
     from .template import build_template
-    from .xlsx_writer import apply_edits
+    from .xlsx_writer import apply_edits, load_for
 
     data = load_data(data_path)
     counts = {} if template else row_counts(spec, data)  # the built template grows with the data
     edits = fill_edits(spec, data, counts)
-    wb = openpyxl.load_workbook(template) if template else build_template(spec, counts)
+    wb = load_for(template, out) if template else build_template(spec, counts)
     apply_edits(wb, edits)
     return atomic_save(wb, Path(out))
 

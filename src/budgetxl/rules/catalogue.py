@@ -6,28 +6,15 @@ four-section documentation. ``docs/rules.md`` is generated from here
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from ..model import Severity
 from ..problems import PROBLEMS
+from ..problems import Problem as Entry  # a catalogue entry: code, severity, title, four-section doc
 from . import DOC_SECTIONS, REGISTRY
-
-
-@dataclass(frozen=True)
-class Entry:
-    code: str
-    severity: Severity
-    title: str
-    doc: str
-
-    @property
-    def family(self) -> str:
-        return self.code[0]
 
 
 def entries() -> dict[str, Entry]:
     """Every catalogued code: problems first, then rules."""
-    out = {p.code: Entry(p.code, p.severity, p.title, p.doc) for p in PROBLEMS.values()}
+    out = dict(PROBLEMS)
     out.update({code: Entry(code, r.severity, r.title, r.doc) for code, r in sorted(REGISTRY.items())})
     return out
 
