@@ -39,7 +39,7 @@ def generate(folder: Path, n: int, shapes: int = 8) -> list[Path]:
 
     sources = []
     for k in range(min(n, shapes)):
-        d = department(k)
+        d = department(k, SPEC)
         data = folder / f"shape{k}.json"
         data.write_text(json.dumps(d.data("万元" if d.round else "元"), ensure_ascii=False), encoding="utf-8")
         sources.append((d.name, pipeline.fill_file(data, folder / f"shape{k}.xlsx", SPEC)))

@@ -44,7 +44,7 @@ class Case:
     """One department and what the pipeline makes of it, computed once."""
 
     def __init__(self, seed: int):
-        self.dept = department(seed)
+        self.dept = department(seed, SPEC)
         self.grid = self.dept.grid(SPEC, "元")
         self.reading = pipeline.read_grid(self.grid, SPEC)
         self.model, self.log = printable(self.reading.disclosure, SPEC)
@@ -117,7 +117,7 @@ def test_publication_read_back_in_wan_passes_check_without_rounding_notes(seed):
 def test_wide_corpus_is_valid_and_prints_consistently(start):
     """20 departments a test: valid as generated; the printed figures, as a 万元 workbook, pass check with no 尾差."""
     for seed in range(start, min(start + 20, CORPUS + WIDE)):
-        grid = department(seed).grid(SPEC, "元")
+        grid = department(seed, SPEC).grid(SPEC, "元")
         reading = pipeline.read_grid(grid, SPEC)
         assert serious(pipeline.check(reading, SPEC)) == [], seed
         model, _ = printable(reading.disclosure, SPEC)
@@ -232,15 +232,15 @@ def test_corpus_covers_what_the_example_lacks():
 
 
 def test_generator_is_reproducible():
-    assert department(7).data("元") == department(7).data("元")
-    assert department(7).data("元") != department(8).data("元")
+    assert department(7, SPEC).data("元") == department(7, SPEC).data("元")
+    assert department(7, SPEC).data("元") != department(8, SPEC).data("元")
 
 
 def test_big_department_fills_checks_narrates_and_converts(tmp_path):
     """120 projects and about 150 rows: fill grows the tables, and everything after works."""
     import json
 
-    d = department(11, projects=120, codes=999)
+    d = department(11, SPEC, projects=120, codes=999)
     assert d.facts["projects"] == 120
     data = tmp_path / "big.json"
     data.write_text(json.dumps(d.data("元"), ensure_ascii=False), encoding="utf-8")
@@ -267,7 +267,7 @@ def test_filled_grid_is_what_fill_writes(tmp_path):
     """The in-memory grid the corpus uses reads the same as the file ``fill`` writes."""
     import json
 
-    d = department(3)
+    d = department(3, SPEC)
     data = tmp_path / "d.json"
     data.write_text(json.dumps(d.data("元"), ensure_ascii=False), encoding="utf-8")
     from_file = pipeline.read(pipeline.fill_file(data, tmp_path / "d.xlsx", SPEC), SPEC).disclosure

@@ -120,7 +120,7 @@ def test_publication_xlsx_of_generated_departments_rechecks_clean(tmp_path):
     from budgetxl.testing.generator import department
 
     for seed in (1, 2, 5, 14, 31):
-        reading = pipeline.read_grid(department(seed).grid(SPEC, "元"), SPEC)
+        reading = pipeline.read_grid(department(seed, SPEC).grid(SPEC, "元"), SPEC)
         folder = tmp_path / str(seed)
         folder.mkdir()
         files, _ = pipeline.publish(reading, SPEC, folder, ("xlsx",))
@@ -134,7 +134,7 @@ def test_one_figure_prints_one_value_in_every_table_and_sentence():
     from budgetxl.render.rounding import printable
     from budgetxl.testing.generator import department
 
-    d = department(5)  # 元, not round: every figure needs rounding
+    d = department(5, SPEC)  # 元, not round: every figure needs rounding
     model, log = printable(pipeline.read_grid(d.grid(SPEC, "元"), SPEC).disclosure, SPEC)
     t2, t3, t5, t6 = (model.tables[k] for k in ("T2", "T3", "T5", "T6"))
     for row in t2.rows:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from ..codes import codes_for
@@ -67,11 +66,14 @@ def _yuan(fen: int) -> Decimal:
     return (Decimal(fen) * FEN).quantize(FEN)
 
 
-@lru_cache(maxsize=1)
-def _functional(spec_id: str = "") -> dict[str, str]:
-    from ..spec import load_spec
+_CODES: dict[tuple[int, str], dict[str, str]] = {}
 
-    return dict(codes_for(load_spec(), "functional").names)
+
+def _codes(spec: Spec, kind: str) -> dict[str, str]:
+    key = (id(spec), kind)
+    if key not in _CODES:
+        _CODES[key] = dict(codes_for(spec, kind).names)
+    return _CODES[key]
 
 
 @dataclass
@@ -79,6 +81,7 @@ class Department:
     """One generated department. Amounts are in 分 (int) until ``data`` converts them."""
 
     seed: int
+    spec: Spec
     nature: str
     name: str
     round: bool  # every figure is whole 100 元 (an exact 万元 version exists)
@@ -101,9 +104,7 @@ class Department:
             return v
 
         out: dict[str, Any] = {"info": dict(self.forms["info"], 金额单位=unit), "tables": {}}
-        from ..spec import load_spec
-
-        spec = load_spec()
+        spec = self.spec
         for key, block in self.tables.items():
             out["tables"][key] = {
                 "rows": [[conv(v) for v in row] for row in block["rows"]],
@@ -142,8 +143,8 @@ def _a(fen: int | None) -> Amt:
     return Amt(fen) if fen else BLANK
 
 
-def department(seed: int, projects: int | None = None, codes: int | None = None, round_figures: bool | None = None) -> Department:
-    """One valid department, the same for the same arguments."""
+def department(seed: int, spec: Spec, projects: int | None = None, codes: int | None = None, round_figures: bool | None = None) -> Department:
+    """One valid department of the 2026 新疆 format (``spec``), the same for the same arguments."""
     rng = random.Random(seed)
     nature = NATURES[seed % 3]
     name = f"示例县第{seed}号{('局', '中心', '服务站')[seed % 3]}"
@@ -170,7 +171,7 @@ def department(seed: int, projects: int | None = None, codes: int | None = None,
     funds["上级基金"] = funds["基金"] and rng.random() < 0.5
 
     # ------------------------------------------------------------ 功能科目
-    names = _functional()
+    names = _codes(spec, "functional")
     pool = [c for c in names if len(c) == 7 and not c.startswith(_PAIRED)]
     n_projects = projects if projects is not None else rng.choice([0, rng.randint(1, 5), rng.randint(1, 15), rng.randint(5, 40), rng.randint(40, 120)] if seed % 11 else [120])
     n_codes = codes if codes is not None else rng.choice([2, rng.randint(2, 6), rng.randint(4, 15), rng.randint(10, len(pool))])
@@ -298,7 +299,7 @@ def department(seed: int, projects: int | None = None, codes: int | None = None,
     for k, code in THREE_CODES.items():
         if three[k]:
             econ[code] = [three[k], 0, three[k]]
-    enames = dict(codes_for_cached("economic"))
+    enames = _codes(spec, "economic")
     t6_rows = []
     for lei in sorted({c[:3] for c in econ}):
         members = sorted(c for c in econ if c.startswith(lei))
@@ -459,9 +460,7 @@ def department(seed: int, projects: int | None = None, codes: int | None = None,
 
     # 上年数与原因: every item the narrative compares
     items: list[tuple[str, str, str, int]] = []  # category, code, name, current
-    from ..spec import load_spec
-
-    for src, key in load_spec().income_sources():
+    for src, key in spec.income_sources():
         current = next((v for label, v in left1 if _t1_key(label) == key), 0)
         items.append(("收入", "", src, current))
     basic3 = sum(v[1] for v in v3.values())
@@ -507,7 +506,7 @@ def department(seed: int, projects: int | None = None, codes: int | None = None,
                  "本级安排": Amt(p[2]), "总体目标": f"完成{p[1]}的年度任务。"} for p in project_list]
     indicators = [{"目标表名称": t["目标表名称"], "一级指标": a, "二级指标": b, "三级指标": c, "指标值": v, "分值权重": w}
                   for t in targets for a, b, c, v, w in INDICATORS]
-    dept = Department(seed, nature, name, rnd, tables, {"info": info, "other": other},
+    dept = Department(seed, spec, nature, name, rnd, tables, {"info": info, "other": other},
                       {"priors": priors, "purposes": purposes, "projects": notes, "targets": targets, "indicators": indicators})
     dept.facts = {"projects": len(project_list), "codes": len(chosen), "funds": {k for k, v in funds.items() if v}, "three": three}
     return dept
@@ -525,13 +524,6 @@ def _t1_key(label: str) -> str:
     return _T1_KEYS.get(label, label)
 
 
-@lru_cache(maxsize=2)
-def codes_for_cached(kind: str) -> tuple[tuple[str, str], ...]:
-    from ..spec import load_spec
-
-    return tuple(codes_for(load_spec(), kind).names.items())
-
-
-def corpus(n: int, start: int = 0):
+def corpus(n: int, spec: Spec, start: int = 0):
     """``n`` departments, seeds ``start`` … ``start + n - 1``."""
-    return (department(seed) for seed in range(start, start + n))
+    return (department(seed, spec) for seed in range(start, start + n))
