@@ -228,7 +228,11 @@ def test_corpus_covers_what_the_example_lacks():
                 patterns.add("fall")
             if not p["上年预算数"]:
                 patterns.add("from zero")
-    assert patterns == {"rise", "fall", "from zero"}
+            elif not p["增减原因"]:
+                patterns.add("equal")
+            elif p["增减原因"].endswith("减少。") and p["类别"] == "三公经费" and not d.facts["three"].get(p["名称"], 1):
+                patterns.add("to zero")
+    assert patterns == {"rise", "fall", "from zero", "equal", "to zero"}
 
 
 def test_generator_is_reproducible():
