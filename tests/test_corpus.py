@@ -255,8 +255,13 @@ def test_big_department_fills_checks_narrates_and_converts(tmp_path):
     assert serious(pipeline.check(reading, SPEC)) == []
     text = pipeline.narrate(reading, SPEC).to_text()
     assert "（一百二十）项目名称" in text
-    files, note = pipeline.publish(reading, SPEC, tmp_path, ("xlsx",))
-    again = pipeline.read(files[0], SPEC)
+    files, note = pipeline.publish(reading, SPEC, tmp_path, ("docx", "xlsx"))
+    assert [f.suffix for f in files] == [".docx", ".xlsx"]
+    import docx
+
+    body = "\n".join(p.text for p in docx.Document(str(files[0])).paragraphs)
+    assert "（一百二十）项目名称" in body and "【待填写" not in body
+    again = pipeline.read(files[1], SPEC)
     report = pipeline.check(again, SPEC)
     assert serious(report) == [] and rounding_notes(report) == []
     import openpyxl

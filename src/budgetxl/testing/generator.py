@@ -3,7 +3,8 @@
 ``department(seed)`` draws one department: 行政/参公/事业 units; every income
 source (一般公共预算, 上级转移支付, 政府性基金, 国有资本经营, 财政专户, 单位资金,
 结转结余) on some seeds; non-zero 三公 including 因公出国 and 公务用车购置; 0 to 120
-projects; 5 to 150 classification rows per table; prior-year figures that rise,
+projects; from 5 classification rows per table up to all the bundled code list
+has (about 100 rows in 表2/表3/表5) and about 150 rows in 表7; prior-year figures that rise,
 fall, stay equal, start from zero and drop to zero. Every figure is made in 分
 (integers) and every identity the checks know holds exactly in 元; a "round"
 department has figures in whole 100 元, so its 万元 version is exact too.
