@@ -41,11 +41,15 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
-# 2. system packages: LibreOffice (recalculate, convert to PDF), CJK fonts, pdftotext
+# 2. system packages: LibreOffice (recalculate, convert to PDF; python3-uno keeps one running for a batch),
+#    CJK fonts, pdftotext
 missing=()
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc libreoffice-writer)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 fc-list 2>/dev/null | grep -i "Noto Serif CJK" >/dev/null || missing+=(fonts-noto-cjk)  # no -q: grep -q + pipefail = SIGPIPE
+fc-list 2>/dev/null | grep -i "AR PL UKai" >/dev/null || missing+=(fonts-arphic-ukai)  # 楷体 for the 二级标题
+# a persistent LibreOffice for batches of PDFs is driven over UNO from the system Python
+/usr/bin/python3 -c 'import uno' >/dev/null 2>&1 || missing+=(python3-uno)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "安装系统软件包：${missing[*]} （约 1 分钟）…"
   apt_install "${missing[@]}" || echo "警告：无法安装 ${missing[*]}（需要 root 或 sudo），PDF 相关功能和测试将不可用。" >&2

@@ -1,8 +1,8 @@
 """Batch conversion: workbooks → published documents (docx, pdf, xlsx).
 
 Stage 1 renders each workbook in a worker process (read, check, print model,
-narrative, docx/xlsx). Stage 2 converts the Word files to PDF with LibreOffice,
-one start per chunk of files, chunks in parallel. Every file is written under
+narrative, docx/xlsx). Stage 2 converts the Word files to PDF with LibreOffice
+kept running for the whole batch (one per worker). Every file is written under
 a temporary name and renamed when complete, so an interrupted run leaves no
 partial file under a final name; a rerun skips what is already there and
 cleans up what a killed run left behind.
@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -143,9 +143,10 @@ def _render(job: Job) -> Result:
     return result
 
 
-def _pdf_stage(results: list[Result], outdir: Path, workers: int, chunk: int = 10) -> None:
-    """Stage 2: docx → pdf, one LibreOffice start per chunk, chunks in parallel."""
-    from .render import pdf
+def _pdf_stage(results: list[Result], outdir: Path, workers: int) -> None:
+    """Stage 2: docx → pdf. One persistent LibreOffice per worker for the whole
+    batch (render/office.py), the one-shot ``soffice --convert-to`` as fallback."""
+    from .render import office, pdf
 
     for r in results:
         r.pdf_stage_done = True
@@ -158,39 +159,19 @@ def _pdf_stage(results: list[Result], outdir: Path, workers: int, chunk: int = 1
         for r in wanted:
             r.message = str(exc)
         return
-    size = max(1, min(chunk, -(-len(wanted) // max(1, workers))))
-    chunks = [wanted[i : i + size] for i in range(0, len(wanted), size)]
     work = Path(tempfile.mkdtemp(prefix=f".budgetxl-pdf.{os.getpid()}.part", dir=outdir))
     try:
-        def run(i: int, batch: list[Result]) -> None:
-            try:
-                convert_chunk(i, batch)
-            except Exception as exc:  # one chunk's failure must not stop the others
-                for r in batch:
-                    r.message = f"PDF 转换出错：{type(exc).__name__}（Word 文件已生成）"
-
-        def convert_chunk(i: int, batch: list[Result]) -> None:
-            # LibreOffice names its output after the input: give each input a unique stem
-            inputs = work / f"in{i}"
-            inputs.mkdir()
-            links = {}
-            for k, r in enumerate(batch):
-                link = inputs / f"{k}.docx"
-                shutil.copyfile(r.pdf_from, link)
-                links[link] = r
-            t = time.perf_counter()
-            made = pdf.convert(list(links), work / f"out{i}", work / f"profile{i}")
-            share = (time.perf_counter() - t) / len(batch)
-            for link, r in links.items():
-                r.seconds["pdf"] = share
-                if made.get(link) is None:
-                    r.message = "LibreOffice 未能生成 PDF（Word 文件已生成，可在 Word/WPS 中另存为 PDF）。"
-                    continue
-                os.replace(made[link], r.targets["pdf"])  # work/ is inside outdir: an atomic rename
-                r.outputs.append(r.targets["pdf"])
-
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            list(pool.map(lambda a: run(*a), enumerate(chunks)))
+        # work/ is inside outdir: the finished PDF is renamed atomically
+        pairs = {r.pdf_from: (r, work / f"{i}.pdf") for i, r in enumerate(wanted)}
+        done = office.convert_many([(src, dst) for src, (_, dst) in pairs.items()], work, workers)
+        for src, (r, made) in pairs.items():
+            seconds = done.get(src)
+            if seconds is None or not made.exists():
+                r.message = "LibreOffice 未能生成 PDF（Word 文件已生成，可在 Word/WPS 中另存为 PDF）。"
+                continue
+            r.seconds["pdf"] = seconds
+            os.replace(made, r.targets["pdf"])
+            r.outputs.append(r.targets["pdf"])
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
