@@ -353,3 +353,16 @@ def test_office_is_stopped_after_the_batch(tmp_path):
     assert str(out) not in ps  # no LibreOffice left running with this batch's profile
     assert [p.name for p in out.iterdir()] == ["2026年阿克陶县社会保险中心部门预算公开.pdf"]
 
+
+
+@NEEDS_LIBREOFFICE
+@NEEDS_UNO
+def test_a_file_the_office_cannot_open_does_not_stop_the_others(tmp_path, docx_path):
+    good = [shutil.copyfile(docx_path, tmp_path / f"{k}.docx") for k in range(2)]
+    broken = tmp_path / "broken.docx"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    pairs = [(good[0], tmp_path / "a.pdf"), (broken, tmp_path / "b.pdf"), (good[1], tmp_path / "c.pdf")]
+    done = office.convert_many(pairs, tmp_path / "work", workers=1)
+    assert done[good[0]] is not None and done[good[1]] is not None
+    assert (tmp_path / "a.pdf").stat().st_size > 0 and (tmp_path / "c.pdf").stat().st_size > 0
+    assert done.get(broken) is None and not (tmp_path / "b.pdf").exists()

@@ -2,7 +2,8 @@
 
 Stage 1 renders each workbook in a worker process (read, check, print model,
 narrative, docx/xlsx). Stage 2 converts the Word files to PDF with LibreOffice
-kept running for the whole batch (one per worker). Every file is written under
+kept running for the whole batch (one per worker), each file as soon as stage 1
+has made it. Every file is written under
 a temporary name and renamed when complete, so an interrupted run leaves no
 partial file under a final name; a rerun skips what is already there and
 cleans up what a killed run left behind.
@@ -143,37 +144,57 @@ def _render(job: Job) -> Result:
     return result
 
 
-def _pdf_stage(results: list[Result], outdir: Path, workers: int) -> None:
-    """Stage 2: docx → pdf. One persistent LibreOffice per worker for the whole
-    batch (render/office.py), the one-shot ``soffice --convert-to`` as fallback."""
-    from .render import office, pdf
+class _PdfStage:
+    """Stage 2: docx → pdf while stage 1 is still rendering. One persistent
+    LibreOffice per worker for the whole batch (render/office.py), started
+    with the batch; the one-shot ``soffice --convert-to`` as fallback."""
 
-    for r in results:
-        r.pdf_stage_done = True
-    wanted = [r for r in results if r.status == OK and r.pdf_from is not None]
-    if not wanted:
-        return
-    try:
-        pdf.soffice()
-    except pdf.PdfUnavailable as exc:
-        for r in wanted:
-            r.message = str(exc)
-        return
-    work = Path(tempfile.mkdtemp(prefix=f".budgetxl-pdf.{os.getpid()}.part", dir=outdir))
-    try:
-        # work/ is inside outdir: the finished PDF is renamed atomically
-        pairs = {r.pdf_from: (r, work / f"{i}.pdf") for i, r in enumerate(wanted)}
-        done = office.convert_many([(src, dst) for src, (_, dst) in pairs.items()], work, workers)
-        for src, (r, made) in pairs.items():
-            seconds = done.get(src)
-            if seconds is None or not made.exists():
-                r.message = "LibreOffice 未能生成 PDF（Word 文件已生成，可在 Word/WPS 中另存为 PDF）。"
-                continue
-            r.seconds["pdf"] = seconds
-            os.replace(made, r.targets["pdf"])
-            r.outputs.append(r.targets["pdf"])
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    def __init__(self, outdir: Path, workers: int):
+        from .render import office, pdf
+
+        self.unavailable = ""
+        self.pool = None
+        self.pairs: dict[Path, tuple[Result, Path]] = {}
+        try:
+            pdf.soffice()
+        except pdf.PdfUnavailable as exc:
+            self.unavailable = str(exc)
+            return
+        # work/ is inside outdir: a finished PDF is renamed atomically
+        self.work = Path(tempfile.mkdtemp(prefix=f".budgetxl-pdf.{os.getpid()}.part", dir=outdir))
+        self.pool = office.PdfPool(self.work, workers)
+
+    def submit(self, r: Result) -> None:
+        if r.status != OK or r.pdf_from is None:
+            return
+        if self.pool is None:
+            r.message = self.unavailable
+            return
+        made = self.work / f"{len(self.pairs)}.pdf"
+        self.pairs[r.pdf_from] = (r, made)
+        self.pool.submit(r.pdf_from, made)
+
+    def finish(self, results: list[Result]) -> None:
+        try:
+            done = self.pool.finish() if self.pool else {}
+            for src, (r, made) in self.pairs.items():
+                seconds = done.get(src)
+                if seconds is None or not made.exists():
+                    r.message = "LibreOffice 未能生成 PDF（Word 文件已生成，可在 Word/WPS 中另存为 PDF）。"
+                    continue
+                r.seconds["pdf"] = seconds
+                os.replace(made, r.targets["pdf"])
+                r.outputs.append(r.targets["pdf"])
+        finally:
+            self.close()
+        for r in results:
+            r.pdf_stage_done = True
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            shutil.rmtree(self.work, ignore_errors=True)
+            self.pool = None
 
 
 def convert_all(
@@ -192,23 +213,35 @@ def convert_all(
     results: list[Result] = []
     owners: dict[str, Path] = {}
 
+    pdfs = _PdfStage(outdir, workers) if "pdf" in formats else None
+
     def done(result: Result) -> None:
         _claim(result, owners)
         _finish(result)  # docx and xlsx get their final names as soon as they are complete
+        if pdfs:
+            pdfs.submit(result)  # converted while the next workbooks render
         results.append(result)
         if progress:
             progress(len(results), len(jobs), result)
 
-    if workers <= 1:
-        for job in jobs:
-            done(render_one(job))
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for future in as_completed([pool.submit(render_one, job) for job in jobs]):
-                done(future.result())
-        order = {s: i for i, s in enumerate(sources)}
-        results.sort(key=lambda r: order[r.source])
-    _pdf_stage(results, outdir, workers)
+    try:
+        if workers <= 1:
+            for job in jobs:
+                done(render_one(job))
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                for future in as_completed([pool.submit(render_one, job) for job in jobs]):
+                    done(future.result())
+            order = {s: i for i, s in enumerate(sources)}
+            results.sort(key=lambda r: order[r.source])
+        if pdfs:
+            pdfs.finish(results)
+        else:
+            for r in results:
+                r.pdf_stage_done = True
+    finally:
+        if pdfs:
+            pdfs.close()  # interrupted: stop the offices
     for r in results:
         _finish(r)
     return results

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import select
 import signal
 import subprocess
@@ -126,53 +127,79 @@ class Office:
             proc.stdout.close()
 
 
-def convert_many(pairs: list[tuple[Path, Path]], work: Path, workers: int = 1, timeout: float = 120) -> dict[Path, float | None]:
-    """docx → PDF for every (source, target) pair: ``workers`` persistent
-    offices take files from one queue; what they cannot do (no ``uno``, an
-    office that does not start or crashes twice) goes through the one-shot
-    ``soffice --convert-to`` path. Returns source -> seconds spent (None: failed)."""
-    import time
+class PdfPool:
+    """docx → PDF in the background while the batch is still rendering.
 
-    from . import pdf
+    ``workers`` persistent offices start at once (their start-up overlaps the
+    rendering) and take files from one queue as ``submit`` adds them; what
+    they cannot do (no ``uno``, an office that does not start or crashes
+    twice) goes through the one-shot ``soffice --convert-to`` path in
+    ``finish``, which returns source -> seconds spent (None: failed)."""
 
-    work.mkdir(parents=True, exist_ok=True)
-    queue = list(pairs)
-    lock = threading.Lock()
-    done: dict[Path, float | None] = {}
-    leftover: list[tuple[Path, Path]] = []
+    def __init__(self, work: Path, workers: int = 1, timeout: float = 120):
+        self.work = Path(work)
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.timeout = timeout
+        self.queue: "queue.Queue[tuple[Path, Path] | None]" = queue.Queue()
+        self.done: dict[Path, float | None] = {}
+        self.leftover: list[tuple[Path, Path]] = []
+        self.workers = max(1, workers)
+        self.threads = [threading.Thread(target=self._run, args=(k,), daemon=True) for k in range(self.workers)] if uno_python() else []
+        for t in self.threads:
+            t.start()
 
-    def take() -> tuple[Path, Path] | None:
-        with lock:
-            return queue.pop(0) if queue else None
+    def submit(self, source: Path, target: Path) -> None:
+        if self.threads:
+            self.queue.put((Path(source), Path(target)))
+        else:
+            self.leftover.append((Path(source), Path(target)))
 
-    def run(k: int) -> None:
-        office = Office(work / f"office{k}")
+    def _run(self, k: int) -> None:
+        import time
+
+        office = Office(self.work / f"office{k}")
         lives = 2  # one restart after a crash
         alive = office.start()
         try:
-            while (job := take()) is not None:
-                if not alive:
-                    leftover.append(job)
-                    continue
+            # an office that cannot start stops taking files: the others (or
+            # the one-shot path in finish) do them
+            while alive and (job := self.queue.get()) is not None:
                 t = time.perf_counter()
-                if office.convert(*job, timeout=timeout):
-                    done[job[0]] = time.perf_counter() - t
+                if office.convert(*job, timeout=self.timeout):
+                    self.done[job[0]] = time.perf_counter() - t
                     continue
-                leftover.append(job)  # tried again below, the one-shot way
+                self.leftover.append(job)  # tried again in finish, the one-shot way
                 if office.proc is None:  # it hung or died
                     lives -= 1
                     alive = lives > 0 and office.start()
         finally:
             office.close()
 
-    n = max(1, min(workers, len(pairs)))
-    threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(n)] if uno_python() else []
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if not threads:
-        leftover = list(pairs)
-    if leftover:
-        done.update(pdf.convert_pairs(leftover, work / "oneshot", workers))
-    return done
+    def close(self) -> None:
+        """Stop the offices (what is queued is left undone)."""
+        for _ in self.threads:
+            self.queue.put(None)
+        for t in self.threads:
+            t.join()
+        self.threads = []
+        while not self.queue.empty():  # left by offices that stopped early
+            job = self.queue.get()
+            if job is not None:
+                self.leftover.append(job)
+
+    def finish(self) -> dict[Path, float | None]:
+        from . import pdf
+
+        self.close()
+        if self.leftover:
+            self.done.update(pdf.convert_pairs(self.leftover, self.work / "oneshot", self.workers))
+            self.leftover = []
+        return self.done
+
+
+def convert_many(pairs: list[tuple[Path, Path]], work: Path, workers: int = 1, timeout: float = 120) -> dict[Path, float | None]:
+    """docx → PDF for every (source, target) pair; see ``PdfPool``."""
+    pool = PdfPool(work, min(workers, max(1, len(pairs))), timeout)
+    for source, target in pairs:
+        pool.submit(source, target)
+    return pool.finish()

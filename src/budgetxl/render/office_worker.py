@@ -50,13 +50,10 @@ def _convert(desktop, source, target):
         raise RuntimeError("LibreOffice could not open the document")
     try:
         indexes = doc.getDocumentIndexes()
-        if indexes.getCount():
-            # the 目录 is built from the headings, then its own length may move
-            # the pages: update twice, as Word's "update field" would
-            for _ in range(2):
-                doc.refresh()
-                for i in range(indexes.getCount()):
-                    indexes.getByIndex(i).update()
+        # the 目录's page numbers: its cached entries are already the headings,
+        # so one update does not change its length (or the pages after it)
+        for i in range(indexes.getCount()):
+            indexes.getByIndex(i).update()
         doc.storeToURL(uno.systemPathToFileUrl(target), (_prop("FilterName", "writer_pdf_Export"), _prop("Overwrite", True)))
         controller = doc.getCurrentController()
         return controller.PageCount if controller is not None else None
