@@ -366,3 +366,20 @@ def test_a_file_the_office_cannot_open_does_not_stop_the_others(tmp_path, docx_p
     assert done[good[0]] is not None and done[good[1]] is not None
     assert (tmp_path / "a.pdf").stat().st_size > 0 and (tmp_path / "c.pdf").stat().st_size > 0
     assert done.get(broken) is None and not (tmp_path / "b.pdf").exists()
+
+
+def test_fonts_conf_keeps_official_fonts_first():
+    from budgetxl.render.pdf import fonts_conf
+
+    root = etree.parse(str(fonts_conf())).getroot()
+    aliases = {a.findtext("family"): a for a in root.findall("alias")}
+    for official, fallback in (("仿宋_GB2312", "Noto Serif CJK SC"), ("宋体", "Noto Serif CJK SC"), ("楷体_GB2312", "AR PL UKai CN"),
+                               ("黑体", "Noto Sans CJK SC"), ("方正小标宋简体", "Noto Serif CJK SC"), ("FangSong", "Noto Serif CJK SC")):
+        alias = aliases[official]
+        # <prefer> goes before the requested name, <accept> after it: an open font only
+        # when no official one is installed
+        assert fallback not in [f.text for f in alias.findall("prefer/family")], official
+        assert [f.text for f in alias.findall("accept/family")][0] == fallback, official
+    resolved = subprocess.run(["fc-match", "-f", "%{family}", "仿宋_GB2312"], env={"FONTCONFIG_FILE": str(fonts_conf())}, capture_output=True, text=True)
+    if resolved.returncode == 0 and "FangSong" not in resolved.stdout and "仿宋" not in resolved.stdout:
+        assert "Noto Serif CJK SC" in resolved.stdout

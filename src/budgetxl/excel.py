@@ -249,7 +249,7 @@ def export(book) -> str:
     stem = output_stem(model.department, model.year)
     docx = write_docx(model, narrative, spec, folder / f"{stem}.docx")
     made = [docx.name, write_publication(model, spec, folder / f"{stem}.xlsx").name]
-    from .render import pdf
+    from .render import office, pdf
 
     import os
     import shutil
@@ -257,9 +257,10 @@ def export(book) -> str:
 
     work = Path(tempfile.mkdtemp(prefix=f".budgetxl.{os.getpid()}.part", dir=folder))
     try:
-        out = pdf.convert([docx], work / "pdf", work / "profile")
-        if out.get(docx):
-            os.replace(out[docx], folder / f"{stem}.pdf")  # complete, then under its final name
+        pdf.soffice()
+        made_pdf = work / "out.pdf"
+        if office.convert_many([(docx, made_pdf)], work).get(docx) is not None:  # the 目录 gets its page numbers
+            os.replace(made_pdf, folder / f"{stem}.pdf")  # complete, then under its final name
             made.append(f"{stem}.pdf")
     except pdf.PdfUnavailable:
         pass  # Word and Excel files are made; PDF can be saved from Word

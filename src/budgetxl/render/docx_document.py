@@ -427,7 +427,13 @@ def _assemble(body: Body, d: Disclosure):
     doc = Document()
     _install_styles(doc)
     settings = doc.settings.element
-    settings.append(parse_xml(f'<w:updateFields {nsdecls("w")} w:val="true"/>'))  # Word fills the 目录 on opening
+    update = parse_xml(f'<w:updateFields {nsdecls("w")} w:val="true"/>')  # Word fills the 目录 on opening
+    later = ("hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids")  # its place in CT_Settings
+    anchor = next((c for c in settings if c.tag.split("}")[-1] in later), None)
+    if anchor is not None:
+        anchor.addprevious(update)
+    else:
+        settings.append(update)
     doc.core_properties.title = f"{d.year}年{d.department}部门预算公开"
     doc.core_properties.author = d.department
     footer_id = _page_number_footer(doc)

@@ -15,7 +15,7 @@ from ..spec import Spec
 from ..xlsx_writer import set_text
 from ..template import BORDER, FIXED_TIMESTAMP, _header, _print_setup
 from .. import layout
-from .tables import all_tables
+from .tables import all_tables, title_block
 
 FONT = "宋体"
 
@@ -30,16 +30,17 @@ def build_publication(d: Disclosure, spec: Spec) -> Workbook:
         ws = wb.create_sheet(t.sheet)
         width = len(t.columns)
         last = get_column_letter(width)
-        ws.cell(layout.TABLE_LABEL_ROW, 1, f"表{t.number}").font = Font(name=FONT, size=11)
+        block = title_block(pt)  # the same 表N, title and 编制部门/单位 line as the Word document
+        ws.cell(layout.TABLE_LABEL_ROW, 1, block.label).font = Font(name=FONT, size=11)
         ws.merge_cells(f"A{layout.TITLE_ROW}:{last}{layout.TITLE_ROW}")
-        title = ws.cell(layout.TITLE_ROW, 1, t.title)
+        title = ws.cell(layout.TITLE_ROW, 1, block.title)
         title.font = Font(name="黑体", bold=True, size=16)
         title.alignment = Alignment(horizontal="center", vertical="center")
         ws.row_dimensions[layout.TITLE_ROW].height = 30
         dept = ws.cell(layout.CONTEXT_ROW, 1)
-        set_text(dept, f"编制部门：{d.department}")
+        set_text(dept, block.department_line)
         dept.font = Font(name=FONT, size=10)
-        unit = ws.cell(layout.CONTEXT_ROW, width, f"单位：{d.unit}")
+        unit = ws.cell(layout.CONTEXT_ROW, width, block.unit_line)
         unit.font = Font(name=FONT, size=10)
         unit.alignment = Alignment(horizontal="right")
         _header(ws, t)
