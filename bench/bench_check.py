@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import measure, raw_calamine, report  # noqa: E402
 
-from budgetxl import api
+from budgetxl import pipeline
 from budgetxl.rules import run_rules
 from budgetxl.rules.context import CheckContext
 from budgetxl.spec import load_spec
@@ -22,12 +22,12 @@ path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "examples" / "akto_202
 spec = load_spec()
 
 
-reading = api.read(path, spec)
+reading = pipeline.read(path, spec)
 ctx = CheckContext.build(reading.disclosure, spec)
 rows = [
     ("calamine raw read", measure(lambda: raw_calamine(path))),
     ("rules only (model → findings)", measure(lambda: run_rules(ctx))),
-    ("check: read + parse + rules", measure(lambda: api.check(api.read(path, spec), spec))),
+    ("check: read + parse + rules", measure(lambda: pipeline.check(pipeline.read(path, spec), spec))),
 ]
-print(f"workbook: {path.name}, {len(api.check(reading, spec).findings)} findings")
+print(f"workbook: {path.name}, {len(pipeline.check(reading, spec).findings)} findings")
 report(rows, "calamine raw read")

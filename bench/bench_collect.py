@@ -19,6 +19,9 @@ from pathlib import Path
 import openpyxl
 
 from budgetxl.collect import collect
+from budgetxl.spec import load_spec as _load_spec  # noqa: E402
+
+SPEC = _load_spec()
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "akto_2026.xlsx"
@@ -61,7 +64,7 @@ rows.append(("plain openpyxl load loop", 1, time.perf_counter() - t, None))
 for jobs in (1, 2):
     db = work / f"b{jobs}.db"
     t = time.perf_counter()
-    run = collect(paths, db, workers=jobs)
+    run = collect(paths, db, SPEC, workers=jobs)
     rows.append(("budgetxl collect", jobs, time.perf_counter() - t, run))
 base = rows[0][2]
 print(f"{'what':<26} {'-j':>3} {'seconds':>8} {'wb/s':>7} {'× openpyxl loop':>16}")

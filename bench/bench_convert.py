@@ -23,9 +23,12 @@ import time
 import zipfile
 from pathlib import Path
 
-from budgetxl.convert import convert_all
+from budgetxl.batch import convert_all
 from budgetxl.render import office
 from budgetxl.render.pdf import fonts_conf, soffice
+from budgetxl.spec import load_spec
+
+SPEC = load_spec()
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "akto_2026.xlsx"
@@ -53,7 +56,7 @@ def run(sources, jobs: int, formats, one_shot: bool = False):
     office.uno_python.cache_clear()
     try:
         t = time.perf_counter()
-        results = convert_all(sources, out, formats, jobs)
+        results = convert_all(sources, out, formats, jobs, spec=SPEC)
         wall = time.perf_counter() - t
     finally:
         os.environ.pop("BUDGETXL_UNO_PYTHON", None)

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 import budgetxl.render.docx_document as dd
-from budgetxl import api
+from budgetxl import pipeline
 from budgetxl.render import prepare
 from budgetxl.render.office import WORKER, uno_python
 from budgetxl.render.pdf import fonts_conf, soffice
@@ -76,7 +76,7 @@ def main() -> None:
     if python is None:
         sys.exit("需要带 uno 的系统 Python（apt-get install python3-uno）")
     spec = load_spec()
-    model, narrative, _ = prepare(api.read(ROOT / "examples" / "akto_2026.xlsx", spec).disclosure, spec)
+    model, narrative, _ = prepare(pipeline.read(ROOT / "examples" / "akto_2026.xlsx", spec).disclosure, spec)
     work = Path(tempfile.mkdtemp(prefix="bench-office-"))
     nothing = lambda *a: None  # noqa: E731
     variants = {

@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest  # noqa: E402
 
-from budgetxl import api  # noqa: E402
+from budgetxl import pipeline  # noqa: E402
 from budgetxl.spec import load_spec  # noqa: E402
+from budgetxl.spec import load_spec as _load_spec  # noqa: E402
+
+SPEC = _load_spec()
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "akto_2026.xlsx"
@@ -28,7 +31,7 @@ def spec():
 
 @pytest.fixture(scope="session")
 def example_reading():
-    return api.read(EXAMPLE)
+    return pipeline.read(EXAMPLE, SPEC)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 import openpyxl
+from budgetxl.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "akto_2026.xlsx"
@@ -234,7 +235,7 @@ CASES: list[Case] = [
     Case("department name starting with =", "等号单位.xlsx", _set("单位信息", "B3", "=HYPERLINK(\"http://evil\",\"点我\")"), READ),
     Case("very long strings", "超长文字.xlsx", _set("单位信息", "B9", "很长" * 50_000), READ),
     Case("100,000 rows in a sheet", "十万行.xlsx", _rows_100k, READ),
-    Case("blank template", "空模板.xlsx", lambda p: __import__("budgetxl.template", fromlist=["x"]).write_template(p), READ, ("P10",)),
+    Case("blank template", "空模板.xlsx", lambda p: __import__("budgetxl.template", fromlist=["x"]).write_template(p, load_spec()), READ, ("P10",)),
     Case("year as words", "年度汉字.xlsx", _set("单位信息", "B4", "二〇二六"), READ, ("P11",)),
     Case("duplicate project names", "项目重名.xlsx", _set("表7 一般公共预算项目支出情况表", "E10", "2026年自治区社会保险经办机构补助项目"), READ, ("B08",)),
     Case("protected sheet", "保护工作表.xlsx", _edit(lambda wb: setattr(wb[T3].protection, "sheet", True)), READ),

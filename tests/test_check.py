@@ -10,8 +10,8 @@ from collections import Counter
 import openpyxl
 import pytest
 
-from budgetxl import api
-from budgetxl.catalogue import doc_sections, markdown
+from budgetxl import pipeline
+from budgetxl.rules.catalogue import doc_sections, markdown
 from budgetxl.cli import main
 from budgetxl.model import Severity
 from budgetxl.rules import DOC_SECTIONS, REGISTRY, Rule, run_rules
@@ -19,6 +19,9 @@ from budgetxl.rules.context import CheckContext
 
 from .builders import GridEditor, edited_copy, sheet_of
 from .conftest import EXAMPLE, ROOT
+from budgetxl.spec import load_spec as _load_spec  # noqa: E402
+
+SPEC = _load_spec()
 
 
 @pytest.mark.parametrize("code", sorted(REGISTRY))
@@ -31,13 +34,24 @@ def test_rule_is_documented(code):
     assert r.title and r.func.__name__.startswith("check_")
 
 
+@pytest.mark.parametrize("code", sorted(__import__("budgetxl.problems", fromlist=["x"]).PROBLEMS))
+def test_reader_and_subtotal_problems_are_catalogued_with_the_four_sections(code):
+    from budgetxl.rules.catalogue import entries
+
+    entry = entries()[code]
+    sections = doc_sections(entry.doc)
+    assert list(sections) == list(DOC_SECTIONS), code
+    assert all(len(text) >= 8 for text in sections.values()), code
+    assert f"### {code}" in markdown()
+
+
 def test_docs_rules_md_is_current():
     assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == markdown(), "run: budgetxl rules --markdown > docs/rules.md"
 
 
 def _check(grid=None, **kw):
-    reading = api.read_grid(grid or GridEditor().build())
-    return api.check(reading, **kw)
+    reading = pipeline.read_grid(grid or GridEditor().build(), SPEC)
+    return pipeline.check(reading, SPEC, **kw)
 
 
 def test_select_and_ignore_by_code_and_prefix():
@@ -141,7 +155,7 @@ def test_annotate_and_verified_marks_round_trip(tmp_path):
             ws.cell(r, 10).value = "已核实"
             ws.cell(r, 11).value = "医疗科目含公务员医疗补助"
     wb.save(annotated)
-    report = api.check(api.read(annotated))
+    report = pipeline.check(pipeline.read(annotated, SPEC), SPEC)
     c13 = next(f for f in report.findings if f.code == "C13")
     c12 = next(f for f in report.findings if f.code == "C12")
     assert report.is_verified(c13) and not report.is_verified(c12)  # 错误 cannot be waved through
@@ -161,5 +175,5 @@ def test_check_cli_json_and_exit_codes(tmp_path, capsys):
 
 def test_text_amount_is_a_finding_not_a_crash(tmp_path):
     path = edited_copy(EXAMPLE, tmp_path / "t.xlsx", lambda wb: sheet_of(wb, "T6").__setitem__("F8", "十二万"))
-    report = api.check(api.read(path))
+    report = pipeline.check(pipeline.read(path, SPEC), SPEC)
     assert any(f.code == "P04" and f.refs[0].a1 == "F8" for f in report.findings)

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from budgetxl import api
+from budgetxl import pipeline
 from budgetxl.cli import main
 from budgetxl.collect import collect
 from budgetxl.collect.intake import Submission, process_file
@@ -20,6 +20,9 @@ from budgetxl.collect.store import Store
 
 from .builders import FIXED_NAME, variant
 from .conftest import EXAMPLE
+from budgetxl.spec import load_spec as _load_spec  # noqa: E402
+
+SPEC = _load_spec()
 
 NAME = "阿克陶县社会保险中心"
 
@@ -28,7 +31,7 @@ def _bases(tmp: Path) -> dict[int, Path]:
     """Two valid workbooks with different figures: the published example (with its
     0.01 尾差) and the same after 计算小计 (exact sums); the one 错误 corrected."""
     published = variant(EXAMPLE, tmp / "published.xlsx", FIXED_NAME)
-    exact = api.subtotal_file(published, tmp / "exact.xlsx").target
+    exact = pipeline.subtotal_file(published, SPEC, tmp / "exact.xlsx").target
     return {1: published, 2: exact}
 
 
@@ -59,7 +62,7 @@ def test_collect_status_and_totals(inbox, tmp_path):
     box, expected, roster, bases = inbox
     db = tmp_path / "bureau.db"
     paths = sorted(box.iterdir())
-    run = collect(paths, db, workers=2)
+    run = collect(paths, db, SPEC, workers=2)
     assert len(run.new) == len(paths) - 1 and len(run.known) == 1  # the duplicate is stored once
     bureau = analyse(db, roster, 2026)
     status = dict(zip(bureau.status["单位名称"], bureau.status["状态"]))
@@ -76,12 +79,12 @@ def test_collect_status_and_totals(inbox, tmp_path):
     assert "有错误单位" not in used and "名单外单位" in used
     departments = [*[(n, k) for n, k in expected.items()], ("名单外单位", 1), ("formula", 1)]
     for table, code, column in (("T3", "2101101", "合计"), ("T3", "2080109", "基本支出"), ("T6", "30101", "人员经费")):
-        own = {k: api.read(bases[k]).disclosure.table(table).by_code(code).value(column) for k in bases}
+        own = {k: pipeline.read(bases[k], SPEC).disclosure.table(table).by_code(code).value(column) for k in bases}
         key = "功能分类（项）" if table == "T3" else "经济分类（基本支出）"
         total = bureau.totals[key].set_index("科目代码").loc[code, column]
         assert total == sum(own[k] for _, k in departments) and isinstance(total, D)
     by_class = bureau.totals["功能分类（类）"].set_index("科目代码")
-    own_class = {k: api.read(bases[k]).disclosure.table("T3").by_code("210") for k in bases}
+    own_class = {k: pipeline.read(bases[k], SPEC).disclosure.table("T3").by_code("210") for k in bases}
     # the county 类 total is the sum of the departments' 项 (exact), not of their printed 类 rows
     assert by_class.loc["210", "合计"] == sum(D("39.01") for _ in departments)
     assert own_class[1].value("合计") == D("39.02") and own_class[2].value("合计") == D("39.01")
@@ -92,11 +95,11 @@ def test_collect_status_and_totals(inbox, tmp_path):
 def test_collecting_twice_changes_nothing(inbox, tmp_path):
     box, _, roster, _ = inbox
     db = tmp_path / "b.db"
-    collect(sorted(box.iterdir()), db)
+    collect(sorted(box.iterdir()), db, SPEC)
     with Store(db) as s:
         before = s.counts()
     first = analyse(db, roster, 2026).status
-    run = collect(sorted(box.iterdir()), db)
+    run = collect(sorted(box.iterdir()), db, SPEC)
     assert run.new == []
     with Store(db) as s:
         assert s.counts() == before
@@ -108,10 +111,10 @@ def test_resubmission_moves_a_department_and_keeps_both_versions(tmp_path):
     box.mkdir()
     variant(EXAMPLE, box / "v1.xlsx", {NAME: "甲单位"})
     db = tmp_path / "b.db"
-    collect([box / "v1.xlsx"], db)
+    collect([box / "v1.xlsx"], db, SPEC)
     assert analyse(db).status.iloc[0]["状态"] == "有错误"
     variant(EXAMPLE, box / "v2.xlsx", {**FIXED_NAME, NAME: "甲单位"})
-    collect(sorted(box.iterdir()), db)
+    collect(sorted(box.iterdir()), db, SPEC)
     bureau = analyse(db)
     row = bureau.status.iloc[0]
     assert (row["状态"], row["最新版本"], row["汇总使用版本"]) == ("有警告", 2, 2)
@@ -123,7 +126,7 @@ def test_resubmission_moves_a_department_and_keeps_both_versions(tmp_path):
 def test_status_workbook_writes_department_text_as_text(inbox, tmp_path):
     box, _, roster, _ = inbox
     db = tmp_path / "b.db"
-    collect(sorted(box.iterdir()), db)
+    collect(sorted(box.iterdir()), db, SPEC)
     out = tmp_path / "状态.xlsx"
     roster_file = tmp_path / "名单.xlsx"
     wb = openpyxl.Workbook()
@@ -145,7 +148,7 @@ def test_status_workbook_writes_department_text_as_text(inbox, tmp_path):
 
 def test_a_failed_write_leaves_no_half_submission(tmp_path):
     db = tmp_path / "b.db"
-    good = process_file(EXAMPLE)
+    good = process_file(EXAMPLE, SPEC)
     broken = Submission(**{**good.__dict__, "sha256": "x" * 64, "items": [*good.items[:5], ("too", "short")]})
     with Store(db) as store:
         with pytest.raises(sqlite3.Error):
@@ -160,9 +163,9 @@ def test_dask_cluster_gives_the_same_result(inbox, tmp_path):
     box, _, roster, _ = inbox
     paths = sorted(box.iterdir())[:8]
     local_db, dask_db = tmp_path / "local.db", tmp_path / "dask.db"
-    collect(paths, local_db)
+    collect(paths, local_db, SPEC)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        collect(paths, dask_db, scheduler=cluster.scheduler_address)
+        collect(paths, dask_db, SPEC, scheduler=cluster.scheduler_address)
     query = "SELECT sha256, department, status, errors, warnings, total, version FROM submissions ORDER BY sha256"
     items = "SELECT s.sha256, l.table_key, l.cell, l.amount FROM line_items l JOIN submissions s ON s.id = l.submission_id ORDER BY 1, 2, 3"
     a, b = sqlite3.connect(local_db), sqlite3.connect(dask_db)
@@ -189,7 +192,7 @@ def test_roster_matches_by_unit_code_when_names_drift(tmp_path):
     wb["单位信息"]["B7"] = "A001"
     wb.save(source)
     db = tmp_path / "b.db"
-    collect([source], db)
+    collect([source], db, SPEC)
     bureau = analyse(db, [Member("阿克陶县社会保险中心", "A001")], 2026)
     row = bureau.status.iloc[0]
     assert (row["单位名称"], row["状态"]) == ("阿克陶县社会保险中心", "有警告")

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from budgetxl import api
-from budgetxl.convert import OK, convert_all
+from budgetxl import pipeline
+from budgetxl.batch import OK, convert_all
 from budgetxl.render import office, prepare
 from budgetxl.render.column_widths import column_widths, ems
 from budgetxl.render.docx_document import LANDSCAPE, write_docx
@@ -33,7 +33,7 @@ NEEDS_UNO = pytest.mark.skipif(office.uno_python() is None, reason="no Python wi
 
 @pytest.fixture(scope="module")
 def printed(spec):
-    model, narrative, _ = prepare(api.read(EXAMPLE, spec).disclosure, spec)
+    model, narrative, _ = prepare(pipeline.read(EXAMPLE, spec).disclosure, spec)
     return model, narrative
 
 
@@ -231,10 +231,10 @@ def _table_pages(pages: list[str], spec) -> dict[int, list[int]]:
 
 
 @pytest.fixture(scope="module")
-def example_pdf(tmp_path_factory):
+def example_pdf(tmp_path_factory, spec):
     tmp = tmp_path_factory.mktemp("pdf")
     source = variant(EXAMPLE, tmp / "示例.xlsx", {})
-    results = convert_all([source], tmp / "out", ("docx", "pdf"), 1, force=True)
+    results = convert_all([source], tmp / "out", ("docx", "pdf"), 1, force=True, spec=spec)
     assert results[0].status == OK, results[0].message
     return next(p for p in results[0].outputs if p.suffix == ".pdf")
 
@@ -328,12 +328,12 @@ def test_long_table_repeats_its_header_and_keeps_rows_whole(tmp_path, printed, s
 
 
 @NEEDS_LIBREOFFICE
-def test_without_uno_the_one_shot_path_still_makes_the_pdf(tmp_path, monkeypatch):
+def test_without_uno_the_one_shot_path_still_makes_the_pdf(tmp_path, monkeypatch, spec):
     monkeypatch.setenv("BUDGETXL_UNO_PYTHON", "")
     office.uno_python.cache_clear()
     try:
         source = variant(EXAMPLE, tmp_path / "示例.xlsx", {})
-        results = convert_all([source], tmp_path / "out", ("docx", "pdf"), 1, force=True)
+        results = convert_all([source], tmp_path / "out", ("docx", "pdf"), 1, force=True, spec=spec)
     finally:
         office.uno_python.cache_clear()
     assert results[0].status == OK, results[0].message
@@ -344,10 +344,10 @@ def test_without_uno_the_one_shot_path_still_makes_the_pdf(tmp_path, monkeypatch
 
 @NEEDS_LIBREOFFICE
 @NEEDS_UNO
-def test_office_is_stopped_after_the_batch(tmp_path):
+def test_office_is_stopped_after_the_batch(tmp_path, spec):
     source = variant(EXAMPLE, tmp_path / "示例.xlsx", {})
     out = tmp_path / "out"
-    results = convert_all([source], out, ("pdf",), 1, force=True)
+    results = convert_all([source], out, ("pdf",), 1, force=True, spec=spec)
     assert results[0].status == OK
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert str(out) not in ps  # no LibreOffice left running with this batch's profile

@@ -7,12 +7,14 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from budgetxl import api
-from budgetxl.layout import data_first_row, total_row
+from budgetxl import pipeline
 from budgetxl.model import DETAIL, SUBTOTAL, TOTAL
 
 from .conftest import EXAMPLE, EXAMPLE_DATA
 from .reference import amount, reference_tables
+from budgetxl.spec import load_spec as _load_spec  # noqa: E402
+
+SPEC = _load_spec()
 
 REFERENCE = reference_tables()
 
@@ -32,11 +34,11 @@ def test_every_published_number_is_read_back_exactly(example_reading, spec, numb
     t = spec.table(f"T{number}")
     table = example_reading.disclosure.table(t.key)
     model = _model_cells(table)
-    first = data_first_row(t)
+    first = SPEC.layout.data_first_row(t)
     expected = {}
     rows = REFERENCE[number]
     for i, cells in enumerate(rows):
-        sheet_row = total_row(t) if i == len(rows) - 1 else first + i  # the total row closes the table
+        sheet_row = SPEC.layout.total_row(t) if i == len(rows) - 1 else first + i  # the total row closes the table
         for c, text in enumerate(cells, start=1):
             value = amount(text)
             if value is not None:
@@ -108,7 +110,7 @@ def test_example_reads_without_findings(example_reading):
 
 
 def test_committed_example_matches_its_data_file(tmp_path):
-    rebuilt = api.fill_file(EXAMPLE_DATA, tmp_path / "rebuilt.xlsx", template=None)
+    rebuilt = pipeline.fill_file(EXAMPLE_DATA, tmp_path / "rebuilt.xlsx", SPEC, template=None)
     a = openpyxl.load_workbook(EXAMPLE)
     b = openpyxl.load_workbook(rebuilt)
     assert a.sheetnames == b.sheetnames
@@ -119,7 +121,7 @@ def test_committed_example_matches_its_data_file(tmp_path):
 
 
 def test_calamine_and_openpyxl_read_the_same_model():
-    a = api.read(EXAMPLE, reader="calamine").disclosure
-    b = api.read(EXAMPLE, reader="openpyxl").disclosure
+    a = pipeline.read(EXAMPLE, SPEC, reader="calamine").disclosure
+    b = pipeline.read(EXAMPLE, SPEC, reader="openpyxl").disclosure
     for key in a.tables:
         assert a.tables[key].rows == b.tables[key].rows, key

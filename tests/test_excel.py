@@ -18,10 +18,13 @@ import pytest
 
 xw = pytest.importorskip("xlwings")
 
-from budgetxl import api, excel  # noqa: E402
+from budgetxl import excel, pipeline  # noqa: E402
 from budgetxl.grid import read_workbook  # noqa: E402
 
 from .conftest import EXAMPLE, ROOT  # noqa: E402
+from budgetxl.spec import load_spec as _load_spec  # noqa: E402
+
+SPEC = _load_spec()
 
 
 def _json_value(v):
@@ -71,12 +74,12 @@ def test_subtotal_button_writes_exactly_the_file_commands_edits_in_blocks(tmp_pa
     message = excel.subtotal(book)
     acts = actions(book)
     writes = [a for a in acts if a["func"] == "setValues"]
-    expected = {(e.ref.sheet, e.ref.row, e.ref.col): e.value for e in api.subtotal_file(EXAMPLE, tmp_path / "o.xlsx").edits}
+    expected = {(e.ref.sheet, e.ref.row, e.ref.col): e.value for e in pipeline.subtotal_file(EXAMPLE, SPEC, tmp_path / "o.xlsx").edits}
     got = _apply(p, writes)
     assert set(got) == set(expected)
     for key, value in expected.items():
         assert (Decimal(str(got[key])) if isinstance(value, Decimal) else got[key]) == value, key
-    assert len(writes) == len(excel.blocks(api.subtotals(api.read(EXAMPLE)).edits)) < len(expected)
+    assert len(writes) == len(excel.blocks(pipeline.subtotals(pipeline.read(EXAMPLE, SPEC), SPEC).edits)) < len(expected)
     assert "计算小计完成：改动 43 个单元格" in message
     assert any(a["func"] == "alert" for a in acts)  # the user is told, in Chinese
 
@@ -120,7 +123,7 @@ def test_check_button_result_sheet_colours_and_selection():
     colours = [a for a in acts if a["func"] == "setRangeColor"]
     from budgetxl.report import highlight_edits
 
-    marks = highlight_edits(api.check(api.read(EXAMPLE)), [s["name"] for s in p["sheets"]])
+    marks = highlight_edits(pipeline.check(pipeline.read(EXAMPLE, SPEC), SPEC), [s["name"] for s in p["sheets"]])
     by_colour: dict = {}
     for m in marks:
         by_colour.setdefault((m.ref.sheet, m.style), []).append(m)
@@ -232,3 +235,48 @@ def test_single_column_and_empty_sheets_keep_their_shape():
     grid = excel.read_grid(book_of(p))
     assert grid.sheets["一列"].rows == (("a",), ("b",), ("c",))
     assert grid.sheets["空表"].height <= 1
+
+
+def test_check_button_sheet_is_the_annotate_sheet_with_links(tmp_path):
+    """One builder: the 校验结果 the button writes has the rows `check --annotate` writes,
+    and every 位置 is a link to the first cell of its finding."""
+    import openpyxl
+
+    book = book_of(payload())
+    excel.check(book)
+    acts = actions(book)
+    rows = next(a for a in acts if a["func"] == "setValues" and a["values"][0][0] == "序号")["values"]
+    reading = pipeline.read(EXAMPLE, SPEC)
+    annotated = pipeline.annotate(reading, pipeline.check(reading, SPEC), SPEC, EXAMPLE, tmp_path / "a.xlsx")
+    ws = openpyxl.load_workbook(annotated)[SPEC.layout.result_sheet]
+    file_rows = [[c if c is not None else "" for c in r] for r in ws.iter_rows(values_only=True)]
+    def shown(v):  # Excel hides the text prefix ' that keeps '-1.02' from becoming a formula
+        return v[1:] if isinstance(v, str) and v[:1] == "'" and v[1:2] in "=+-@" else ("" if v is None else v)
+
+    assert [[shown(v) for v in r] for r in rows] == file_rows
+    links = [a for a in acts if a["func"] == "addHyperlink"]
+    assert len(links) == len(rows) - 1 == sum(1 for r in ws.iter_rows(min_row=2) if r[4].hyperlink)
+    first = links[0]
+    assert first["args"][0] == "#" + rows[1][4].split("；")[0]  # '表7 …'!D8
+
+
+def test_clear_marks_clears_every_cell_of_every_finding():
+    p = payload()
+    book = book_of(p)
+    excel.check(book)
+    rows = next(a for a in actions(book) if a["func"] == "setValues" and a["values"][0][0] == "序号")["values"]
+    report = pipeline.check(pipeline.read(EXAMPLE, SPEC), SPEC)
+    marked = {ref for f in report.counting for ref in f.refs}
+    assert any(len(f.refs) > 1 for f in report.counting)  # the case that matters: findings with several cells
+    annotated = dict(p)
+    annotated["sheets"] = [*p["sheets"], {"name": SPEC.layout.result_sheet, "values": rows, "pictures": [], "tables": []}]
+    book2 = book_of(annotated)
+    excel.clear_marks(book2)
+    names = [s["name"] for s in annotated["sheets"]]
+    cleared = set()
+    for a in actions(book2):
+        if a["func"] == "setRangeColor":
+            for r in range(a["row_count"]):
+                for c in range(a["column_count"]):
+                    cleared.add((names[a["sheet_position"]], a["start_row"] + 1 + r, a["start_column"] + 1 + c))
+    assert {(r.sheet, r.row, r.col) for r in marked if r.sheet in names} <= cleared

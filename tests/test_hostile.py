@@ -14,14 +14,16 @@ import sys
 
 import pytest
 
-from budgetxl import api
+from budgetxl import pipeline
 from budgetxl.collect import collect
 from budgetxl.collect.status import analyse
-from budgetxl.convert import convert_all
+from budgetxl.batch import convert_all
 from budgetxl.grid import WorkbookError
+from budgetxl.spec import load_spec
 
 from .hostile import CASES, READ, REFUSED, build_corpus
 
+SPEC = load_spec()
 CJK = __import__("re").compile(r"[\u4e00-\u9fff]")
 
 
@@ -47,20 +49,20 @@ def test_each_case(corpus, index):
         pytest.skip(f"{case.name}: cannot be built on this machine")
     if case.outcome == REFUSED:
         with pytest.raises(WorkbookError) as exc:
-            api.read(path)
+            pipeline.read(path, SPEC)
         message = exc.value.message
         assert CJK.search(message) and "Traceback" not in message
         for word in case.expect:
             assert word in message, message
     else:
-        reading = api.read(path)
-        report = api.check(reading)
+        reading = pipeline.read(path, SPEC)
+        report = pipeline.check(reading, SPEC)
         codes = {f.code for f in report.findings}
         assert set(case.expect) <= codes, (case.name, sorted(codes))
         for cell in case.cells:
             assert any(str(r) == cell for f in report.findings if f.code in case.expect for r in f.refs), cell
-        api.subtotals(reading)  # the core runs on whatever was read
-        api.narrate(reading)
+        pipeline.subtotals(reading, SPEC)  # the core runs on whatever was read
+        pipeline.narrate(reading, SPEC)
         for f in report.findings:
             assert len(f.message) < 2000  # very long inputs do not make unreadable messages
     assert hashlib.sha256(path.read_bytes()).hexdigest() == hashes[path], "the input must not change"
@@ -69,7 +71,7 @@ def test_each_case(corpus, index):
 def test_batch_convert_processes_every_file(corpus, tmp_path):
     built, hashes = corpus
     paths = [p for _, p in built]
-    results = convert_all(paths, tmp_path / "out", ("xlsx",), 2, force=True)
+    results = convert_all(paths, tmp_path / "out", ("xlsx",), 2, force=True, spec=SPEC)
     assert len(results) == len(paths)
     by = {r.source: r for r in results}
     for case, path in built:
@@ -83,7 +85,7 @@ def test_batch_convert_processes_every_file(corpus, tmp_path):
 def test_batch_collect_processes_every_file(corpus, tmp_path):
     built, _ = corpus
     paths = [p for _, p in built]
-    run = collect(paths, tmp_path / "b.db", workers=2)
+    run = collect(paths, tmp_path / "b.db", SPEC, workers=2)
     assert len(run.new) + len(run.known) == len(paths)
     refused = {p.name for c, p in built if c.outcome == REFUSED}
     unreadable = {s.file_name for s in run.new if not s.readable}
@@ -94,11 +96,13 @@ def test_batch_collect_processes_every_file(corpus, tmp_path):
 
 MEMORY_SCRIPT = """
 import json, resource, sys, time
-from budgetxl import api
+from budgetxl import pipeline
 from budgetxl.grid import WorkbookError
+from budgetxl.spec import load_spec
+SPEC = load_spec()
 t = time.perf_counter()
 try:
-    r = api.read(sys.argv[1]); api.check(r); outcome = "read"
+    r = pipeline.read(sys.argv[1], SPEC); pipeline.check(r, SPEC); outcome = "read"
 except WorkbookError as e:
     outcome = "refused: " + e.message
 print(json.dumps({"outcome": outcome, "seconds": time.perf_counter() - t, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -146,7 +150,7 @@ def test_killed_collect_leaves_no_half_submission_and_a_rerun_completes(tmp_path
     rows = conn.execute("SELECT s.id, COUNT(l.submission_id) FROM submissions s LEFT JOIN line_items l ON l.submission_id = s.id GROUP BY s.id").fetchall()
     assert 0 < len(rows) < 12
     assert all(n > 0 for _, n in rows)  # every stored submission is whole
-    run = collect(sorted(box.iterdir()), db)
+    run = collect(sorted(box.iterdir()), db, SPEC)
     assert len(run.new) + len(run.known) == 12
     assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT sha256) FROM submissions").fetchone() == (12, 12)
 
@@ -163,7 +167,7 @@ def test_outputs_never_turn_department_text_into_formulas(tmp_path):
     evil = '=HYPERLINK("http://evil","点我")'
     source = variant(EXAMPLE, tmp_path / "evil.xlsx", {"阿克陶县社会保险中心": evil, "人力资源和社会管理事务": "人力资源和社会保障管理事务"})
     main(["check", str(source), "--annotate", str(tmp_path / "annotated.xlsx")])
-    results = convert_all([source], tmp_path / "out", ("xlsx", "docx"), 1, force=True)
+    results = convert_all([source], tmp_path / "out", ("xlsx", "docx"), 1, force=True, spec=SPEC)
     assert results[0].status == "完成", results[0].message
     names = [p.name for p in (tmp_path / "out").iterdir()]
     assert all("/" not in n and n.startswith("2026年_HYPERLINK") or n.startswith("2026年=HYPERLINK") for n in names)
@@ -181,7 +185,7 @@ def test_path_traversal_in_department_names_stays_in_the_output_folder(tmp_path)
 
     source = variant(EXAMPLE, tmp_path / "t.xlsx", {"阿克陶县社会保险中心": "../../逃逸/单位", "人力资源和社会管理事务": "人力资源和社会保障管理事务"})
     out = tmp_path / "out"
-    results = convert_all([source], out, ("xlsx",), 1)
+    results = convert_all([source], out, ("xlsx",), 1, spec=SPEC)
     assert results[0].status == "完成"
     produced = list(out.iterdir())
     assert len(produced) == 1 and produced[0].parent == out and ".." not in produced[0].name

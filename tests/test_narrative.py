@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from budgetxl import api
+from budgetxl import pipeline
 from budgetxl.cli import main
 from budgetxl.narrative import SECTIONS, generate, template_names
 from budgetxl.narrative.filters import change, chinese_number, shares
@@ -17,6 +17,9 @@ from budgetxl.narrative.filters import change, chinese_number, shares
 from .builders import GridEditor
 from .conftest import EXAMPLE
 from .reference import REFERENCE
+from budgetxl.spec import load_spec as _load_spec  # noqa: E402
+
+SPEC = _load_spec()
 
 SNAPSHOTS = __import__("pathlib").Path(__file__).parent / "snapshots"
 
@@ -52,7 +55,7 @@ def reference_paragraphs() -> list[str]:
 
 
 def generated(disclosure) -> list[str]:
-    n = generate(disclosure)
+    n = generate(disclosure, SPEC)
     return [p for s in n.sections if s.id.startswith("s") for p in s.paragraphs]
 
 
@@ -95,9 +98,9 @@ def test_copied_reason_is_flagged_in_the_input_and_corrected_in_the_text(example
     so the narrative states the reason that belongs to 项目支出 in both."""
     from budgetxl.model import Severity
 
-    report = api.check(example_reading, select=["F04"])
+    report = pipeline.check(example_reading, SPEC, select=["F04"])
     assert any("项目支出" in f.message and "工资" in f.message for f in report.findings)
-    s03 = generate(example_reading.disclosure).section("s03").paragraphs
+    s03 = generate(example_reading.disclosure, SPEC).section("s03").paragraphs
     assert s03[2].startswith("项目支出879.93万元，占60.15%，比上年预算增加859.43万元，增长4,192.34%，主要原因是为全面落实城乡居民")
     assert report.count(Severity.WARNING) == 2
 
@@ -105,7 +108,7 @@ def test_copied_reason_is_flagged_in_the_input_and_corrected_in_the_text(example
 def test_a_reason_is_never_borrowed_across_different_figures(example_reading):
     row = next(r for r in example_reading.disclosure.lists["priors"] if (r.text("类别"), r.text("名称")) == ("一般公共预算拨款", "项目支出"))
     grid = GridEditor().setref(row.amounts["上年预算数"].ref, 30).build()  # §5's prior differs: not the same change
-    s03 = generate(api.read_grid(grid).disclosure).section("s03").paragraphs
+    s03 = generate(pipeline.read_grid(grid, SPEC).disclosure, SPEC).section("s03").paragraphs
     assert "主要原因是在职人员工资调增" in s03[2]  # the item's own (copied) reason stays, and check reports it
 
 
@@ -113,7 +116,7 @@ def test_every_number_in_the_text_is_a_table_figure(example_reading):
     d = example_reading.disclosure
     figures = {f"{a.value:,.2f}" for t in d.tables.values() for r in t.rows for a in r.values.values() if a.value is not None}
     figures.add("0.00")  # blank cells are zero
-    n = generate(d)
+    n = generate(d, SPEC)
     for section in ("s01", "s03", "s04", "s05.1", "s05.2", "s05.3", "s06", "s10"):
         for p in n.section(section).paragraphs:
             for amount in re.findall(r"([\d,]+\.\d{2})万元", p):
@@ -130,7 +133,7 @@ def test_shares_add_up_to_100():
 
 
 def test_change_wording():
-    from budgetxl.items import Comparable
+    from budgetxl.comparables import Comparable
     from budgetxl.model import Amount, CellRef, Text
 
     ref = CellRef("s", 1, 1)
@@ -156,7 +159,7 @@ def test_variations_follow_the_rules(example_reading, spec):
     prior = {r.text("编码") or r.text("名称"): r for r in d.lists["priors"]}
     g.setref(prior["2101102"].amounts["上年预算数"].ref, 1.50)  # 0.93 now: a decrease
     g.setref(prior["2101102"].fields["增减原因"].ref, "退休人员减少，缴费人数下降。")
-    n = generate(api.read_grid(g.build()).disclosure)
+    n = generate(pipeline.read_grid(g.build(), SPEC).disclosure, SPEC)
     s02 = n.section("s02").paragraphs
     assert "上级一般公共预算安排的转移支付资金未安排。" in s02
     assert s02[1].startswith("一般公共预算1,462.90万元，占100.00%")
@@ -176,7 +179,7 @@ def test_non_empty_fund_table_and_extra_project(example_reading):
     extra = t7.total_row().row - 1
     for col, value in zip("ABCDEF", ["208", "01", "09", "社会保险经办机构", "2026年新增测试项目", 3]):
         g.set("T7", f"{col}{extra}", value)
-    n = generate(api.read_grid(g.build()).disclosure)
+    n = generate(pipeline.read_grid(g.build(), SPEC).disclosure, SPEC)
     assert n.section("s08").paragraphs == ("阿克陶县社会保险中心2026年政府性基金预算拨款安排的支出0.00万元，其中：其他政府性基金安排的支出5.00万元。",) or "其他政府性基金安排的支出5.00万元" in n.section("s08").paragraphs[0]
     projects = n.section("s07").paragraphs
     assert "（十三）项目名称：2026年新增测试项目" in projects and "预算安排规模：3.00万元" in projects
@@ -184,7 +187,7 @@ def test_non_empty_fund_table_and_extra_project(example_reading):
 
 @pytest.mark.parametrize("section_id", [s[0] for s in SECTIONS if s[3]])
 def test_section_snapshot(example_reading, section_id):
-    n = generate(example_reading.disclosure)
+    n = generate(example_reading.disclosure, SPEC)
     section = n.section(section_id)
     path = SNAPSHOTS / f"{section_id}.txt"
     text = section.title + "\n" + "\n".join(section.paragraphs) + "\n"
@@ -195,8 +198,8 @@ def test_section_snapshot(example_reading, section_id):
 
 def test_bureau_override_changes_only_that_section(example_reading, tmp_path):
     (tmp_path / "s13_5_other.j2").write_text("{{ dept }}：本年度无其他需要说明的事项。\n", encoding="utf-8")
-    base = generate(example_reading.disclosure)
-    over = generate(example_reading.disclosure, templates=tmp_path)
+    base = generate(example_reading.disclosure, SPEC)
+    over = generate(example_reading.disclosure, SPEC, templates=tmp_path)
     assert over.section("s13.5").paragraphs == ("阿克陶县社会保险中心：本年度无其他需要说明的事项。",)
     assert [s for s in base.sections if s.id != "s13.5"] == [s for s in over.sections if s.id != "s13.5"]
 
@@ -235,14 +238,14 @@ def test_narrative_sheet_written_and_edited_numbers_checked(tmp_path, capsys):
     assert rows["s03.2"][1].startswith("基本支出582.97万元，占39.85%")
     assert ws.cell(rows["s03"][0], 1).font.b  # titles bold
     # untouched text: no finding
-    assert not [f for f in api.check(api.read(out), select=["D07"]).findings]
+    assert not [f for f in pipeline.check(pipeline.read(out, SPEC), SPEC, select=["D07"]).findings]
     # staff rewrite the wording (fine) and one number (not fine)
     r = rows["s03.2"][0]
     ws.cell(r, 2).value = rows["s03.2"][1].replace("基本支出582.97万元", "基本支出预算为580.00万元")
     r2 = rows["s13.2.1"][0]
     ws.cell(r2, 2).value = rows["s13.2.1"][1].replace("，其中：", "。其中：")
     wb.save(out)
-    found = api.check(api.read(out), select=["D07"]).findings
+    found = pipeline.check(pipeline.read(out, SPEC), SPEC, select=["D07"]).findings
     assert len(found) == 1
     f = found[0]
     assert f.refs[0].a1 == f"B{r}" and "580.00万元" in f.message and "582.97万元" in f.message

@@ -7,11 +7,14 @@ from decimal import Decimal as D
 
 import pytest
 
-from budgetxl import api
+from budgetxl import pipeline
 from budgetxl.model import DETAIL, SUBTOTAL
 from budgetxl.parse import parse_table
 
 from .builders import edited_copy, grid, new_template_book, sheet_of
+from budgetxl.spec import load_spec as _load_spec  # noqa: E402
+
+SPEC = _load_spec()
 
 T3_HEADER = [
     ["科目代码", None, None, "科目名称", "支出预算", None, None],
@@ -44,7 +47,7 @@ def test_messy_hand_made_workbook_reads_correctly(tmp_path, spec):
     path = tmp_path / "messy.xlsx"
     wb.save(path)
 
-    reading = api.read(path)
+    reading = pipeline.read(path, SPEC)
     t3 = reading.disclosure.table("T3")
     assert [(r.code, r.kind) for r in t3.rows if r.code] == [
         ("208", SUBTOTAL),
@@ -70,7 +73,7 @@ def test_unreadable_cells_become_findings_naming_the_cell(example_copy, tmp_path
         ws["A9"] = "2O8"
         ws["F9"] = "#REF!"
     path = edited_copy(example_copy, tmp_path / "spoiled.xlsx", spoil)
-    reading = api.read(path)
+    reading = pipeline.read(path, SPEC)
     found = _codes(reading.findings)
     assert ("P04", "F7") in found and ("P04", "G7") in found and ("P04", "F8") in found
     assert ("P05", "A9") in found
@@ -85,14 +88,14 @@ def test_columns_found_by_header_not_position(example_copy, tmp_path):
         for r in range(5, ws.max_row + 1):  # leaf header row and data; row 4 is merged
             ws.cell(r, 6).value, ws.cell(r, 7).value = ws.cell(r, 7).value, ws.cell(r, 6).value
     path = edited_copy(example_copy, tmp_path / "swapped.xlsx", swap)
-    t3 = api.read(path).disclosure.table("T3")
+    t3 = pipeline.read(path, SPEC).disclosure.table("T3")
     assert t3.by_code("2080109").value("基本支出") == D("399.47")
     assert t3.by_code("2080109").values["基本支出"].ref.a1 == "G8"
 
 
 def test_deleted_column_is_a_finding(example_copy, tmp_path):
     path = edited_copy(example_copy, tmp_path / "d.xlsx", lambda wb: sheet_of(wb, "T3").delete_cols(7))
-    reading = api.read(path)
+    reading = pipeline.read(path, SPEC)
     assert any(f.code == "P03" and "项目支出" in f.message for f in reading.findings)
 
 
@@ -101,7 +104,7 @@ def test_sheets_found_by_number_and_missing_sheets_reported(example_copy, tmp_pa
         sheet_of(wb, "T3").title = "表3"
         del wb[wb.sheetnames[wb.sheetnames.index("表9 国有资本经营预算支出情况表")]]
     path = edited_copy(example_copy, tmp_path / "r.xlsx", rename)
-    reading = api.read(path)
+    reading = pipeline.read(path, SPEC)
     assert reading.disclosure.table("T3").by_code("2080109").value("合计") == D("1270.40")
     assert reading.disclosure.table("T3").sheet == "表3"
     missing = [f for f in reading.findings if f.code == "P01"]
@@ -110,7 +113,7 @@ def test_sheets_found_by_number_and_missing_sheets_reported(example_copy, tmp_pa
 
 def test_formula_without_cached_value_is_not_read_as_blank(example_copy, tmp_path):
     path = edited_copy(example_copy, tmp_path / "f.xlsx", lambda wb: sheet_of(wb, "T3").__setitem__("F10", "=1+1"))
-    reading = api.read(path)
+    reading = pipeline.read(path, SPEC)
     assert ("P06", "F10") in _codes(reading.findings)
 
 
@@ -148,10 +151,10 @@ def test_not_a_workbook_gets_a_chinese_message(tmp_path):
     bad = tmp_path / "bad.xlsx"
     bad.write_text("not a workbook")
     with pytest.raises(WorkbookError) as exc:
-        api.read(bad)
+        pipeline.read(bad, SPEC)
     assert "不是 Excel 工作簿" in exc.value.message
     empty = tmp_path / "empty.xlsx"
     empty.write_bytes(b"")
     with pytest.raises(WorkbookError) as exc:
-        api.read(empty)
+        pipeline.read(empty, SPEC)
     assert "为空" in exc.value.message

@@ -11,17 +11,20 @@ import docx
 import openpyxl
 import pytest
 
-from budgetxl import api
-from budgetxl.convert import OK, convert_all, safe_name
+from budgetxl import pipeline
+from budgetxl.batch import OK, convert_all
 from budgetxl.narrative import generate
 from budgetxl.render.docx_document import write_docx
-from budgetxl.render.publication import largest_remainder, printable
+from budgetxl.render.rounding import largest_remainder, printable
 from budgetxl.render.tables import all_tables, amount_text
 from budgetxl.render.xlsx_publication import write_publication
 
-from .builders import FIXED_NAME, new_template_book, sheet_of, variant
+from .builders import new_template_book, sheet_of, variant
 from .conftest import EXAMPLE
 from .reference import amount, reference_tables
+from budgetxl.spec import load_spec as _load_spec  # noqa: E402
+
+SPEC = _load_spec()
 
 D = Decimal
 NEEDS_LIBREOFFICE = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed (scripts/setup.sh installs it)")
@@ -29,7 +32,7 @@ NEEDS_LIBREOFFICE = pytest.mark.skipif(shutil.which("soffice") is None, reason="
 
 @pytest.fixture(scope="module")
 def printed(spec):
-    model, log = printable(api.read(EXAMPLE).disclosure, spec)
+    model, log = printable(pipeline.read(EXAMPLE, SPEC).disclosure, spec)
     return model, log, generate(model, spec)
 
 
@@ -128,7 +131,7 @@ def test_workbook_in_yuan_is_published_in_wan_and_adds_up(tmp_path, spec):
                 ws.cell(first + i, 6).value = row[4]
     path = tmp_path / "yuan.xlsx"
     wb.save(path)
-    model, log = printable(api.read(path).disclosure, spec)
+    model, log = printable(pipeline.read(path, SPEC).disclosure, spec)
     t3 = model.table("T3")
     items = [t3.by_code(c).value("基本支出") for c in ("2101101", "2101102", "2101103")]
     # plain rounding: 38.08 + 0.93 + 1.00 = 40.01 ≠ 40.02 (the rounded total of 400,239 元)
@@ -139,71 +142,10 @@ def test_workbook_in_yuan_is_published_in_wan_and_adds_up(tmp_path, spec):
     assert all("10,049.00 元" in str(a) and "1.01" in str(a) and "1.00" in str(a) for a in log)
 
 
-def test_safe_names():
-    assert safe_name("../../etc/passwd") == "____etc_passwd"  # no separator, no ".." survives
-    assert "/" not in safe_name("a/b\\c") and "\x00" not in safe_name("a\x00b")
-    assert safe_name("...") == "未命名单位" and safe_name("") == "未命名单位"
-    assert len(safe_name("长" * 500)) == 80
-
-
-def _batch(tmp_path, good: int, broken: bool = True):
-    inbox = tmp_path / "收件箱"
-    inbox.mkdir()
-    for i in range(good):
-        variant(EXAMPLE, inbox / f"单位{i:02d}.xlsx", {**FIXED_NAME, "阿克陶县社会保险中心": f"测试单位{i:02d}"})
-    if broken:
-        (inbox / "空文件.xlsx").write_bytes(b"")
-        (inbox / "不是表格.xlsx").write_text("hello")
-        (inbox / "截断.xlsx").write_bytes(EXAMPLE.read_bytes()[:2000])
-        variant(EXAMPLE, inbox / "有错误的单位.xlsx", {"阿克陶县社会保险中心": "有错误的单位"})
-    return inbox
-
-
-def test_batch_with_broken_workbooks(tmp_path):
-    from budgetxl.cli import main
-
-    inbox = _batch(tmp_path, 16)
-    out = tmp_path / "公开文件"
-    code = main(["convert", str(inbox), "-o", str(out), "--to", "docx,xlsx", "-j", "2"])
-    assert code == 1  # some failed or were refused
-    produced = sorted(p.name for p in out.iterdir())
-    assert len(produced) == 32 and not [p for p in produced if p.startswith(".")]
-    assert "2026年测试单位00部门预算公开.docx" in produced
-    for p in out.glob("*.docx"):
-        docx.Document(str(p))  # every file opens
-    # a rerun converts nothing twice and leaves nothing behind
-    results = convert_all(sorted(inbox.iterdir()), out, ("docx", "xlsx"), 2)
-    assert {r.status for r in results if r.source.name.startswith("单位")} == {"跳过"}
-    assert sorted(p.name for p in out.iterdir()) == produced
-
-
-def test_batch_messages_explain_each_failure(tmp_path, capsys):
-    from budgetxl.cli import main
-
-    inbox = _batch(tmp_path, 1)
-    main(["convert", str(inbox), "-o", str(tmp_path / "o"), "--to", "xlsx"])
-    out = capsys.readouterr().out
-    assert re.search(r"失败\s+\S*空文件.xlsx\s+文件为空", out)
-    assert re.search(r"失败\s+\S*不是表格.xlsx\s+文件不是 Excel 工作簿", out)
-    assert re.search(r"失败\s+\S*截断.xlsx\s+文件已损坏或不完整", out)
-    assert re.search(r"未转换\s+\S*有错误的单位.xlsx\s+有 1 个“错误”", out)
-    assert "共 5 个工作簿：完成 1，跳过 0，未转换 1，失败 3。" in out
-
-
-def test_same_department_twice_is_not_overwritten(tmp_path):
-    inbox = tmp_path / "in"
-    inbox.mkdir()
-    for name in ("a.xlsx", "b.xlsx"):
-        variant(EXAMPLE, inbox / name, FIXED_NAME)
-    results = convert_all(sorted(inbox.iterdir()), tmp_path / "o", ("xlsx",), 1)
-    assert [r.status for r in results] == [OK, "失败"] and "同名" in results[1].message
-    assert len(list((tmp_path / "o").iterdir())) == 1
-
-
 @NEEDS_LIBREOFFICE
 def test_pdf_has_every_table_number_and_the_narrative(tmp_path, printed):
     source = variant(EXAMPLE, tmp_path / "示例.xlsx", {})
-    results = convert_all([source], tmp_path / "out", ("docx", "pdf", "xlsx"), 1, force=True)
+    results = convert_all([source], tmp_path / "out", ("docx", "pdf", "xlsx"), 1, force=True, spec=SPEC)
     assert results[0].status == OK, results[0].message
     assert sorted(p.suffix for p in results[0].outputs) == [".docx", ".pdf", ".xlsx"]
     pdf = next(p for p in results[0].outputs if p.suffix == ".pdf")
@@ -222,29 +164,3 @@ def test_pdf_has_every_table_number_and_the_narrative(tmp_path, printed):
     assert not re.search(r"\d,\d{3}\.\s*\n", layout), "a number broken across lines"
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
     assert "CJK" in fonts  # Chinese glyphs from an embedded CJK font, not boxes
-
-
-def test_killed_batch_leaves_no_partial_files_and_a_rerun_completes(tmp_path):
-    import os
-    import signal
-    import sys
-    import time
-
-    inbox = _batch(tmp_path, 6, broken=False)
-    out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "budgetxl.cli", "convert", str(inbox), "-o", str(out), "--to", "docx,xlsx"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 120
-    while time.time() < deadline and not any(p.suffix == ".xlsx" and not p.name.startswith(".") for p in out.glob("*")):
-        time.sleep(0.05)
-    time.sleep(0.3)  # somewhere inside the next workbook
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    finals = [p for p in out.iterdir() if not p.name.startswith(".")]
-    assert 0 < len(finals) < 12, "killed mid-batch"
-    for p in finals:  # whatever carries a final name is complete
-        (docx.Document if p.suffix == ".docx" else openpyxl.load_workbook)(str(p))
-    results = convert_all(sorted(inbox.iterdir()), out, ("docx", "xlsx"), 1)
-    assert all(r.status in (OK, "跳过") for r in results)
-    names = sorted(p.name for p in out.iterdir())
-    assert len(names) == 12 and not [n for n in names if n.startswith(".")]

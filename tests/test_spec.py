@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from budgetxl import api
+from budgetxl import pipeline
 from budgetxl.spec import load_spec, parse_spec
 
 OTHER_REGION = """
@@ -54,7 +54,7 @@ def test_another_region_is_a_spec_file(tmp_path):
     path = tmp_path / "other.toml"
     path.write_text(OTHER_REGION, encoding="utf-8")
     spec = load_spec(str(path))
-    workbook = api.write_template(tmp_path / "t.xlsx", spec)
+    workbook = pipeline.write_template(tmp_path / "t.xlsx", spec)
     import openpyxl
 
     wb = openpyxl.load_workbook(workbook)
@@ -62,11 +62,11 @@ def test_another_region_is_a_spec_file(tmp_path):
     ws["A5"], ws["B5"], ws["D5"], ws["E5"] = "2080109", "社会保险经办机构", 10, 5
     wb["单位信息"]["B3"] = "测试单位"
     wb.save(workbook)
-    reading = api.read(workbook, spec)
+    reading = pipeline.read(workbook, spec)
     table = reading.disclosure.table("T1")
     assert table.by_code("2080109").value("基本支出") == Decimal("10")
-    done = api.subtotal_file(workbook, tmp_path / "o.xlsx", spec=spec)
-    assert api.read(done.target, spec).disclosure.table("T1").total_row().value("合计") == Decimal("15")
+    done = pipeline.subtotal_file(workbook, spec, tmp_path / "o.xlsx")
+    assert pipeline.read(done.target, spec).disclosure.table("T1").total_row().value("合计") == Decimal("15")
 
 
 def test_spec_mistakes_are_caught_when_loading():

@@ -6,11 +6,14 @@ import hashlib
 from decimal import Decimal
 
 
-from budgetxl import api
+from budgetxl import pipeline
 from budgetxl.cli import main
 from budgetxl.model import DETAIL
 
 from .builders import edited_copy, sheet_of
+from budgetxl.spec import load_spec as _load_spec  # noqa: E402
+
+SPEC = _load_spec()
 
 D = Decimal
 
@@ -42,11 +45,11 @@ def test_blanked_subtotals_are_restored_as_exact_sums(example_copy, tmp_path, sp
             wb[ref.sheet].cell(ref.row, ref.col).value = None
 
     blanked = edited_copy(example_copy, tmp_path / "blank.xlsx", blank)
-    assert api.read(blanked).disclosure.table("T2").total_row().value("总计") is None
+    assert pipeline.read(blanked, SPEC).disclosure.table("T2").total_row().value("总计") is None
 
-    restored = api.subtotal_file(blanked, tmp_path / "restored.xlsx").target
-    direct = api.subtotal_file(example_copy, tmp_path / "direct.xlsx").target
-    a, b = api.read(restored).disclosure, api.read(direct).disclosure
+    restored = pipeline.subtotal_file(blanked, SPEC, tmp_path / "restored.xlsx").target
+    direct = pipeline.subtotal_file(example_copy, SPEC, tmp_path / "direct.xlsx").target
+    a, b = pipeline.read(restored, SPEC).disclosure, pipeline.read(direct, SPEC).disclosure
     for key in a.tables:
         assert a.tables[key].rows == b.tables[key].rows, key
 
@@ -70,7 +73,7 @@ def test_blanked_subtotals_are_restored_as_exact_sums(example_copy, tmp_path, sp
 
 
 def test_changes_on_the_example_are_exactly_the_rounding_differences(example_copy, tmp_path):
-    run = api.subtotal_file(example_copy, tmp_path / "out.xlsx")
+    run = pipeline.subtotal_file(example_copy, SPEC, tmp_path / "out.xlsx")
     changed = {(e.ref.sheet[:3].strip(), e.ref.a1): (e.old, e.value) for e in run.edits if isinstance(e.value, Decimal)}
     assert changed[("表2", "E6")] == (D("1381.56"), D("1381.57"))
     assert changed[("表3", "E15")] == (D("39.02"), D("39.01"))
@@ -85,8 +88,8 @@ def test_changes_on_the_example_are_exactly_the_rounding_differences(example_cop
 
 
 def test_rerunning_changes_nothing(example_copy, tmp_path):
-    first = api.subtotal_file(example_copy, tmp_path / "once.xlsx").target
-    second = api.subtotal_file(first, tmp_path / "twice.xlsx")
+    first = pipeline.subtotal_file(example_copy, SPEC, tmp_path / "once.xlsx").target
+    second = pipeline.subtotal_file(first, SPEC, tmp_path / "twice.xlsx")
     assert second.edits == ()
 
 
@@ -99,7 +102,7 @@ def test_input_untouched_unless_in_place(example_copy, tmp_path, capsys):
     assert _hash(example_copy) == before
     assert main(["subtotal", str(example_copy), "--in-place"]) == 0
     assert _hash(example_copy) != before
-    assert api.read(example_copy).disclosure.table("T2").by_code("208").value("总计") == D("1381.57")
+    assert pipeline.read(example_copy, SPEC).disclosure.table("T2").by_code("208").value("总计") == D("1381.57")
     assert not list(tmp_path.glob(".*part*")), "no temporary files left behind"
 
 
@@ -117,7 +120,7 @@ def test_detail_change_moves_every_total_above_it(example_copy, tmp_path):
             if (ws.cell(r, 1).value, ws.cell(r, 2).value, ws.cell(r, 3).value) == ("221", "02", "01"):
                 ws.cell(r, 6).value = 50  # 住房公积金 基本支出 42.32 -> 50
     changed = edited_copy(example_copy, tmp_path / "c.xlsx", edit)
-    d = api.read(api.subtotal_file(changed, tmp_path / "o.xlsx").target).disclosure
+    d = pipeline.read(pipeline.subtotal_file(changed, SPEC, tmp_path / "o.xlsx").target, SPEC).disclosure
     t3 = d.table("T3")
     assert t3.by_code("2210201").value("合计") == D("50")
     assert t3.by_code("22102").value("基本支出") == D("50")
@@ -134,12 +137,12 @@ def test_missing_parent_row_is_reported_not_invented(tmp_path, spec):
     ws["A6"], ws["B6"], ws["C6"], ws["D6"], ws["F6"] = "208", "05", "05", "机关事业单位基本养老保险缴费支出", 53.3
     path = tmp_path / "t.xlsx"
     wb.save(path)
-    run = api.subtotal_file(path, tmp_path / "o.xlsx")
+    run = pipeline.subtotal_file(path, SPEC, tmp_path / "o.xlsx")
     codes = [(f.code, f.refs[0].a1) for f in run.result.findings]
     assert ("S01", "A6") in codes
     messages = " ".join(f.message for f in run.result.findings)
     assert "20805" in messages and "208" in messages
-    t3 = api.read(run.target).disclosure.table("T3")
+    t3 = pipeline.read(run.target, SPEC).disclosure.table("T3")
     assert t3.by_code("2080505").value("合计") == D("53.3")
     assert t3.total_row().value("合计") == D("53.3")
 
@@ -152,7 +155,7 @@ def test_only_total_typed_is_kept_and_reported(tmp_path):
     ws["A6"], ws["B6"], ws["C6"], ws["D6"], ws["E6"] = "2080109", None, None, "社会保险经办机构", 100
     path = tmp_path / "t.xlsx"
     wb.save(path)
-    run = api.subtotal_file(path, tmp_path / "o.xlsx")
+    run = pipeline.subtotal_file(path, SPEC, tmp_path / "o.xlsx")
     assert [f.code for f in run.result.findings if f.code == "S02"] == ["S02"]
-    t3 = api.read(run.target).disclosure.table("T3")
+    t3 = pipeline.read(run.target, SPEC).disclosure.table("T3")
     assert t3.by_code("2080109").value("合计") == D("100")

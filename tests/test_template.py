@@ -12,11 +12,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from budgetxl import api
-from budgetxl.layout import CODES_SHEET, INSTRUCTIONS_SHEET, data_first_row
+from budgetxl import pipeline
 from budgetxl.spec import load_spec
 
 from .conftest import TEMPLATE
+from budgetxl.spec import load_spec as _load_spec  # noqa: E402
+
+SPEC = _load_spec()
 
 
 def _members(path: Path) -> dict[str, str]:
@@ -29,7 +31,7 @@ def _members(path: Path) -> dict[str, str]:
 
 
 def test_committed_template_matches_the_generator(tmp_path):
-    fresh = api.write_template(tmp_path / "t.xlsx")
+    fresh = pipeline.write_template(tmp_path / "t.xlsx", SPEC)
     assert _members(fresh) == _members(TEMPLATE), "run: budgetxl template -o templates/budget_template.xlsx"
 
 
@@ -39,9 +41,9 @@ def book():
 
 
 def test_sheets_in_order(book, spec):
-    expected = [INSTRUCTIONS_SHEET, "单位信息", *[t.sheet for t in spec.tables], "上年数与原因", "支出用途", "项目说明", "其他事项", "绩效目标", "绩效指标", CODES_SHEET]
+    expected = [SPEC.layout.instructions_sheet, "单位信息", *[t.sheet for t in spec.tables], "上年数与原因", "支出用途", "项目说明", "其他事项", "绩效目标", "绩效指标", SPEC.layout.codes_sheet]
     assert book.sheetnames == expected
-    assert book[CODES_SHEET].sheet_state == "hidden"
+    assert book[SPEC.layout.codes_sheet].sheet_state == "hidden"
 
 
 def test_headers_are_merged_as_published(book, spec):
@@ -57,7 +59,7 @@ def test_headers_are_merged_as_published(book, spec):
 def test_formats_panes_print_setup(book, spec):
     for t in spec.tables:
         ws = book[t.sheet]
-        first = data_first_row(t)
+        first = SPEC.layout.data_first_row(t)
         amount_col = next(i for i, c in enumerate(t.columns, start=1) if c.role == "amount")
         assert ws.cell(first, amount_col).number_format == "#,##0.00", t.key
         assert ws.freeze_panes == ws.cell(first, amount_col).coordinate, t.key
@@ -80,7 +82,7 @@ def test_code_dropdowns_and_input_vs_computed(book, spec):
 
 
 def test_instructions_are_chinese(book):
-    text = "\n".join(str(c.value) for c in book[INSTRUCTIONS_SHEET]["A"] if c.value)
+    text = "\n".join(str(c.value) for c in book[SPEC.layout.instructions_sheet]["A"] if c.value)
     assert "填表说明" in text and "计算小计" in text and "白色单元格" in text
 
 

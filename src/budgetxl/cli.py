@@ -1,4 +1,6 @@
-"""The command line: a thin layer over ``budgetxl.api``.
+"""The command line: a thin layer over ``budgetxl.pipeline`` (and, for many
+files, the batch runner and the bureau's intake). The spec is chosen here,
+once (``--spec``), and passed down.
 
 Exit status: 0 done; 1 the workbook has 错误-level findings (check); 2 the
 command could not run (unreadable file, bad arguments).
@@ -14,13 +16,13 @@ import traceback
 from decimal import Decimal
 from pathlib import Path
 
-from . import api
-from .export import decimal_default, disclosure_json
+from . import pipeline
+from .model_json import decimal_default, disclosure_json
 from .collect.roster import RosterError
 from .fill import FillError
 from .grid import WorkbookError
 from .model import Finding, Severity
-from .spec import DEFAULT_SPEC, load_spec
+from .spec import DEFAULT_SPEC, Spec, load_spec
 from .money import fmt
 from .report import text_table
 from .subtotals import describe
@@ -38,20 +40,20 @@ def _summary(findings: list[Finding] | tuple) -> str:
     return "，".join(f"{s.value} {n} 个" for s, n in counts.items())
 
 
-def cmd_template(args) -> int:
-    path = api.write_template(args.output, load_spec(args.spec))
+def cmd_template(args, spec: Spec) -> int:
+    path = pipeline.write_template(args.output, spec)
     print(f"已生成标准模板：{path}")
     return EXIT_OK
 
 
-def cmd_fill(args) -> int:
-    path = api.fill_file(args.data, args.output, args.template, load_spec(args.spec))
+def cmd_fill(args, spec: Spec) -> int:
+    path = pipeline.fill_file(args.data, args.output, spec, args.template)
     print(f"已根据 {args.data} 填写工作簿：{path}")
     return EXIT_OK
 
 
-def cmd_subtotal(args) -> int:
-    run = api.subtotal_file(args.workbook, args.output, args.in_place, load_spec(args.spec))
+def cmd_subtotal(args, spec: Spec) -> int:
+    run = pipeline.subtotal_file(args.workbook, spec, args.output, args.in_place)
     edits = run.edits
     if edits:
         print(f"计算小计：改动 {len(edits)} 个单元格")
@@ -71,25 +73,23 @@ def _codes(text: str | None) -> list[str] | None:
     return [c for c in text.replace("，", ",").split(",") if c.strip()] if text else None
 
 
-def cmd_check(args) -> int:
-    spec = load_spec(args.spec)
-    reading = api.read(args.workbook, spec)
-    report = api.check(reading, spec, _codes(args.select), _codes(args.ignore), args.functional_codes, args.economic_codes)
+def cmd_check(args, spec: Spec) -> int:
+    reading = pipeline.read(args.workbook, spec)
+    report = pipeline.check(reading, spec, _codes(args.select), _codes(args.ignore), args.functional_codes, args.economic_codes)
     if args.json:
         json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2, default=decimal_default)
         sys.stdout.write("\n")
     else:
         print(text_table(report))
     if args.annotate:
-        path = api.annotate(reading, report, args.workbook, args.annotate)
+        path = pipeline.annotate(reading, report, spec, args.workbook, args.annotate)
         print(f"已写入带校验结果的副本：{path}", file=sys.stderr if args.json else sys.stdout)
     return EXIT_FINDINGS if report.has_errors else EXIT_OK
 
 
-def cmd_narrate(args) -> int:
-    spec = load_spec(args.spec)
-    reading = api.read(args.workbook, spec)
-    narrative = api.narrate(reading, spec, args.templates)
+def cmd_narrate(args, spec: Spec) -> int:
+    reading = pipeline.read(args.workbook, spec)
+    narrative = pipeline.narrate(reading, spec, args.templates)
     if args.format == "json":
         json.dump(narrative.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -98,22 +98,21 @@ def cmd_narrate(args) -> int:
     else:
         sys.stdout.write(narrative.to_text())
     if args.write or args.in_place:
-        path = api.write_narrative(reading, narrative, args.workbook, args.write, args.in_place)
+        path = pipeline.write_narrative(reading, narrative, spec, args.workbook, args.write, args.in_place)
         print(f"已写入“情况说明”工作表：{path}", file=sys.stderr)
     return EXIT_OK
 
 
-def cmd_rollover(args) -> int:
-    spec = load_spec(args.spec)
-    path, carried = api.rollover_file(args.workbook, args.output, spec)
+def cmd_rollover(args, spec: Spec) -> int:
+    path, carried = pipeline.rollover_file(args.workbook, args.output, spec)
     print(f"已生成新年度工作簿：{path}")
     print(f"“上年数与原因”已填入上一年度的 {carried} 项预算数，增减原因留空；各表保留科目和项目，金额已清空。")
     print("下一步：填写本年各表金额和单位信息中的日期，运行“计算小计”和“校验”；有增减而没有原因的项目会报 F01，缺少上年数的新项目会报 F02。")
     return EXIT_OK
 
 
-def cmd_convert(args) -> int:
-    from .convert import FAILED, FORMATS, OK, REFUSED, SKIPPED, find_workbooks
+def cmd_convert(args, spec: Spec) -> int:
+    from .batch import FAILED, FORMATS, OK, REFUSED, SKIPPED, convert_all, find_workbooks
 
     formats = tuple(f.strip().lower() for f in args.to.replace("，", ",").split(",") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]
@@ -133,7 +132,7 @@ def cmd_convert(args) -> int:
         else:
             print(f"[{done}/{total}] {result.source.name}", file=sys.stderr)
 
-    results = api.convert(sources, args.output, formats, args.jobs, args.force, args.overwrite, args.spec, progress)
+    results = convert_all(sources, Path(args.output), formats, args.jobs, args.force, args.overwrite, spec, progress)
     if tty:
         print(file=sys.stderr)
     for r in results:
@@ -147,7 +146,7 @@ def cmd_convert(args) -> int:
     return EXIT_FINDINGS if counts[REFUSED] or counts[FAILED] else EXIT_OK
 
 
-def cmd_excel_setup(args) -> int:
+def cmd_excel_setup(args, spec: Spec) -> int:
     """A macro-enabled copy of the template with the buttons, where Excel is installed."""
     import platform
 
@@ -179,9 +178,18 @@ def _status_summary(bureau) -> str:
     return "，".join(f"{k} {counts.get(k, 0)} 个" for k in order)
 
 
-def cmd_collect(args) -> int:
+def _bureau(db, roster_path=None, year: int | None = None):
+    """Status and consolidated totals from a bureau database."""
     from .collect.roster import read_roster
-    from .convert import find_workbooks
+    from .collect.status import analyse
+
+    return analyse(db, read_roster(roster_path) if roster_path else None, year)
+
+
+def cmd_collect(args, spec: Spec) -> int:
+    from .collect import collect
+    from .collect.roster import read_roster
+    from .paths import find_workbooks
 
     if args.roster:
         read_roster(args.roster)  # a bad roster fails before hours of intake, not after
@@ -193,25 +201,25 @@ def cmd_collect(args) -> int:
             bar = "█" * (20 * done // total) + "░" * (20 - 20 * done // total)
             print(f"\r[{bar}] {done}/{total}", end="", file=sys.stderr, flush=True)
 
-    run = api.collect(paths, args.db, args.jobs, args.scheduler, progress)
+    run = collect(paths, args.db, spec, args.jobs, args.scheduler, progress)
     if tty:
         print(file=sys.stderr)
     print(f"收到 {len(paths)} 个文件：新报送 {len(run.new)} 份，已收过 {len(run.known)} 份（未重复保存）。数据库：{args.db}")
     for sub in run.new:
         who = sub.department or "（无单位名称）"
         print(f"  {sub.status}  {who}  {sub.file_name}" + (f"  {sub.error}" if sub.error else f"  错误 {sub.errors}，警告 {sub.warnings}"))
-    bureau = api.bureau(args.db, args.roster, args.year)
+    bureau = _bureau(args.db, args.roster, args.year)
     print(f"各单位状态：{_status_summary(bureau)}")
     if args.output:
         _bureau_output(bureau, args.output)
     return EXIT_OK
 
 
-def cmd_report(args) -> int:
+def cmd_report(args, spec: Spec) -> int:
     if not Path(args.db).exists():
         print(f"错误：数据库 {args.db} 不存在。请先运行 budgetxl collect。", file=sys.stderr)
         return EXIT_FAILED
-    bureau = api.bureau(args.db, args.roster, args.year)
+    bureau = _bureau(args.db, args.roster, args.year)
     print(f"各单位状态：{_status_summary(bureau)}；汇总使用 {len(bureau.used)} 个单位的最新有效版本。")
     totals = bureau.totals.get("功能分类（类）")
     if totals is not None and not totals.empty:
@@ -223,21 +231,20 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
-def cmd_rules(args) -> int:
-    from .catalogue import markdown
-    from .rules import REGISTRY
+def cmd_rules(args, spec: Spec) -> int:
+    from .rules.catalogue import entries, markdown
 
     if args.markdown:
         sys.stdout.write(markdown())
         return EXIT_OK
-    for code, rule in sorted(REGISTRY.items()):
-        print(f"{code}  {rule.severity.value}  {rule.title}")
+    for code, entry in entries().items():
+        print(f"{code}  {entry.severity.value}  {entry.title}")
     return EXIT_OK
 
 
-def cmd_dump(args) -> int:
-    reading = api.read(args.workbook, load_spec(args.spec), reader=args.reader)
-    data = disclosure_json(reading.disclosure, reading.findings, load_spec(args.spec))
+def cmd_dump(args, spec: Spec) -> int:
+    reading = pipeline.read(args.workbook, spec, reader=args.reader)
+    data = disclosure_json(reading.disclosure, spec, reading.findings)
     if args.json:
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=decimal_default)
         sys.stdout.write("\n")
@@ -347,10 +354,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        spec = load_spec(args.spec)
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"错误：无法读取模板规格 {args.spec}：{exc}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        return args.func(args, spec)
     except WorkbookError as exc:
         print(f"错误：{exc.path}：{exc.message}", file=sys.stderr)
-    except (api.OutputError, FillError, RosterError) as exc:
+    except (pipeline.OutputError, FillError, RosterError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
     except FileNotFoundError as exc:
         print(f"错误：找不到文件 {exc.filename}", file=sys.stderr)

@@ -39,14 +39,23 @@ def _import_xlwings():
 
 xw = _import_xlwings()
 
-from . import api  # noqa: E402
+from . import pipeline  # noqa: E402
 from .grid import WorkbookGrid, grid_from_values  # noqa: E402
-from .model import CellEdit, CellRef, SheetContent  # noqa: E402
-from .spec import load_spec  # noqa: E402
+from .model import CellEdit, CellRef, Severity, SheetContent  # noqa: E402
+from .spec import DEFAULT_SPEC, Spec, load_spec  # noqa: E402
 
-COLORS = {"error": "#FFC7CE", "warning": "#FFEB9C", "info": "#DDEBF7"}
-COMPUTED_FILL = "#F2F2F2"
 TITLE = "budgetxl"
+
+
+def _spec() -> Spec:
+    """The buttons' spec: the default one (the workbook was made from its template)."""
+    return load_spec(DEFAULT_SPEC)
+
+
+def color(spec: Spec, style: str | None) -> str | None:
+    """A style of the spec's palette as Excel wants it ('#RRGGBB'); None clears."""
+    rgb = spec.color(style) if style else None
+    return f"#{rgb}" if rgb else None
 
 
 # ------------------------------------------------------------------ reading
@@ -133,7 +142,9 @@ def apply_colors(book, refs_colors: Iterable[tuple[CellRef, str | None]]) -> int
 
 
 def put_sheet(book, content: SheetContent) -> None:
-    """(Re)fill a whole sheet (校验结果, 情况说明) in one write."""
+    """(Re)fill a whole sheet (校验结果, 情况说明) in one write, then its links
+    (each jumps to the cell it names) and drop-downs: the same content the file
+    writer puts in ``check --annotate``."""
     names = [s.name for s in book.sheets]
     if content.name in names:
         sheet = book.sheets[content.name]
@@ -142,6 +153,15 @@ def put_sheet(book, content: SheetContent) -> None:
         sheet = book.sheets.add(content.name, before=book.sheets[0])  # first, where it is seen
     rows = [list(content.header), *[[_excel_value(v) for v in row] for row in content.rows]]
     sheet.range((1, 1)).value = rows
+    for (i, c), ref in content.links.items():
+        sheet.range((i + 2, c + 1)).add_hyperlink(f"#{ref}", str(content.rows[i][c]).split("；")[0], "转到该单元格")
+    for c, values in content.choices.items():
+        target = sheet.range((2, c + 1), (max(2, len(content.rows) + 200), c + 1))
+        try:  # Windows/macOS Excel: the Validation object (xlValidateList, xlValidAlertStop, xlBetween)
+            target.api.Validation.Delete()
+            target.api.Validation.Add(3, 1, 1, ",".join(values))
+        except Exception:  # engines without it (the remote engine's VBA client): the column is still typed by hand
+            pass
 
 
 # ------------------------------------------------------------------ messages
@@ -183,15 +203,15 @@ def _entry(action: Callable[[Any], str]) -> Callable[..., str]:
 
 def _reading(book):
     """The spec and the open workbook, read (one read per sheet) and parsed."""
-    spec = load_spec()
-    return spec, api.read_grid(read_grid(book), spec)
+    spec = _spec()
+    return spec, pipeline.read_grid(read_grid(book), spec)
 
 
 @_entry
 def subtotal(book) -> str:
     """计算小计: every subtotal, total and 表1/表4 figure, written into the open workbook."""
     spec, reading = _reading(book)
-    result = api.subtotals(reading, spec)
+    result = pipeline.subtotals(reading, spec)
     writes = apply_values(book, result.edits)
     problems = len(reading.findings) + len(result.findings)
     tail = f"；另有 {problems} 个读取问题，请运行“校验”查看" if problems else ""
@@ -204,11 +224,11 @@ def check(book) -> str:
     from .report import highlight_edits, result_sheet
 
     spec, reading = _reading(book)
-    report = api.check(reading, spec)
-    put_sheet(book, result_sheet(report))
+    report = pipeline.check(reading, spec)
+    put_sheet(book, result_sheet(report, spec.layout.result_sheet))
     marks = highlight_edits(report, [s.name for s in book.sheets])
-    apply_colors(book, ((e.ref, COLORS.get(e.style)) for e in marks))
-    first = next((f for f in report.ordered() if f.severity.value == "错误" and f.refs), None)
+    apply_colors(book, ((e.ref, color(spec, e.style)) for e in marks))
+    first = next((f for f in report.ordered() if f.severity == Severity.ERROR and f.refs), None)
     if first is not None:
         try:
             sheet = book.sheets[first.refs[0].sheet]
@@ -225,85 +245,52 @@ def narrate(book) -> str:
     from .narrative.sheet import narrative_sheet
 
     spec, reading = _reading(book)
-    narrative = api.narrate(reading, spec)
-    put_sheet(book, narrative_sheet(narrative))
+    narrative = pipeline.narrate(reading, spec)
+    put_sheet(book, narrative_sheet(narrative, spec.layout.narrative_sheet))
     return f"已生成情况说明：{sum(len(s.paragraphs) for s in narrative.sections)} 段，见“情况说明”工作表，可直接修改；修改后再“校验”会核对其中的数字。"
 
 
 @_entry
 def export(book) -> str:
     """导出公开文件: docx, pdf and xlsx next to the workbook (from what is open, saved or not)."""
-    from .convert import output_stem
-    from .render.docx_document import write_docx
-    from .render import prepare
-    from .render.xlsx_publication import write_publication
-
     folder = Path(getattr(book, "fullname", "") or "").parent
     if not str(folder) or str(folder) == "." or not folder.exists():
         return "请先把工作簿保存到本机文件夹，公开文件会生成在同一文件夹中。"
     spec, reading = _reading(book)
-    report = api.check(reading, spec)
+    report = pipeline.check(reading, spec)
     if report.has_errors:
-        return f"有 {report.count(report.ordered()[0].severity)} 个“错误”，未导出。请先“校验”并改正。"
-    model, narrative, _ = prepare(reading.disclosure, spec)
-    stem = output_stem(model.department, model.year)
-    docx = write_docx(model, narrative, spec, folder / f"{stem}.docx")
-    made = [docx.name, write_publication(model, spec, folder / f"{stem}.xlsx").name]
-    from .render import office, pdf
-
-    import os
-    import shutil
-    import tempfile
-
-    work = Path(tempfile.mkdtemp(prefix=f".budgetxl.{os.getpid()}.part", dir=folder))
-    try:
-        pdf.soffice()
-        made_pdf = work / "out.pdf"
-        if office.convert_many([(docx, made_pdf)], work).get(docx) is not None:  # the 目录 gets its page numbers
-            os.replace(made_pdf, folder / f"{stem}.pdf")  # complete, then under its final name
-            made.append(f"{stem}.pdf")
-    except pdf.PdfUnavailable:
-        pass  # Word and Excel files are made; PDF can be saved from Word
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return f"已导出：{'、'.join(made)}（在 {folder}）。"
+        return f"有 {report.count(Severity.ERROR)} 个“错误”，未导出。请先“校验”并改正。"
+    made, note = pipeline.publish(reading, spec, folder)
+    return f"已导出：{'、'.join(p.name for p in made)}（在 {folder}）。{note}"
 
 
 @_entry
 def clear_marks(book) -> str:
-    """清除标记: undo the colours 校验 put on cells, restoring the template's shading."""
-    from .report import RESULT_SHEET
-
-    spec = load_spec()
-    grid = read_grid(book)
-    results = grid.sheet(RESULT_SHEET)
-    if results is None:
-        return "没有“校验结果”工作表，无需清除。"
-    computed = _computed_cells(api.read_grid(grid, spec), spec)
-    refs = set()
-    for r in range(2, results.height + 1):
-        try:
-            refs.add(CellRef.parse(results.text(r, 5)))
-        except ValueError:
-            continue
+    """清除标记: undo the colours 校验 put on cells (every cell of every finding the
+    校验结果 sheet lists), restoring the template's shading."""
+    spec = _spec()
+    reading = pipeline.read_grid(read_grid(book), spec)
+    if spec.layout.result_sheet not in [s.name for s in book.sheets]:
+        return f"没有“{spec.layout.result_sheet}”工作表，无需清除。"
+    computed = _computed_cells(reading, spec)
     present = {s.name for s in book.sheets}
-    refs = {r for r in refs if r.sheet in present}
-    apply_colors(book, ((r, COMPUTED_FILL if r in computed else None) for r in refs))
+    refs = {r for mark in reading.disclosure.review for r in mark.refs if r.sheet in present}
+    apply_colors(book, ((r, color(spec, "computed") if r in computed else None) for r in refs))
     return f"已清除 {len(refs)} 个单元格的标记。"
 
 
 def _computed_cells(reading, spec) -> set[CellRef]:
-    """Cells the template shades grey: what 计算小计 writes."""
-    result = api.subtotals(reading, spec)
-    cells = {e.ref for e in result.edits}
+    """Cells the template shades: what 计算小计 writes (the spec says which)."""
+    cells = {e.ref for e in pipeline.subtotals(reading, spec).edits}
     for t in spec.tables:
         table = reading.disclosure.tables.get(t.key)
         if table is None:
             continue
-        targets = {rs.target for rs in (*t.row_sums, *t.right_row_sums)}
+        fixed = {r.key: r for r in t.left_rows}
         for row in table.rows:
             for key, a in row.values.items():
-                if row.kind != "detail" or key in targets or row.side == "支出":
+                column = next((c for c in t.columns if c.key == key and c.role == "amount" and (c.side is None or c.side == row.side)), None)
+                if column is not None and t.is_computed(row.kind, column, fixed.get(row.key) if row.key else None):
                     cells.add(a.ref)
     return cells
 

@@ -32,11 +32,12 @@ def xlwings_addin() -> Path | None:
 def build_macro_workbook(output: str | Path) -> Path:
     import xlwings as xw
 
+    from .spec import DEFAULT_SPEC, load_spec
     from .template import write_template
 
     output = Path(output).resolve()
     with tempfile.TemporaryDirectory() as tmp:
-        template = write_template(Path(tmp) / "budget_template.xlsx")
+        template = write_template(Path(tmp) / "budget_template.xlsx", load_spec(DEFAULT_SPEC))
         app = xw.App(visible=False, add_book=False)
         try:
             book = app.books.open(str(template))

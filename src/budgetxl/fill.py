@@ -13,7 +13,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from . import layout
 from .model import CellEdit, CellRef
 from .money import NotAnAmount, parse_amount
 from .spec import CODE_ROLES, Spec
@@ -68,8 +67,8 @@ def table_edits(spec: Spec, data: dict[str, Any]) -> list[CellEdit]:
         block = data.get("tables", {}).get(t.key)
         if not block:
             continue
-        first = layout.data_first_row(t)
-        total = layout.total_row(t)
+        first = spec.layout.data_first_row(t)
+        total = spec.layout.total_row(t)
         rows = block.get("rows", [])
         if len(rows) > total - first:
             raise FillError(f"{t.sheet}：数据有 {len(rows)} 行，模板只有 {total - first} 行。")
@@ -96,12 +95,12 @@ def input_edits(spec: Spec, data: dict[str, Any]) -> list[CellEdit]:
             unknown = set(given) - {f.key for f in inp.fields}
             if unknown:
                 raise FillError(f"{inp.sheet}：数据中有模板没有的项目：{'、'.join(sorted(unknown))}")
-            for row, f in enumerate(inp.fields, start=3):
+            for row, f in enumerate(inp.fields, start=spec.layout.form_first_row):
                 if f.key in given:
-                    ref = CellRef(inp.sheet, row, 2)
+                    ref = CellRef(inp.sheet, row, spec.layout.form_value_column)
                     edits.append(CellEdit(ref, _typed(given[f.key], f.type, str(ref))))
         else:
-            for r, record in enumerate(given, start=2):
+            for r, record in enumerate(given, start=spec.layout.list_first_row):
                 for c, f in enumerate(inp.fields, start=1):
                     if f.key in record:
                         ref = CellRef(inp.sheet, r, c)

@@ -229,6 +229,11 @@ class _Fields:
         a = self.amounts.get(key)
         return a.value if a else None
 
+    def ref(self, key: str) -> CellRef | None:
+        """The cell of a field (None when the sheet has no such column or row)."""
+        t = self.fields.get(key)
+        return t.ref if t else None
+
 
 @dataclass(frozen=True)
 class Record(_Fields):
@@ -252,8 +257,25 @@ def frozen_map(items: Iterable[tuple[str, Any]] | Mapping[str, Any]) -> Mapping[
 
 
 @dataclass(frozen=True)
+class ReviewMark:
+    """One row of a 校验结果 sheet left by an earlier check: the cells it pointed
+    at, and whether a person marked it 已核实 (with the remark)."""
+
+    code: str
+    refs: tuple[CellRef, ...]
+    verified: bool
+    remark: str
+    row: CellRef  # the row on the 校验结果 sheet
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{self.code}|{self.refs[0] if self.refs else ''}"
+
+
+@dataclass(frozen=True)
 class Disclosure:
-    """Everything one workbook says: the 12 tables and the narrative inputs."""
+    """Everything one workbook says: the 12 tables, the narrative inputs, and
+    what people wrote on the sheets budgetxl made (情况说明 as edited, 校验结果 marks)."""
 
     spec_id: str
     department: str
@@ -263,6 +285,13 @@ class Disclosure:
     forms: Mapping[str, Form] = field(default_factory=dict)
     lists: Mapping[str, tuple[Record, ...]] = field(default_factory=dict)
     source: str = ""
+    narrative_text: Mapping[str, Text] = field(default_factory=dict)  # paragraph id -> text as edited
+    review: tuple[ReviewMark, ...] = ()  # the 校验结果 sheet of an earlier check
+
+    @property
+    def verified(self) -> Mapping[str, str]:
+        """fingerprint -> remark of every finding a person marked 已核实."""
+        return {m.fingerprint: m.remark for m in self.review if m.verified}
 
     def table(self, key: str) -> Table:
         return self.tables[key]

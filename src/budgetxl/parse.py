@@ -26,40 +26,23 @@ from .model import (
     Finding,
     Form,
     Record,
+    ReviewMark,
     Row,
-    Severity,
     Table,
     Text,
     frozen_map,
 )
 from .money import NotAnAmount, parse_amount
-from .spec import CODE_ROLES, MERGE_LEFT, MERGE_UP, InputSpec, Spec, TableSpec
+from .problems import PROBLEMS, problem
+from .spec import CODE_ROLES, MERGE_LEFT, MERGE_UP, ContextLine, InputSpec, SheetLayout, Spec, TableSpec
 from .textnorm import bare_label, squash, tidy
 
-# Problems found while reading. Codes are stable; the rule catalogue lists them.
-PARSE_PROBLEMS: dict[str, tuple[Severity, str]] = {
-    "P01": (Severity.ERROR, "缺少工作表"),
-    "P02": (Severity.ERROR, "找不到表头"),
-    "P03": (Severity.ERROR, "缺少列"),
-    "P04": (Severity.ERROR, "金额无法识别"),
-    "P05": (Severity.ERROR, "科目代码无法识别"),
-    "P06": (Severity.WARNING, "公式没有计算结果"),
-    "P07": (Severity.WARNING, "无法识别的行"),
-    "P08": (Severity.ERROR, "缺少固定行"),
-    "P09": (Severity.WARNING, "缺少总计行"),
-    "P10": (Severity.ERROR, "必填信息缺失"),
-    "P11": (Severity.ERROR, "信息格式不正确"),
-    "P12": (Severity.WARNING, "缺少输入工作表"),
-}
 
 TOTAL_LABELS = {"总计", "合计"}
 HEADER_SEARCH_ROWS = 40
 NUMERIC_FIELDS = ("amount", "number", "count", "year")
 
 
-def problem(code: str, message: str, refs=(), **numbers) -> Finding:
-    severity, title = PARSE_PROBLEMS[code]
-    return Finding(code, severity, message, tuple(refs), title=title, **numbers)
 
 
 # ================================================================== sheets
@@ -223,16 +206,19 @@ def _show(raw: Any) -> str:
 # ================================================================== tables
 
 
-def _context_lines(sheet: SheetGrid, header_top: int) -> tuple[Text | None, Text | None]:
-    """The 编制部门 and 单位 lines above the header."""
+def _context_lines(sheet: SheetGrid, header_top: int, context: ContextLine) -> tuple[Text | None, Text | None]:
+    """The 编制部门 and 单位 lines above the header (labels from the spec)."""
     department = unit = None
+    department_labels = tuple(squash(x) for x in context.department_labels)
+    unit_label = squash(context.unit_label)
     for r in range(1, header_top):
         for c, v in enumerate(sheet.rows[r - 1] if r <= sheet.height else (), start=1):
             s = squash(v)
-            if s.startswith("编制部门") or s.startswith("编制单位"):
-                department = Text(re.sub(r"^编制(部门|单位)[:]?", "", s), CellRef(sheet.name, r, c))
-            elif s.startswith("单位:") or s in ("单位万元", "单位元"):
-                unit = Text(s.split(":", 1)[-1].replace("单位", ""), CellRef(sheet.name, r, c))
+            label = next((x for x in department_labels if s.startswith(x)), None)
+            if label:
+                department = Text(s[len(label):].lstrip(":"), CellRef(sheet.name, r, c))
+            elif s.startswith(unit_label) and s[len(unit_label):].lstrip(":") in ("万元", "元") or s.startswith(unit_label + ":"):
+                unit = Text(s[len(unit_label):].lstrip(":"), CellRef(sheet.name, r, c))
     return department, unit
 
 
@@ -460,12 +446,12 @@ def _parse_items(reader: _Reader, table: TableSpec, header: HeaderMatch) -> tupl
     return rows, end_row
 
 
-def parse_table(sheet: SheetGrid, table: TableSpec) -> tuple[Table, list[Finding]]:
+def parse_table(sheet: SheetGrid, table: TableSpec, context: ContextLine = ContextLine()) -> tuple[Table, list[Finding]]:
     header, findings = locate_header(sheet, table)
     if header is None:
         return Table(table.key, table.title, sheet.name, ()), findings
     reader = _Reader(sheet, findings)
-    department, unit = _context_lines(sheet, header.first_row)
+    department, unit = _context_lines(sheet, header.first_row, context)
     if table.layout == "two_sided":
         left, left_end = _parse_fixed_side(reader, table, header, "收入", table.left_total or "收入总计")
         right, right_end = _parse_fixed_side(reader, table, header, "支出", table.right_total or "支出总计")
@@ -497,23 +483,25 @@ def _field_value(reader: _Reader, field_type: str, r: int, c: int, label: str):
     return reader.text(r, c)
 
 
-def parse_form(sheet: SheetGrid, spec: InputSpec) -> tuple[Form, list[Finding]]:
+def parse_form(sheet: SheetGrid, spec: InputSpec, layout: SheetLayout = SheetLayout()) -> tuple[Form, list[Finding]]:
+    """A form sheet: keys in one column, values beside them (rows found by key)."""
     findings: list[Finding] = []
     reader = _Reader(sheet, findings)
     wanted = {squash(f.key): f for f in spec.fields}
     texts: dict[str, Text] = {}
     amounts: dict[str, Amount] = {}
+    key_col, value_col = layout.form_key_column, layout.form_value_column
     for r in range(1, sheet.height + 1):
-        key = squash(sheet.value(r, 1))
+        key = squash(sheet.value(r, key_col))
         field = wanted.get(key)
         if field is None:
             continue
         if field.type in NUMERIC_FIELDS:
-            amount = reader.amount(r, 2, f"{spec.title} {field.key}")
+            amount = reader.amount(r, value_col, f"{spec.title} {field.key}")
             amounts[field.key] = amount
-            texts[field.key] = Text(tidy(sheet.value(r, 2)), amount.ref)
+            texts[field.key] = Text(tidy(sheet.value(r, value_col)), amount.ref)
         else:
-            texts[field.key] = reader.text(r, 2)
+            texts[field.key] = reader.text(r, value_col)
     for field in spec.fields:
         if field.required and not texts.get(field.key, Text("", None)).value:
             where = texts.get(field.key)
@@ -568,6 +556,48 @@ def _year_of(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+# ================================================================== sheets budgetxl wrote
+
+_PARAGRAPH_ID = re.compile(r"^(part\d|s\d\d)(\.[\w.]+)?$")
+_REF = re.compile(r"'(?:[^']|'')+'![A-Za-z]{1,3}\d+")
+
+
+def parse_narrative_sheet(sheet: SheetGrid) -> dict[str, Text]:
+    """Paragraph id -> the text of the 情况说明 sheet (as a person edited it), with its cell."""
+    out = {}
+    for r in range(2, sheet.height + 1):
+        key = squash(sheet.value(r, 1))
+        if _PARAGRAPH_ID.match(key) and sheet.text(r, 2):
+            out[key] = Text(sheet.text(r, 2), CellRef(sheet.name, r, 2))
+    return out
+
+
+def parse_review(sheet: SheetGrid) -> tuple[ReviewMark, ...]:
+    """The rows of a 校验结果 sheet from an earlier check, found by header:
+    the cells each finding marked, and the 已核实 marks people set."""
+    from .report import VERIFIED
+
+    header = [squash(sheet.value(1, c)) for c in range(1, sheet.width + 1)]
+    try:
+        col = {name: header.index(name) + 1 for name in ("代码", "位置", "核实", "核实说明")}
+    except ValueError:
+        return ()
+    marks = []
+    for r in range(2, sheet.height + 1):
+        code = sheet.text(r, col["代码"])
+        if not code:
+            continue
+        refs = []
+        for m in _REF.finditer(sheet.text(r, col["位置"])):
+            try:
+                refs.append(CellRef.parse(m.group(0)))
+            except ValueError:
+                continue
+        verified = squash(sheet.value(r, col["核实"])) == VERIFIED
+        marks.append(ReviewMark(code, tuple(refs), verified, sheet.text(r, col["核实说明"]), CellRef(sheet.name, r, col["核实"])))
+    return tuple(marks)
+
+
 def parse_workbook(grid: WorkbookGrid, spec: Spec) -> tuple[Disclosure, list[Finding]]:
     """The one parser. Returns the model and every problem found reading it."""
     findings: list[Finding] = []
@@ -580,7 +610,7 @@ def parse_workbook(grid: WorkbookGrid, spec: Spec) -> tuple[Disclosure, list[Fin
             )
             tables[t.key] = Table(t.key, t.title, "", ())
             continue
-        table, found = parse_table(sheet, t)
+        table, found = parse_table(sheet, t, spec.context)
         tables[t.key] = table
         findings.extend(found)
     forms: dict[str, Form] = {}
@@ -593,7 +623,7 @@ def parse_workbook(grid: WorkbookGrid, spec: Spec) -> tuple[Disclosure, list[Fin
             )
             continue
         if i.kind == "form":
-            forms[i.key], found = parse_form(sheet, i)
+            forms[i.key], found = parse_form(sheet, i, spec.layout)
         else:
             lists[i.key], found = parse_list(sheet, i)
         findings.extend(found)
@@ -607,13 +637,13 @@ def parse_workbook(grid: WorkbookGrid, spec: Spec) -> tuple[Disclosure, list[Fin
     year_text = info.text("年度") if info else ""
     year = _year_of(year_text)
     if info and year_text and year is None:
-        ref = info.fields["年度"].ref
+        ref = info.ref("年度")
         findings.append(problem("P11", f"{ref} 年度“{year_text}”不是四位年份，请填写如 2026。", [ref] if ref else []))
     unit = (info.text("金额单位") if info else "") or next(
         (t.unit.value for t in tables.values() if t.unit and t.unit.value), "万元"
     )
     if unit not in ("万元", "元"):
-        ref = info.fields["金额单位"].ref if info and "金额单位" in info.fields else None
+        ref = info.ref("金额单位") if info else None
         findings.append(problem("P11", f"{ref or '单位信息'} 金额单位“{unit}”无效，只能是“万元”或“元”。", [ref] if ref else []))
         unit = "万元"
     findings = _capped(findings)
@@ -626,6 +656,8 @@ def parse_workbook(grid: WorkbookGrid, spec: Spec) -> tuple[Disclosure, list[Fin
         forms=frozen_map(forms),
         lists=frozen_map(lists),
         source=grid.source,
+        narrative_text=frozen_map(parse_narrative_sheet(grid.sheets[spec.layout.narrative_sheet]) if spec.layout.narrative_sheet in grid.sheets else {}),
+        review=parse_review(grid.sheets[spec.layout.result_sheet]) if spec.layout.result_sheet in grid.sheets else (),
     )
     return disclosure, findings
 
@@ -645,6 +677,6 @@ def _capped(findings: list[Finding]) -> list[Finding]:
             kept.append(f)
     for (code, sheet), n in counts.items():
         if n > FINDINGS_PER_SHEET:
-            severity, title = PARSE_PROBLEMS[code]
+            severity, title = PROBLEMS[code].severity, PROBLEMS[code].title
             kept.append(Finding(code, severity, f"工作表“{sheet}”还有 {n - FINDINGS_PER_SHEET} 处同类问题（{title}）未逐一列出。请先改正上面列出的问题。", (CellRef(sheet, 1, 1),), title=title))
     return kept

@@ -7,12 +7,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
-from .grid import WorkbookGrid
 from .model import CellEdit, CellRef, Finding, Severity, SheetContent
 from .money import fmt
-from .textnorm import squash
 
-RESULT_SHEET = "校验结果"
 RESULT_HEADER = ("序号", "级别", "代码", "规则", "位置", "说明", "应为", "实际", "差额", "核实", "核实说明")
 VERIFIED = "已核实"
 SEVERITY_STYLE = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
@@ -91,12 +88,15 @@ def text_table(report: Report, limit: int | None = None) -> str:
 # ------------------------------------------------------------ 校验结果 sheet
 
 
-def result_sheet(report: Report) -> SheetContent:
+def result_sheet(report: Report, name: str) -> SheetContent:
+    """The 校验结果 sheet (``name`` from the spec's layout): one row a finding,
+    every cell it points at in 位置 (the link jumps to the first), the 核实 drop-down.
+    The same content whether ``check --annotate`` or the 校验 button writes it."""
     rows, links, styles = [], {}, {}
     for i, f in enumerate(report.ordered()):
         verified = report.is_verified(f)
         rows.append((
-            i + 1, f.severity.value, f.code, f.title, str(f.refs[0]) if f.refs else "", f.message,
+            i + 1, f.severity.value, f.code, f.title, _places(f.refs), f.message,
             _show(f.expected), _show(f.actual), _show(f.difference),
             VERIFIED if verified else "", report.verified.get(fingerprint(f), "") if verified else "",
         ))
@@ -104,19 +104,26 @@ def result_sheet(report: Report) -> SheetContent:
             links[(i, 4)] = f.refs[0]
         styles[i] = SEVERITY_STYLE[f.severity]
     return SheetContent(
-        RESULT_SHEET, RESULT_HEADER, tuple(rows), (6, 6, 6, 22, 34, 80, 12, 12, 10, 8, 24),
+        name, RESULT_HEADER, tuple(rows), (6, 6, 6, 22, 34, 80, 12, 12, 10, 8, 24),
         links, styles, {9: (VERIFIED,)}, (5,),
     )
 
 
-def highlight_edits(report: Report, sheets: Iterable[str]) -> list[CellEdit]:
-    """Colour and comment every cell a counting finding points at (worst severity wins)."""
-    present = set(sheets)
+def _places(refs) -> str:
+    """Every cell of a finding, so 清除标记 can undo each one; bounded below Excel's 32,767 characters."""
+    text = "；".join(map(str, refs))
+    return text if len(text) <= 30000 else text[: text.rfind("；", 0, 30000)]
+
+
+def highlight_edits(report: Report, sheets: Iterable[str] | None = None) -> list[CellEdit]:
+    """Colour and comment every cell a counting finding points at (worst severity wins),
+    on ``sheets`` only when given."""
+    present = set(sheets) if sheets is not None else None
     worst: dict[CellRef, Finding] = {}
     notes: dict[CellRef, list[str]] = {}
     for f in report.counting:
         for ref in f.refs:
-            if ref.sheet not in present:
+            if present is not None and ref.sheet not in present:
                 continue
             if ref not in worst or f.severity.rank < worst[ref].severity.rank:
                 worst[ref] = f
@@ -126,20 +133,3 @@ def highlight_edits(report: Report, sheets: Iterable[str]) -> list[CellEdit]:
         for ref, f in sorted(worst.items())
     ]
 
-
-def verified_marks(grid: WorkbookGrid) -> dict[str, str]:
-    """Read 已核实 marks back from a 校验结果 sheet of a previous run."""
-    sheet = grid.sheet(RESULT_SHEET)
-    if sheet is None:
-        return {}
-    header = [squash(sheet.value(1, c)) for c in range(1, sheet.width + 1)]
-    try:
-        col = {name: header.index(name) + 1 for name in ("代码", "位置", "核实", "核实说明")}
-    except ValueError:
-        return {}
-    marks = {}
-    for r in range(2, sheet.height + 1):
-        if squash(sheet.value(r, col["核实"])) == VERIFIED:
-            key = f"{sheet.text(r, col['代码'])}|{sheet.text(r, col['位置'])}"
-            marks[key] = sheet.text(r, col["核实说明"])
-    return marks

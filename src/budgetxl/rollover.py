@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from .codes import split_code
-from .items import comparables
+from .comparables import comparables
 from .model import DETAIL, SUBTOTAL, Disclosure
 from .spec import CODE_ROLES, Spec
 
@@ -59,7 +59,7 @@ def rollover_data(d: Disclosure, spec: Spec) -> dict[str, Any]:
         info.pop(key, None)
     priors = [
         {"类别": i.category, "编码": i.code, "名称": i.name, "上年预算数": _amount_text(i.current or Decimal(0)), "增减原因": ""}
-        for i in comparables(d)
+        for i in comparables(d, spec)
         if i.current or i.category == "三公经费"
     ]
     def records(key: str, drop: tuple[str, ...] = ()) -> list[dict[str, Any]]:

@@ -33,17 +33,9 @@ from .model import (
     frozen_map,
 )
 from .money import fmt
-from .spec import RowSum, Spec, TableSpec
+from .spec import ContextLine, RowSum, Spec, TableSpec
 
-SUBTOTAL_PROBLEMS = {
-    "S01": (Severity.WARNING, "缺少上级小计行"),
-    "S02": (Severity.WARNING, "只填写了合计"),
-}
-
-
-def _problem(code: str, message: str, refs) -> Finding:
-    severity, title = SUBTOTAL_PROBLEMS[code]
-    return Finding(code, severity, message, tuple(refs), title=title)
+from .problems import problem as _problem
 
 
 @dataclass(frozen=True)
@@ -235,13 +227,13 @@ def _value_edits(before: Table, after: Table) -> list[CellEdit]:
     return edits
 
 
-def _context_edits(table: Table, spec: TableSpec, disclosure: Disclosure) -> list[CellEdit]:
+def _context_edits(table: Table, spec: TableSpec, disclosure: Disclosure, context: ContextLine) -> list[CellEdit]:
     edits = []
     if table.department and table.department.ref and disclosure.department:
         if table.department.value != disclosure.department:
-            edits.append(CellEdit(table.department.ref, f"编制部门：{disclosure.department}", old=f"编制部门：{table.department.value}"))
+            edits.append(CellEdit(table.department.ref, context.department_text(disclosure.department), old=context.department_text(table.department.value)))
     if table.unit and table.unit.ref and disclosure.unit and table.unit.value != disclosure.unit:
-        edits.append(CellEdit(table.unit.ref, f"单位：{disclosure.unit}", old=f"单位：{table.unit.value}"))
+        edits.append(CellEdit(table.unit.ref, context.unit_text(disclosure.unit), old=context.unit_text(table.unit.value)))
     if spec.empty_statement and table.rows:
         total = table.total_row()
         wanted = ""
@@ -275,7 +267,7 @@ def compute(disclosure: Disclosure, spec: Spec) -> SubtotalResult:
     for t in spec.tables:
         if t.key in computed and t.key in disclosure.tables:
             edits.extend(_value_edits(disclosure.tables[t.key], computed[t.key]))
-            edits.extend(_context_edits(computed[t.key], t, disclosure))
+            edits.extend(_context_edits(computed[t.key], t, disclosure, spec.context))
     result = replace(disclosure, tables=frozen_map({**disclosure.tables, **computed}))
     return SubtotalResult(result, tuple(edits), tuple(findings))
 

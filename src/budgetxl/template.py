@@ -20,19 +20,15 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import layout
 from .codes import codes_for
 from .io_atomic import atomic_save
-from .spec import CODE_ROLES, MERGE_LEFT, MERGE_UP, InputSpec, Spec, TableSpec, header_merges, load_spec
+from .spec import CODE_ROLES, MERGE_LEFT, MERGE_UP, InputSpec, SheetLayout, Spec, TableSpec, header_merges
 
 FIXED_TIMESTAMP = dt.datetime(2026, 1, 1)
 
 FONT = "宋体"
 THIN = Side(style="thin", color="808080")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-COMPUTED_FILL = PatternFill("solid", fgColor="F2F2F2")
-SUBTOTAL_FILL = PatternFill("solid", fgColor="E7E6E6")
 HELP_FONT = Font(name=FONT, size=9, italic=True, color="7F7F7F")
 TEXT_FORMAT = "@"
 
@@ -62,14 +58,18 @@ def _font(bold: bool = False, size: int = 10) -> Font:
     return Font(name=FONT, bold=bold, size=size)
 
 
-def build_template(spec: Spec | None = None) -> Workbook:
-    spec = spec or load_spec()
+def fill(spec: Spec, style: str) -> PatternFill:
+    """A cell shading of the spec's palette (header, computed, subtotal, error …)."""
+    return PatternFill("solid", fgColor=spec.color(style))
+
+
+def build_template(spec: Spec) -> Workbook:
     wb = Workbook()
     wb.properties.creator = "budgetxl"
     wb.properties.created = FIXED_TIMESTAMP
     wb.properties.modified = FIXED_TIMESTAMP
     wb.properties.title = f"{spec.year}年部门预算公开模板（{spec.region}）"
-    _instructions(wb.active)
+    _instructions(wb.active, spec.layout)
     codes_sheet = _codes_sheet(wb, spec)
     for inp in spec.inputs:
         if inp.key == "info":
@@ -81,13 +81,13 @@ def build_template(spec: Spec | None = None) -> Workbook:
             if inp.kind == "form":
                 _form_sheet(wb.create_sheet(inp.sheet), inp, spec)
             else:
-                _list_sheet(wb.create_sheet(inp.sheet), inp)
+                _list_sheet(wb.create_sheet(inp.sheet), inp, spec)
     wb.move_sheet(codes_sheet, offset=len(wb.sheetnames))
     wb.active = 1
     return wb
 
 
-def write_template(path: str | Path, spec: Spec | None = None) -> Path:
+def write_template(path: str | Path, spec: Spec) -> Path:
     wb = build_template(spec)
     return atomic_save(wb, Path(path))
 
@@ -95,8 +95,8 @@ def write_template(path: str | Path, spec: Spec | None = None) -> Path:
 # ------------------------------------------------------------------ sheets
 
 
-def _instructions(ws: Worksheet) -> None:
-    ws.title = layout.INSTRUCTIONS_SHEET
+def _instructions(ws: Worksheet, layout: SheetLayout) -> None:
+    ws.title = layout.instructions_sheet
     ws.column_dimensions["A"].width = 110
     for i, line in enumerate(INSTRUCTIONS, start=1):
         cell = ws.cell(i, 1, line or None)
@@ -106,7 +106,7 @@ def _instructions(ws: Worksheet) -> None:
 
 
 def _codes_sheet(wb: Workbook, spec: Spec) -> Worksheet:
-    ws = wb.create_sheet(layout.CODES_SHEET)
+    ws = wb.create_sheet(spec.layout.codes_sheet)
     ws.append(["功能分类代码", "功能分类名称", "", "经济分类代码", "经济分类名称"])
     functional = list(codes_for(spec, "functional").names.items())
     economic = list(codes_for(spec, "economic").names.items())
@@ -128,7 +128,7 @@ def _codes_sheet(wb: Workbook, spec: Spec) -> Worksheet:
     ws.cell(1, 8, "经济分类类")
     for i, c in enumerate(econ_classes, start=2):
         ws.cell(i, 8, c).number_format = TEXT_FORMAT
-    q = f"'{layout.CODES_SHEET}'"
+    q = f"'{spec.layout.codes_sheet}'"
     names = {
         "功能分类名称": f"{q}!$B$2:$B${len(functional) + 1}",
         "经济分类名称": f"{q}!$E$2:$E${len(economic) + 1}",
@@ -141,29 +141,41 @@ def _codes_sheet(wb: Workbook, spec: Spec) -> Worksheet:
     return ws
 
 
-def _table_sheet(ws: Worksheet, t: TableSpec, spec: Spec) -> None:
+def title_block(ws: Worksheet, t: TableSpec, spec: Spec, department: str, unit: str) -> None:
+    """表N, the title, the 编制部门/单位 line and the header: the same on the
+    template and on the publication workbook."""
+    from .xlsx_writer import set_text
+
+    layout = spec.layout
     width = len(t.columns)
     last = get_column_letter(width)
-    ws.cell(layout.TABLE_LABEL_ROW, 1, f"表{t.number}").font = _font(size=11)
-    ws.merge_cells(f"A{layout.TITLE_ROW}:{last}{layout.TITLE_ROW}")
-    title = ws.cell(layout.TITLE_ROW, 1, t.title)
+    ws.cell(layout.table_label_row, 1, f"表{t.number}").font = _font(size=11)
+    ws.merge_cells(f"A{layout.title_row}:{last}{layout.title_row}")
+    title = ws.cell(layout.title_row, 1, t.title)
     title.font = Font(name="黑体", bold=True, size=16)
     title.alignment = Alignment(horizontal="center", vertical="center")
-    ws.row_dimensions[layout.TITLE_ROW].height = 30
-    ws.cell(layout.CONTEXT_ROW, 1, "编制部门：").font = _font()
-    unit = ws.cell(layout.CONTEXT_ROW, width, "单位：万元")
-    unit.font = _font()
-    unit.alignment = Alignment(horizontal="right")
+    ws.row_dimensions[layout.title_row].height = 30
+    dept = ws.cell(layout.context_row, 1)
+    set_text(dept, spec.context.department_text(department))  # department text never becomes a formula
+    dept.font = _font()
+    unit_cell = ws.cell(layout.context_row, width, spec.context.unit_text(unit))
+    unit_cell.font = _font()
+    unit_cell.alignment = Alignment(horizontal="right")
+    _header(ws, t, spec)
 
-    _header(ws, t)
+
+def _table_sheet(ws: Worksheet, t: TableSpec, spec: Spec) -> None:
+    width = len(t.columns)
+    layout = spec.layout
+    title_block(ws, t, spec, "", "万元")
     first = layout.data_first_row(t)
     classes = codes_for(spec, "functional").classes() if t.layout == "two_sided" else []
-    count = layout.data_row_count(t, len(classes) or layout.RIGHT_CLASS_ROWS)
+    count = layout.data_row_count(t, len(classes) or None)
     total = first + count
 
     amount_cols = {i for i, c in enumerate(t.columns, start=1) if c.role == "amount"}
     code_cols = [i for i, c in enumerate(t.columns, start=1) if c.role in CODE_ROLES]
-    computed_cols = _computed_columns(t)
+    computed_cols = t.computed_columns
     for r in range(first, total + 1):
         ws.row_dimensions[r].height = 18
         for c in range(1, width + 1):
@@ -174,7 +186,7 @@ def _table_sheet(ws: Worksheet, t: TableSpec, spec: Spec) -> None:
                 cell.number_format = spec.money_format
                 cell.alignment = Alignment(horizontal="right", vertical="center")
                 if r == total or c in computed_cols or _fixed_row_computed(t, r - first, c):
-                    cell.fill = COMPUTED_FILL
+                    cell.fill = fill(spec, "computed")
             elif c in code_cols:
                 cell.number_format = TEXT_FORMAT
                 cell.alignment = Alignment(horizontal="center", vertical="center")
@@ -183,7 +195,7 @@ def _table_sheet(ws: Worksheet, t: TableSpec, spec: Spec) -> None:
     _fixed_labels(ws, t, first, total, classes)
     _total_row(ws, t, total)
     if t.layout in ("classified", "projects"):
-        _subtotal_highlight(ws, t, first, total - 1, width)
+        _subtotal_highlight(ws, t, first, total - 1, width, spec)
         _code_validations(ws, t, first, total - 1)
     if t.empty_statement:
         ws.merge_cells(start_row=total + 1, start_column=1, end_row=total + 1, end_column=width)
@@ -194,17 +206,17 @@ def _table_sheet(ws: Worksheet, t: TableSpec, spec: Spec) -> None:
     for i, w in enumerate(t.widths or [14] * width, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
     ws.freeze_panes = ws.cell(first, _first_amount_col(t))
-    _print_setup(ws, t, total)
+    _print_setup(ws, t, total, layout)
 
 
-def _header(ws: Worksheet, t: TableSpec) -> None:
-    top = layout.HEADER_ROW
+def _header(ws: Worksheet, t: TableSpec, spec: Spec) -> None:
+    top = spec.layout.header_row
     height = len(t.header)
     for i, row in enumerate(t.header):
         for c, text in enumerate(row, start=1):
             cell = ws.cell(top + i, c)
             cell.border = BORDER
-            cell.fill = HEADER_FILL
+            cell.fill = fill(spec, "header")
             cell.font = _font(bold=True)
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
             if text not in (MERGE_LEFT, MERGE_UP):
@@ -215,24 +227,10 @@ def _header(ws: Worksheet, t: TableSpec) -> None:
         ws.row_dimensions[top + i].height = 36 if t.layout != "projects" else 48
 
 
-def _computed_columns(t: TableSpec) -> set[int]:
-    targets = {rs.target for rs in (*t.row_sums, *t.right_row_sums)}
-    computed = set()
-    for i, c in enumerate(t.columns, start=1):
-        if c.role == "amount" and c.key in targets:
-            computed.add(i)
-        if t.layout == "two_sided" and c.role == "amount" and c.side == "支出":
-            computed.add(i)  # every 类 figure comes from the detail tables
-    return computed
-
-
 def _fixed_row_computed(t: TableSpec, index: int, col: int) -> bool:
     if t.layout not in ("two_sided", "fixed") or index >= len(t.left_rows):
         return False
-    column = t.columns[col - 1]
-    if t.layout == "two_sided" and column.side != "收入":
-        return False
-    return not t.left_rows[index].is_input
+    return t.is_computed("detail", t.columns[col - 1], t.left_rows[index])
 
 
 def _fixed_labels(ws: Worksheet, t: TableSpec, first: int, total: int, classes) -> None:
@@ -261,7 +259,7 @@ def _total_row(ws: Worksheet, t: TableSpec, total: int) -> None:
     ws.cell(total, t.columns.index(name) + 1, "总计").alignment = Alignment(horizontal="center")
 
 
-def _subtotal_highlight(ws: Worksheet, t: TableSpec, first: int, last: int, width: int) -> None:
+def _subtotal_highlight(ws: Worksheet, t: TableSpec, first: int, last: int, width: int, spec: Spec) -> None:
     """Rows whose code stops at 类 or 款 are computed: shade them, whatever row they end up in."""
     a = "$A" + str(first)
     if t.layout == "projects":
@@ -273,7 +271,7 @@ def _subtotal_highlight(ws: Worksheet, t: TableSpec, first: int, last: int, widt
         formula = f'AND({a}<>"",${deepest}{first}="")'
     rng = f"A{first}:{get_column_letter(width)}{last}"
     ws.conditional_formatting.add(
-        rng, FormulaRule(formula=[formula], fill=SUBTOTAL_FILL, font=Font(bold=True), stopIfTrue=False)
+        rng, FormulaRule(formula=[formula], fill=fill(spec, "subtotal"), font=Font(bold=True), stopIfTrue=False)
     )
 
 
@@ -301,7 +299,7 @@ def _first_amount_col(t: TableSpec) -> int:
     return 1
 
 
-def _print_setup(ws: Worksheet, t: TableSpec, total: int) -> None:
+def _print_setup(ws: Worksheet, t: TableSpec, total: int, layout: SheetLayout) -> None:
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
@@ -311,27 +309,29 @@ def _print_setup(ws: Worksheet, t: TableSpec, total: int) -> None:
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6
-    last_header = layout.HEADER_ROW + len(t.header) - 1
-    ws.print_title_rows = f"{layout.HEADER_ROW}:{last_header}"
+    last_header = layout.header_row + len(t.header) - 1
+    ws.print_title_rows = f"{layout.header_row}:{last_header}"
     ws.print_area = f"A1:{get_column_letter(len(t.columns))}{total + (1 if t.empty_statement else 0)}"
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
 def _form_sheet(ws: Worksheet, inp: InputSpec, spec: Spec) -> None:
-    ws.merge_cells("A1:C1")
+    layout = spec.layout
+    key_col, value_col, help_col = layout.form_key_column, layout.form_value_column, layout.form_help_column
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=3)
     ws.cell(1, 1, inp.title).font = Font(name="黑体", bold=True, size=14)
-    for c, text in enumerate(("项目", "内容", "填写说明"), start=1):
-        cell = ws.cell(2, c, text)
+    for c, text in zip((key_col, value_col, help_col), ("项目", "内容", "填写说明")):
+        cell = ws.cell(layout.form_header_row, c, text)
         cell.font = _font(bold=True)
-        cell.fill = HEADER_FILL
+        cell.fill = fill(spec, "header")
         cell.border = BORDER
         cell.alignment = Alignment(horizontal="center")
-    for i, f in enumerate(inp.fields, start=3):
-        key = ws.cell(i, 1, f.key)
+    for i, f in enumerate(inp.fields, start=layout.form_first_row):
+        key = ws.cell(i, key_col, f.key)
         key.font = _font(bold=f.required)
         key.border = BORDER
         key.alignment = Alignment(vertical="top", wrap_text=True)
-        value = ws.cell(i, 2)
+        value = ws.cell(i, value_col)
         value.border = BORDER
         value.alignment = Alignment(vertical="top", wrap_text=True)
         value.font = _font()
@@ -344,7 +344,7 @@ def _form_sheet(ws: Worksheet, inp: InputSpec, spec: Spec) -> None:
         else:
             value.number_format = TEXT_FORMAT
         help_text = f.help + ("（必填）" if f.required else "")
-        note = ws.cell(i, 3, help_text or None)
+        note = ws.cell(i, help_col, help_text or None)
         note.font = HELP_FONT
         note.alignment = Alignment(vertical="top", wrap_text=True)
         if f.type == "longtext":
@@ -373,22 +373,23 @@ def _form_sheet(ws: Worksheet, inp: InputSpec, spec: Spec) -> None:
 LIST_ROWS = 300
 
 
-def _list_sheet(ws: Worksheet, inp: InputSpec) -> None:
+def _list_sheet(ws: Worksheet, inp: InputSpec, spec: Spec) -> None:
+    top = spec.layout.list_header_row
     for c, f in enumerate(inp.fields, start=1):
-        cell = ws.cell(1, c, f.key)
+        cell = ws.cell(top, c, f.key)
         cell.font = _font(bold=True)
-        cell.fill = HEADER_FILL
+        cell.fill = fill(spec, "header")
         cell.border = BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         letter = get_column_letter(c)
         ws.column_dimensions[letter].width = f.width
-        rng = f"{letter}2:{letter}{LIST_ROWS + 1}"
+        rng = f"{letter}{top + 1}:{letter}{top + LIST_ROWS}"
         if f.type == "choice":
             dv = DataValidation(type="list", formula1='"' + ",".join(f.choices) + '"', allow_blank=True)
             dv.add(rng)
             ws.add_data_validation(dv)
         number_format = {"amount": "#,##0.00", "number": "General"}.get(f.type, TEXT_FORMAT)
-        for r in range(2, LIST_ROWS + 2):
+        for r in range(top + 1, top + LIST_ROWS + 1):
             ws.cell(r, c).number_format = number_format
             if f.type == "longtext":
                 ws.cell(r, c).alignment = Alignment(wrap_text=True, vertical="top")

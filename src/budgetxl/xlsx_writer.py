@@ -18,15 +18,19 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.workbook import Workbook
 
+from typing import Mapping
+
 from .io_atomic import atomic_save
 from .model import CellEdit, SheetContent
+from .spec import DEFAULT_COLORS
 
-# The adapter's palette for the style names the core uses.
-STYLES = {
-    "error": PatternFill("solid", fgColor="FFC7CE"),
-    "warning": PatternFill("solid", fgColor="FFEB9C"),
-    "info": PatternFill("solid", fgColor="DDEBF7"),
-}
+MARKS = ("error", "warning", "info")  # the styles a check puts on cells
+Palette = Mapping[str, str]  # style name the core uses ("error", "computed" …) -> RGB, from the spec
+
+
+def _fill(palette: Palette, style: str | None) -> PatternFill | None:
+    rgb = palette.get(style) if style else None
+    return PatternFill("solid", fgColor=rgb) if rgb else None
 
 
 def _top_left(ws, cell):
@@ -46,7 +50,7 @@ def set_text(cell, value) -> None:
         cell.data_type = "s"
 
 
-def apply_edits(wb: Workbook, edits: Iterable[CellEdit], keep_values: bool = False) -> int:
+def apply_edits(wb: Workbook, edits: Iterable[CellEdit], keep_values: bool = False, palette: Palette = DEFAULT_COLORS) -> int:
     """Apply edits; with ``keep_values`` only styles and comments change (highlighting)."""
     count = 0
     for edit in edits:
@@ -56,8 +60,8 @@ def apply_edits(wb: Workbook, edits: Iterable[CellEdit], keep_values: bool = Fal
         cell = _top_left(ws, ws.cell(edit.ref.row, edit.ref.col))
         if not keep_values:
             set_text(cell, edit.value)
-        if edit.style in STYLES:
-            cell.fill = STYLES[edit.style]
+        if edit.style in MARKS:  # computed cells keep the template's shading
+            cell.fill = _fill(palette, edit.style)
         elif edit.style == "bold":
             cell.font = Font(name=cell.font.name, size=cell.font.size, bold=True)
         if edit.comment:
@@ -66,7 +70,7 @@ def apply_edits(wb: Workbook, edits: Iterable[CellEdit], keep_values: bool = Fal
     return count
 
 
-def put_sheet(wb: Workbook, content: SheetContent, index: int = 0) -> None:
+def put_sheet(wb: Workbook, content: SheetContent, index: int = 0, palette: Palette = DEFAULT_COLORS) -> None:
     """(Re)create a whole sheet: header, rows as text (never formulas), hyperlinks, drop-downs."""
     from openpyxl.styles import Alignment
     from openpyxl.utils import get_column_letter
@@ -79,7 +83,7 @@ def put_sheet(wb: Workbook, content: SheetContent, index: int = 0) -> None:
     ws.append(list(content.header))
     for cell in ws[1]:
         cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.fill = _fill(palette, "header")
     for i, row in enumerate(content.rows):
         r = i + 2
         for c, value in enumerate(row, start=1):
@@ -87,8 +91,8 @@ def put_sheet(wb: Workbook, content: SheetContent, index: int = 0) -> None:
             set_text(cell, value)
             cell.alignment = Alignment(wrap_text=(c - 1) in content.wrap, vertical="top")
         style = content.styles.get(i)
-        if style in STYLES:
-            ws.cell(r, 2).fill = STYLES[style]
+        if style in MARKS:
+            ws.cell(r, 2).fill = _fill(palette, style)
         elif style == "bold":
             for c in range(1, len(row) + 1):
                 ws.cell(r, c).font = Font(bold=True)
@@ -113,10 +117,10 @@ def write_sheet(source: Path, target: Path, content: SheetContent, index: int | 
     return atomic_save(wb, Path(target))
 
 
-def write_annotated(source: Path, target: Path, sheet, edits: list[CellEdit]) -> Path:
+def write_annotated(source: Path, target: Path, sheet, edits: list[CellEdit], palette: Palette = DEFAULT_COLORS) -> Path:
     wb = openpyxl.load_workbook(source)
-    apply_edits(wb, [e for e in edits if e.value is not None or e.style or e.comment], keep_values=True)
-    put_sheet(wb, sheet, 0)
+    apply_edits(wb, [e for e in edits if e.value is not None or e.style or e.comment], keep_values=True, palette=palette)
+    put_sheet(wb, sheet, 0, palette)
     wb.active = 0
     return atomic_save(wb, Path(target))
 

@@ -2,16 +2,19 @@ from __future__ import annotations
 
 import pytest
 
-from budgetxl import api
+from budgetxl import pipeline
 from budgetxl.model import Severity
 
 from ..builders import GridEditor
+from budgetxl.spec import load_spec as _load_spec  # noqa: E402
+
+SPEC = _load_spec()
 
 
 def run(grid, code: str):
     """Findings of one rule on a grid."""
-    reading = api.read_grid(grid)
-    return list(api.check(reading, select=[code]).findings)
+    reading = pipeline.read_grid(grid, SPEC)
+    return list(pipeline.check(reading, SPEC, select=[code]).findings)
 
 
 def cell(reading, table: str, row_id: str, column: str, side=None):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ..spec import Spec
 from .intake import Submission, file_hash, process_file
 from .store import Store
 
@@ -25,26 +26,27 @@ class CollectRun:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _results(paths: list[Path], workers: int, scheduler: str | None) -> Iterable[Submission]:
+def _results(paths: list[Path], spec: Spec, workers: int, scheduler: str | None) -> Iterable[Submission]:
     """Results in the order of ``paths`` (oldest file first), so that versions
     are numbered in the order departments sent them, whatever finishes first."""
     if scheduler:
         from dask.distributed import Client
 
         with Client(scheduler) as client:
-            for future in client.map(process_file, [str(p) for p in paths], pure=False):
+            for future in client.map(process_file, [str(p) for p in paths], spec=spec, pure=False):
                 yield future.result()
     elif workers <= 1:
         for p in paths:
-            yield process_file(p)
+            yield process_file(p, spec)
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            yield from pool.map(process_file, paths, chunksize=4)
+            yield from pool.map(process_file, paths, [spec] * len(paths), chunksize=4)
 
 
 def collect(
     paths: list[Path],
     db: str | Path,
+    spec: Spec,
     workers: int = 1,
     scheduler: str | None = None,
     progress: Callable[[int, int, Submission | Path], None] | None = None,
@@ -61,7 +63,7 @@ def collect(
         run.seconds["hash"] = time.perf_counter() - t0
         done = len(run.known)
         store_seconds = 0.0
-        for sub in _results(todo, workers, scheduler):
+        for sub in _results(todo, spec, workers, scheduler):
             t = time.perf_counter()
             _, new = store.add(sub)
             store_seconds += time.perf_counter() - t

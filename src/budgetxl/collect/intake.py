@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..model import Severity
 from ..money import plain
+from ..spec import Spec
 
 READ_ERROR = "无法读取"
 
@@ -62,21 +63,19 @@ def _text(value) -> str | None:
     return None if value is None else (plain(value) if not isinstance(value, str) else value)
 
 
-def process_file(path: str | Path, spec_name: str = "xinjiang_2026") -> Submission:
-    """Read, check and flatten one workbook. Never raises for a bad file."""
+def process_file(path: str | Path, spec: Spec) -> Submission:
+    """Read, check and flatten one workbook (through the pipeline). Never raises for a bad file."""
     import time
 
-    from .. import api
+    from .. import pipeline
     from ..grid import WorkbookError
-    from ..spec import load_spec
 
     path = Path(path)
     stat = path.stat()
     t0 = time.perf_counter()
     sub = Submission(str(path), path.name, file_hash(path), stat.st_size, stat.st_mtime)
-    spec = load_spec(spec_name)
     try:
-        reading = api.read(path, spec)
+        reading = pipeline.read(path, spec)
     except WorkbookError as exc:
         sub.readable, sub.error = False, exc.message
         return sub
@@ -94,10 +93,10 @@ def process_file(path: str | Path, spec_name: str = "xinjiang_2026") -> Submissi
 def _flatten(sub: Submission, reading, spec, t0: float) -> Submission:
     import time
 
-    from .. import api
+    from .. import pipeline
 
     t1 = time.perf_counter()
-    report = api.check(reading, spec)
+    report = pipeline.check(reading, spec)
     t2 = time.perf_counter()
     d = reading.disclosure
     sub.department, sub.year, sub.unit, sub.spec_id = d.department, d.year, d.unit, d.spec_id

@@ -32,7 +32,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..items import GENERAL, INCOME, ITEM, RUNNING, SPENDING, THREE, Comparable, comparables, reconciled
+from ..comparables import GENERAL, INCOME, ITEM, RUNNING, SPENDING, THREE, Comparable, comparables, reconciled
 from ..model import DETAIL, SUBTOTAL, Disclosure, Row, Table
 from ..spec import Spec
 from ..textnorm import squash
@@ -40,15 +40,6 @@ from .filters import shares
 
 ZERO = Decimal(0)
 
-# 表1 rows whose non-zero amount puts a fund into “收入预算包括”
-FUNDS = (
-    ("一般公共预算", "一般公共预算拨款"),
-    ("政府性基金预算", "政府性基金预算拨款"),
-    ("国有资本经营预算", "国有资本经营预算拨款"),
-    ("财政专户管理资金", "财政专户核拨"),
-    ("单位资金", "单位资金"),
-    ("上年结转结余", "上年结转结余"),
-)
 # §2: the fiscal sources are always stated (an amount, or 未安排); the others only when present
 ALWAYS_STATED = {
     "一般公共预算", "上级一般公共预算安排的转移支付", "政府性基金预算",
@@ -87,7 +78,7 @@ def _category_label(d: Disclosure, code: str) -> str:
 def build_context(d: Disclosure, spec: Spec) -> dict[str, Any]:
     t = d.tables.get
     t1, t3, t4, t5, t6, t7, t10 = (t(k) for k in ("T1", "T3", "T4", "T5", "T6", "T7", "T10"))
-    items = reconciled(comparables(d))
+    items = reconciled(comparables(d, spec))
     by = lambda category: [i for i in items if i.category == category]  # noqa: E731
 
     income = t1.by_key("本年收入", "收入").amount("预算数") if t1 and t1.by_key("本年收入", "收入") else ZERO
@@ -97,7 +88,7 @@ def build_context(d: Disclosure, spec: Spec) -> dict[str, Any]:
         for r in (t1.rows_of(SUBTOTAL, side="支出") if t1 else [])
         if r.amount("预算数")
     ]
-    funds = [name for name, key in FUNDS if t1 and t1.by_key(key, "收入") and t1.by_key(key, "收入").amount("预算数")]
+    funds = [name for name, key in spec.funds() if t1 and t1.by_key(key, "收入") and t1.by_key(key, "收入").amount("预算数")]
 
     sources_all = [i for i in by(INCOME) if i.name in ALWAYS_STATED or i.current]
     present = [i for i in sources_all if i.current]

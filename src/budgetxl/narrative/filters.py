@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from ..items import Comparable
+from ..comparables import Comparable
 from ..money import fmt
 
 HUNDRED = Decimal(100)

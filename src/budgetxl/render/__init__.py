@@ -7,7 +7,7 @@ from __future__ import annotations
 def prepare(disclosure, spec):
     """(model to print, narrative, rounding adjustments)."""
     from ..narrative import generate
-    from .publication import printable
+    from .rounding import printable
 
     model, adjustments = printable(disclosure, spec)
     return model, generate(model, spec), adjustments

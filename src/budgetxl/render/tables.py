@@ -12,7 +12,7 @@ from decimal import Decimal
 from ..model import SUBTOTAL, TOTAL, Disclosure, Table
 from ..money import fmt
 from ..codes import split_code
-from ..spec import CODE_ROLES, TableSpec
+from ..spec import CODE_ROLES, ContextLine, TableSpec
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,8 @@ class PrintedTable:
     widths: tuple[int, ...]
     code_columns: tuple[int, ...]  # indexes of 类/款/项 columns (printed at a fixed width)
     statement: str  # under an empty table, else ""
-    department: str
-    unit: str
+    department_line: str  # 编制部门：… (the spec's wording)
+    unit_line: str  # 单位：万元
 
 
 def amount_text(value: Decimal | str | None) -> str:
@@ -101,7 +101,7 @@ def _fixed_rows(table: Table, t: TableSpec) -> tuple[list[tuple[str, ...]], list
     return rows, bold
 
 
-def printed_table(d: Disclosure, t: TableSpec, statement: str) -> PrintedTable:
+def printed_table(d: Disclosure, t: TableSpec, statement: str, context: ContextLine) -> PrintedTable:
     table = d.tables.get(t.key) or Table(t.key, t.title, t.sheet, ())
     if t.layout == "two_sided":
         rows, bold = _two_sided_rows(table, t)
@@ -116,7 +116,8 @@ def printed_table(d: Disclosure, t: TableSpec, statement: str) -> PrintedTable:
     codes = tuple(i for i, c in enumerate(t.columns) if c.role in CODE_ROLES)
     return PrintedTable(
         t.number, t.title, t.header, tuple(rows), tuple(bold), numeric, t.widths or tuple(12 for _ in t.columns), codes,
-        statement if table.is_empty and t.empty_statement else "", d.department, d.unit,
+        statement if table.is_empty and t.empty_statement else "",
+        context.department_text(d.department), context.unit_text(d.unit),
     )
 
 
@@ -124,7 +125,7 @@ def all_tables(d: Disclosure, spec) -> list[PrintedTable]:
     out = []
     for t in spec.tables:
         statement = t.empty_statement.format(单位名称=d.department, 年度=d.year or "") if t.empty_statement else ""
-        out.append(printed_table(d, t, statement))
+        out.append(printed_table(d, t, statement, spec.context))
     return out
 
 
@@ -141,4 +142,4 @@ class TitleBlock:
 
 
 def title_block(pt: PrintedTable) -> TitleBlock:
-    return TitleBlock(f"表{pt.number}", pt.title, f"编制部门：{pt.department}", f"单位：{pt.unit}")
+    return TitleBlock(f"表{pt.number}", pt.title, pt.department_line, pt.unit_line)

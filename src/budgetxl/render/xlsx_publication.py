@@ -13,9 +13,8 @@ from ..io_atomic import atomic_save
 from ..model import Disclosure
 from ..spec import Spec
 from ..xlsx_writer import set_text
-from ..template import BORDER, FIXED_TIMESTAMP, _header, _print_setup
-from .. import layout
-from .tables import all_tables, title_block
+from ..template import BORDER, FIXED_TIMESTAMP, _print_setup, title_block
+from .tables import all_tables
 
 FONT = "宋体"
 
@@ -29,22 +28,8 @@ def build_publication(d: Disclosure, spec: Spec) -> Workbook:
     for t, pt in zip(spec.tables, all_tables(d, spec)):
         ws = wb.create_sheet(t.sheet)
         width = len(t.columns)
-        last = get_column_letter(width)
-        block = title_block(pt)  # the same 表N, title and 编制部门/单位 line as the Word document
-        ws.cell(layout.TABLE_LABEL_ROW, 1, block.label).font = Font(name=FONT, size=11)
-        ws.merge_cells(f"A{layout.TITLE_ROW}:{last}{layout.TITLE_ROW}")
-        title = ws.cell(layout.TITLE_ROW, 1, block.title)
-        title.font = Font(name="黑体", bold=True, size=16)
-        title.alignment = Alignment(horizontal="center", vertical="center")
-        ws.row_dimensions[layout.TITLE_ROW].height = 30
-        dept = ws.cell(layout.CONTEXT_ROW, 1)
-        set_text(dept, block.department_line)
-        dept.font = Font(name=FONT, size=10)
-        unit = ws.cell(layout.CONTEXT_ROW, width, block.unit_line)
-        unit.font = Font(name=FONT, size=10)
-        unit.alignment = Alignment(horizontal="right")
-        _header(ws, t)
-        first = layout.data_first_row(t)
+        title_block(ws, t, spec, d.department, d.unit)
+        first = spec.layout.data_first_row(t)
         for i, (cells, bold) in enumerate(zip(pt.rows, pt.bold)):
             for c, value in enumerate(cells, start=1):
                 cell = ws.cell(first + i, c)
@@ -67,7 +52,7 @@ def build_publication(d: Disclosure, spec: Spec) -> Workbook:
         for i, w in enumerate(t.widths or [14] * width, start=1):
             ws.column_dimensions[get_column_letter(i)].width = w
         ws.freeze_panes = ws.cell(first, 1)
-        _print_setup(ws, t, end + (1 if pt.statement else 0) - (1 if t.empty_statement else 0))
+        _print_setup(ws, t, end + (1 if pt.statement else 0) - (1 if t.empty_statement else 0), spec.layout)
     return wb
 
 

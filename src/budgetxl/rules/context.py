@@ -3,7 +3,7 @@ and the rounding tolerance that follows from the figures' precision."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from decimal import Decimal
 from typing import Mapping
@@ -37,22 +37,22 @@ class CheckContext:
     spec: Spec
     functional: CodeList
     economic: CodeList
-    # the 情况说明 sheet as staff left it: paragraph id -> text and cell
-    edited_text: Mapping[str, Text] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, disclosure: Disclosure, spec: Spec, functional_csv=None, economic_csv=None, edited_text=None) -> "CheckContext":
-        return cls(
-            disclosure, spec, codes_for(spec, "functional", functional_csv), codes_for(spec, "economic", economic_csv),
-            edited_text or {},
-        )
+    def build(cls, disclosure: Disclosure, spec: Spec, functional_csv=None, economic_csv=None) -> "CheckContext":
+        return cls(disclosure, spec, codes_for(spec, "functional", functional_csv), codes_for(spec, "economic", economic_csv))
+
+    @property
+    def edited_text(self) -> Mapping[str, Text]:
+        """The 情况说明 sheet as staff left it: paragraph id -> text and cell (parsed by the parser)."""
+        return self.disclosure.narrative_text
 
     @cached_property
     def comparables(self):
         """The items the narrative compares with last year (shared by the F rules)."""
-        from ..items import comparables
+        from ..comparables import comparables
 
-        return comparables(self.disclosure)
+        return comparables(self.disclosure, self.spec)
 
     @property
     def unit(self) -> str:

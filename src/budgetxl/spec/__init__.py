@@ -14,7 +14,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-DEFAULT_SPEC = "xinjiang_2026"
+DEFAULT_SPEC = "xinjiang_2026"  # the one place the default spec is chosen
 
 # Header notation in spec files (see xinjiang_2026.toml).
 MERGE_LEFT = "<"
@@ -73,6 +73,8 @@ class FixedRowSpec:
     sum: tuple[str, ...] = ()
     derive: Derivation | None = None
     economic: str | None = None  # 表10: the matching 经济分类 款 code
+    source: str | None = None  # 表1: the income source this row is, as the narrative names it
+    fund: str | None = None  # 表1: the fund whose non-zero amount the narrative lists in “收入预算包括”
 
     @property
     def is_input(self) -> bool:
@@ -150,6 +152,26 @@ class TableSpec:
                 return row
         raise KeyError(key)
 
+    @property
+    def computed_columns(self) -> frozenset[int]:
+        """1-based columns whose every figure 计算小计 writes: row-sum targets, and
+        the 支出 side of a two-sided table (each 类 comes from the detail tables)."""
+        targets = {rs.target for rs in (*self.row_sums, *self.right_row_sums)}
+        return frozenset(
+            i for i, c in enumerate(self.columns, start=1)
+            if c.role == AMOUNT and (c.key in targets or (self.layout == "two_sided" and c.side == "支出"))
+        )
+
+    def is_computed(self, row_kind: str, column: ColumnSpec, fixed_row: FixedRowSpec | None = None) -> bool:
+        """Whether 计算小计 writes this figure (the template shades it)."""
+        if column.role != AMOUNT:
+            return False
+        if row_kind != "detail" or self.columns.index(column) + 1 in self.computed_columns:
+            return True
+        if fixed_row is not None and (self.layout == "fixed" or column.side == "收入"):
+            return not fixed_row.is_input
+        return False
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -177,6 +199,86 @@ class InputSpec:
 
 
 @dataclass(frozen=True)
+class ContextLine:
+    """The line above each table's header: 编制部门 on the left, 单位 on the right."""
+
+    department: str = "编制部门：{department}"
+    unit: str = "单位：{unit}"
+    department_labels: tuple[str, ...] = ("编制部门", "编制单位")
+    unit_label: str = "单位"
+
+    def department_text(self, department: str) -> str:
+        return self.department.format(department=department)
+
+    def unit_text(self, unit: str) -> str:
+        return self.unit.format(unit=unit)
+
+    def is_department(self, text: str) -> bool:
+        return text.startswith(self.department_labels)
+
+    def is_unit(self, text: str) -> bool:
+        return text.startswith(self.unit_label) and not self.is_department(text)
+
+    @staticmethod
+    def value(text: str) -> str:
+        """What follows the label: '编制部门：X' -> 'X'."""
+        for sep in ("：", ":"):
+            if sep in text:
+                return text.split(sep, 1)[1].strip()
+        return ""
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """Where things sit on the sheets of the standard template. Only the template
+    builder and ``fill`` rely on positions; the parser finds tables by header, so
+    a workbook whose rows were moved still reads."""
+
+    table_label_row: int = 1  # "表1"
+    title_row: int = 2
+    context_row: int = 3  # 编制部门 … 单位：万元
+    header_row: int = 4
+    detail_rows: tuple[tuple[str, int], ...] = (("classified", 40), ("projects", 40), ("items", 12))
+    right_class_rows: int = 30  # 表1/表4: the 类 201 … 234
+    form_header_row: int = 2  # 项目 / 内容 / 填写说明
+    form_key_column: int = 1
+    form_value_column: int = 2
+    form_help_column: int = 3
+    list_header_row: int = 1
+    instructions_sheet: str = "填表说明"
+    codes_sheet: str = "分类代码"
+    result_sheet: str = "校验结果"  # written by 校验 / check --annotate, read back for 已核实 and 清除标记
+    narrative_sheet: str = "情况说明"  # written by 生成说明 / narrate --write, read back for D07
+
+    @property
+    def form_first_row(self) -> int:
+        return self.form_header_row + 1
+
+    @property
+    def list_first_row(self) -> int:
+        return self.list_header_row + 1
+
+    def data_first_row(self, table: "TableSpec") -> int:
+        return self.header_row + len(table.header)
+
+    def data_row_count(self, table: "TableSpec", class_count: int | None = None) -> int:
+        if table.layout == "two_sided":
+            return max(len(table.left_rows), class_count or self.right_class_rows)
+        if table.layout == "fixed":
+            return len(table.left_rows)
+        return dict(self.detail_rows)[table.layout]
+
+    def total_row(self, table: "TableSpec", class_count: int | None = None) -> int:
+        return self.data_first_row(table) + self.data_row_count(table, class_count)
+
+
+DEFAULT_COLORS = {
+    "header": "DDEBF7", "computed": "F2F2F2", "subtotal": "E7E6E6",
+    "error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7",
+}
+
+
+@dataclass(frozen=True)
 class Spec:
     id: str
     region: str
@@ -188,6 +290,20 @@ class Spec:
     tables: tuple[TableSpec, ...]
     inputs: tuple[InputSpec, ...]
     source: Path = field(compare=False, default=Path())
+    context: ContextLine = ContextLine()
+    layout: SheetLayout = SheetLayout()
+    colors: tuple[tuple[str, str], ...] = tuple(DEFAULT_COLORS.items())  # style name -> RGB
+
+    def color(self, style: str) -> str | None:
+        return dict(self.colors).get(style)
+
+    def income_sources(self) -> tuple[tuple[str, str], ...]:
+        """(source as the narrative names it, 表1 row key), in table order."""
+        return tuple((r.source, r.key) for t in self.tables if t.layout == "two_sided" for r in t.left_rows if r.source)
+
+    def funds(self) -> tuple[tuple[str, str], ...]:
+        """(fund, 表1 row key) of the funds “收入预算包括” lists when non-zero."""
+        return tuple((r.fund, r.key) for t in self.tables if t.layout == "two_sided" for r in t.left_rows if r.fund)
 
     def table(self, key: str) -> TableSpec:
         for t in self.tables:
@@ -225,6 +341,8 @@ def _fixed_row(raw: dict) -> FixedRowSpec:
         sum=tuple(raw.get("sum", ())),
         derive=_derivation(raw.get("derive")),
         economic=raw.get("economic"),
+        source=raw.get("source"),
+        fund=raw.get("fund"),
     )
 
 
@@ -287,6 +405,18 @@ def _input(raw: dict) -> InputSpec:
     )
 
 
+def _context(raw: dict) -> ContextLine:
+    if "department_labels" in raw:
+        raw = {**raw, "department_labels": tuple(raw["department_labels"])}
+    return ContextLine(**raw)
+
+
+def _layout(raw: dict) -> SheetLayout:
+    if "detail_rows" in raw:
+        raw = {**raw, "detail_rows": tuple(raw["detail_rows"].items())}
+    return SheetLayout(**raw)
+
+
 def parse_spec(text: str, source: Path = Path()) -> Spec:
     raw = tomllib.loads(text)
     meta = raw["meta"]
@@ -301,6 +431,9 @@ def parse_spec(text: str, source: Path = Path()) -> Spec:
         tables=tuple(_table(t) for t in raw["tables"]),
         inputs=tuple(_input(i) for i in raw.get("inputs", ())),
         source=source,
+        context=_context(meta.get("context", {})),
+        layout=_layout(raw.get("layout", {})),
+        colors=tuple({**DEFAULT_COLORS, **raw.get("colors", {})}.items()),
     )
     _validate(spec)
     return spec

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from .model import DETAIL, Amount, CellRef, Disclosure, Record, Table, Text
+from .spec import Spec
 from .textnorm import squash
 
 INCOME = "收入"
@@ -20,18 +21,6 @@ ITEM = "功能分类科目"
 THREE = "三公经费"
 RUNNING = "机关运行经费"
 
-# 收入 source name (as the narrative says it) -> 表1 row key
-INCOME_SOURCES = (
-    ("一般公共预算", "一般财力"),
-    ("上级一般公共预算安排的转移支付", "上级一般公共预算安排转移支付"),
-    ("政府性基金预算", "政府性基金收入"),
-    ("上级政府性基金安排的转移支付", "上级政府性基金安排转移支付"),
-    ("国有资本经营预算", "国有资本经营收入"),
-    ("上级国有资本经营预算安排的转移支付", "上级国有资本经营预算安排转移支付"),
-    ("财政专户管理资金", "财政专户核拨"),
-    ("单位资金", "单位资金"),
-    ("上年结转结余", "上年结转结余"),
-)
 THREE_ITEMS = ("因公出国（境）费用", "公务用车购置", "公务用车运行维护费", "公务接待费")
 
 
@@ -79,11 +68,11 @@ def _row(table: Table | None, key: str, column: str, side: str | None = None):
     return a.value, (a.ref,)
 
 
-def current_items(d: Disclosure) -> list[Comparable]:
+def current_items(d: Disclosure, spec: Spec) -> list[Comparable]:
     """Every item whose change the narrative states, with its current figure."""
     t = d.tables.get
     items: list[Comparable] = []
-    for name, key in INCOME_SOURCES:
+    for name, key in spec.income_sources():
         value, refs = _row(t("T1"), key, "预算数", "收入")
         items.append(Comparable(INCOME, "", name, value, refs, required=bool(value)))
     for name in ("基本支出", "项目支出"):
@@ -122,11 +111,11 @@ def prior_records(d: Disclosure) -> dict[tuple[str, str], Record]:
     }
 
 
-def comparables(d: Disclosure) -> list[Comparable]:
+def comparables(d: Disclosure, spec: Spec) -> list[Comparable]:
     """Current items joined with their 上年数与原因 records."""
     records = prior_records(d)
     out = []
-    for item in current_items(d):
+    for item in current_items(d, spec):
         record = records.get(_key(item.category, item.code, item.name))
         if record is not None:
             item = Comparable(
@@ -137,9 +126,9 @@ def comparables(d: Disclosure) -> list[Comparable]:
     return out
 
 
-def unmatched_records(d: Disclosure) -> list[Record]:
+def unmatched_records(d: Disclosure, spec: Spec) -> list[Record]:
     """上年数与原因 rows that name no current item (a typo, or an item that no longer exists)."""
-    known = {_key(i.category, i.code, i.name) for i in current_items(d)}
+    known = {_key(i.category, i.code, i.name) for i in current_items(d, spec)}
     return [r for k, r in prior_records(d).items() if k not in known and (r.amount("上年预算数") or r.text("增减原因"))]
 
 

@@ -1,14 +1,26 @@
-"""docs/rules.md, generated from the rule registry (``budgetxl rules --markdown``)."""
+"""The catalogue: every code budgetxl reports — the reader's and subtotal
+pass's problems (P…, S…) and the rules (A…F) — with its severity, title and
+four-section documentation. ``docs/rules.md`` is generated from here
+(``budgetxl rules --markdown``)."""
 
 from __future__ import annotations
 
 import re
 
-from .parse import PARSE_PROBLEMS
-from .rules import DOC_SECTIONS, REGISTRY
-from .subtotals import SUBTOTAL_PROBLEMS
+from ..problems import PROBLEMS
+from ..problems import Problem as Entry  # a catalogue entry: code, severity, title, four-section doc
+from . import DOC_SECTIONS, REGISTRY
+
+
+def entries() -> dict[str, Entry]:
+    """Every catalogued code: problems first, then rules."""
+    out = dict(PROBLEMS)
+    out.update({code: Entry(code, r.severity, r.title, r.doc) for code, r in sorted(REGISTRY.items())})
+    return out
 
 FAMILIES = {
+    "P": "P 读取工作簿时的问题",
+    "S": "S 计算小计时的问题",
     "A": "A 完整性与一致性",
     "B": "B 表内勾稽",
     "C": "C 表间勾稽",
@@ -40,18 +52,16 @@ def markdown() -> str:
         "",
         "用 `--select` / `--ignore` 按代码或前缀选择规则，如 `--select B,C01`、`--ignore E05`。",
         "",
-        "## 读取与计算小计时的问题",
+        "## 一览",
         "",
         "| 代码 | 级别 | 问题 |",
         "|---|---|---|",
     ]
-    for code, (severity, title) in {**PARSE_PROBLEMS, **SUBTOTAL_PROBLEMS}.items():
-        lines.append(f"| {code} | {severity.value} | {title} |")
-    lines += ["", "## 规则一览", "", "| 代码 | 级别 | 规则 |", "|---|---|---|"]
-    for code, rule in sorted(REGISTRY.items()):
-        lines.append(f"| [{code}](#{code.lower()}) | {rule.severity.value} | {rule.title} |")
+    catalogue = entries()
+    for code, entry in catalogue.items():
+        lines.append(f"| [{code}](#{code.lower()}) | {entry.severity.value} | {entry.title} |")
     family = None
-    for code, rule in sorted(REGISTRY.items()):
+    for code, rule in catalogue.items():
         if rule.family != family:
             family = rule.family
             lines += ["", f"## {FAMILIES.get(family, family)}"]

@@ -1,4 +1,8 @@
-"""Batch conversion: workbooks → published documents (docx, pdf, xlsx).
+"""Batch conversion (``budgetxl convert``): many workbooks → published documents.
+
+A front end over the pipeline: each workbook is read, checked and rendered by
+``pipeline`` functions; this module adds what a batch needs — worker
+processes, progress, one result per file, and atomic file names.
 
 Stage 1 renders each workbook in a worker process (read, check, print model,
 narrative, docx/xlsx). Stage 2 converts the Word files to PDF with LibreOffice
@@ -12,7 +16,6 @@ cleans up what a killed run left behind.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -20,9 +23,11 @@ import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 from .io_atomic import remove_abandoned_parts
+from .paths import find_workbooks, output_stem  # noqa: F401  (find_workbooks: the CLI's)
+from .spec import Spec
 
 FORMATS = ("docx", "pdf", "xlsx")
 OK, SKIPPED, REFUSED, FAILED = "完成", "跳过", "未转换", "失败"
@@ -35,7 +40,7 @@ class Job:
     formats: tuple[str, ...]
     force: bool = False
     overwrite: bool = False
-    spec: str = "xinjiang_2026"
+    spec: Spec | None = None  # always given by convert_all; picklable for the worker processes
 
 
 @dataclass
@@ -53,39 +58,6 @@ class Result:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
-
-
-def safe_name(text: str, limit: int = 80) -> str:
-    """A file name from text a department typed: no separators, NUL, control
-    characters, leading dots or '..'; never empty; bounded length."""
-    name = _UNSAFE.sub("_", text or "")
-    name = name.replace("..", "_").strip().lstrip(".").strip()
-    if not re.search(r"[^\W_]", name):  # nothing but punctuation left
-        return "未命名单位"
-    return name[:limit]
-
-
-def output_stem(department: str, year: int | None) -> str:
-    return safe_name(f"{year or ''}年{department}部门预算公开")
-
-
-def find_workbooks(paths: Iterable[str | Path]) -> list[Path]:
-    found: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found += sorted(x for x in p.rglob("*") if x.is_file() and x.suffix.lower() in (".xlsx", ".xlsm", ".xls") and not x.name.startswith(("~$", ".")))
-        else:
-            found.append(p)
-    seen, unique = set(), []
-    for p in found:
-        key = p.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(p)
-    return unique
-
-
 def render_one(job: Job) -> Result:
     """Stage 1, in a worker process. Never raises: every failure is a Result."""
     try:
@@ -96,26 +68,23 @@ def render_one(job: Job) -> Result:
 
 
 def _render(job: Job) -> Result:
-    from . import api
+    from . import pipeline
     from .grid import WorkbookError
-    from .render.docx_document import write_docx
-    from .render import prepare
-    from .render.xlsx_publication import write_publication
-    from .spec import load_spec
+    from .model import Severity
 
-    spec = load_spec(job.spec)
+    spec = job.spec
     t0 = time.perf_counter()
     try:
-        reading = api.read(job.source, spec)
+        reading = pipeline.read(job.source, spec)
     except WorkbookError as exc:
         return Result(job.source, FAILED, exc.message)
-    report = api.check(reading, spec)
+    report = pipeline.check(reading, spec)
     d = reading.disclosure
     seconds = {"read+check": time.perf_counter() - t0}
     if not d.department:
         return Result(job.source, FAILED, "单位信息中没有单位名称，无法命名公开文件。请填写后重试。", seconds=seconds)
     if report.has_errors and not job.force:
-        first = next(f for f in report.ordered() if f.severity.value == "错误")
+        first = next(f for f in report.ordered() if f.severity == Severity.ERROR)
         return Result(job.source, REFUSED, f"有 {report.count(first.severity)} 个“错误”，未转换（改正后重试，或用 --force）。第一个：{first.code} {first.message}", seconds=seconds)
     stem = output_stem(d.department, d.year)
     targets = {ext: job.outdir / f"{stem}.{ext}" for ext in job.formats}
@@ -123,21 +92,19 @@ def _render(job: Job) -> Result:
     if not todo:
         return Result(job.source, SKIPPED, "公开文件已存在（用 --overwrite 重新生成）", list(targets.values()), stem, seconds=seconds)
     t1 = time.perf_counter()
-    model, narrative, adjustments = prepare(d, spec)
+    pub = pipeline.publication(reading, spec)
     seconds["narrative"] = time.perf_counter() - t1
-    result = Result(job.source, OK, "", [], stem, todo, adjustments=[str(a) for a in adjustments], seconds=seconds)
+    result = Result(job.source, OK, "", [], stem, todo, adjustments=[str(a) for a in pub.adjustments], seconds=seconds)
     part = lambda ext: job.outdir / f".{stem}.{os.getpid()}.{time.monotonic_ns()}.part.{ext}"  # noqa: E731
-    t2 = time.perf_counter()
-    if "docx" in todo or "pdf" in todo:
-        docx = write_docx(model, narrative, spec, part("docx"))
-        result.pdf_from = docx if "pdf" in todo else None
-        if "docx" in todo:
-            result.parts["docx"] = docx
-    seconds["docx"] = time.perf_counter() - t2
-    t3 = time.perf_counter()
-    if "xlsx" in todo:
-        result.parts["xlsx"] = write_publication(model, spec, part("xlsx"))
-    seconds["xlsx"] = time.perf_counter() - t3
+    for ext in ("docx", "xlsx"):
+        if ext in todo or (ext == "docx" and "pdf" in todo):
+            t = time.perf_counter()
+            path = pipeline.write_documents(pub, spec, {ext: part(ext)})[ext]
+            seconds[ext] = time.perf_counter() - t
+            if ext in todo:
+                result.parts[ext] = path
+            if ext == "docx" and "pdf" in todo:
+                result.pdf_from = path
     skipped = [ext for ext in targets if ext not in todo]
     if skipped:
         result.message = f"{'、'.join(skipped)} 已存在，未覆盖"
@@ -204,9 +171,11 @@ def convert_all(
     workers: int = 1,
     force: bool = False,
     overwrite: bool = False,
-    spec: str = "xinjiang_2026",
+    spec: Spec | None = None,
     progress: Callable[[int, int, Result], None] | None = None,
 ) -> list[Result]:
+    if spec is None:
+        raise TypeError("convert_all needs the spec the front end chose")
     outdir.mkdir(parents=True, exist_ok=True)
     remove_abandoned_parts(outdir)
     jobs = [Job(s, outdir, formats, force, overwrite, spec) for s in sources]

@@ -7,7 +7,7 @@ from typing import Any
 
 from .model import Disclosure, Finding, Row, Table
 from .money import as_text, plain
-from .spec import Spec, load_spec
+from .spec import Spec
 
 SCHEMA_VERSION = 1
 
@@ -45,8 +45,7 @@ def _fields_json(fields, amounts, types: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def disclosure_json(disclosure: Disclosure, findings: list[Finding] | tuple = (), spec: Spec | None = None) -> dict[str, Any]:
-    spec = spec or load_spec()
+def disclosure_json(disclosure: Disclosure, spec: Spec, findings: list[Finding] | tuple = ()) -> dict[str, Any]:
     types = {i.key: {f.key: f.type for f in i.fields} for i in spec.inputs}
     return {
         "schema": SCHEMA_VERSION,
