@@ -231,12 +231,21 @@ def _table_pages(pages: list[str], spec) -> dict[int, list[int]]:
 
 
 @pytest.fixture(scope="module")
-def example_pdf(tmp_path_factory, spec):
+def example_batch(tmp_path_factory, spec):
+    """The example through ``convert`` (PDF by the persistent office), and the
+    process list right after the batch."""
     tmp = tmp_path_factory.mktemp("pdf")
     source = variant(EXAMPLE, tmp / "示例.xlsx", {})
-    results = convert_all([source], tmp / "out", ("docx", "pdf"), 1, force=True, spec=spec)
+    out = tmp / "out"
+    results = convert_all([source], out, ("docx", "pdf"), 1, force=True, spec=spec)
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert results[0].status == OK, results[0].message
-    return next(p for p in results[0].outputs if p.suffix == ".pdf")
+    return out, next(p for p in results[0].outputs if p.suffix == ".pdf"), ps
+
+
+@pytest.fixture(scope="module")
+def example_pdf(example_batch):
+    return example_batch[1]
 
 
 @NEEDS_LIBREOFFICE
@@ -344,21 +353,23 @@ def test_without_uno_the_one_shot_path_still_makes_the_pdf(tmp_path, monkeypatch
 
 @NEEDS_LIBREOFFICE
 @NEEDS_UNO
-def test_office_is_stopped_after_the_batch(tmp_path, spec):
-    source = variant(EXAMPLE, tmp_path / "示例.xlsx", {})
-    out = tmp_path / "out"
-    results = convert_all([source], out, ("pdf",), 1, force=True, spec=spec)
-    assert results[0].status == OK
-    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+def test_office_is_stopped_after_the_batch(example_batch):
+    out, _, ps = example_batch
     assert str(out) not in ps  # no LibreOffice left running with this batch's profile
-    assert [p.name for p in out.iterdir()] == ["2026年阿克陶县社会保险中心部门预算公开.pdf"]
-
+    assert sorted(p.name for p in out.iterdir()) == ["2026年阿克陶县社会保险中心部门预算公开.docx", "2026年阿克陶县社会保险中心部门预算公开.pdf"]
 
 
 @NEEDS_LIBREOFFICE
 @NEEDS_UNO
-def test_a_file_the_office_cannot_open_does_not_stop_the_others(tmp_path, docx_path):
-    good = [shutil.copyfile(docx_path, tmp_path / f"{k}.docx") for k in range(2)]
+def test_a_file_the_office_cannot_open_does_not_stop_the_others(tmp_path):
+    import docx
+
+    good = []
+    for k in range(2):
+        small = docx.Document()
+        small.add_paragraph(f"第{k}个文件")
+        small.save(str(tmp_path / f"{k}.docx"))
+        good.append(tmp_path / f"{k}.docx")
     broken = tmp_path / "broken.docx"
     broken.write_bytes(b"PK\x03\x04 not really a zip")
     pairs = [(good[0], tmp_path / "a.pdf"), (broken, tmp_path / "b.pdf"), (good[1], tmp_path / "c.pdf")]
