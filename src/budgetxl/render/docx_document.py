@@ -45,7 +45,6 @@ BODY_PT, LINE_PT = 16, 28  # 三号, fixed line pitch (GB/T 9704: 22 lines of 28
 TABLE_PT, TABLE_LINE_PT = 9, 12  # 小五
 CELL_PAD_TWIPS = 57  # 0.1 cm each side
 TWIPS_PER_CM = 567
-NUMERALS = "一二三四五六七八九十"
 
 
 @dataclass(frozen=True)
@@ -443,7 +442,9 @@ def _assemble(body: Body, d: Disclosure):
         footer = f'<w:footerReference w:type="default" r:id="{footer_id}"/>' if numbered else _empty_footer(doc)
         sect = _sect_pr(page, footer, start_at)
         # the last section's properties are the body's own; the others close their section
-        text = text.replace(f"\x00SECTION{i}\x00", "" if i == last else f"<w:p><w:pPr>{sect}</w:pPr></w:p>")
+        # (a 1-pt paragraph, so that a full last page does not spill an empty line onto a new one)
+        closing = f'<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/><w:rPr><w:sz w:val="2"/></w:rPr>{sect}</w:pPr></w:p>'
+        text = text.replace(f"\x00SECTION{i}\x00", "" if i == last else closing)
         if i == last:
             final = sect
     parsed = parse_xml(f'<w:body {nsdecls("w", "r")}>{text}{final}</w:body>')
@@ -481,11 +482,6 @@ def _empty_footer(doc) -> str:
         part.element.remove(child)
     part.element.append(parse_xml(f'<w:p {nsdecls("w")}/>'))
     return f'<w:footerReference w:type="default" r:id="{doc.part.relate_to(part, RT.FOOTER)}"/>'
-
-
-def outline(d: Disclosure, narrative: Narrative, spec: Spec) -> list[tuple[int, str]]:
-    """The headings of the document (level, text), in order: for tests and tools."""
-    return _outline(d, narrative, spec)
 
 
 def write_docx(d: Disclosure, narrative: Narrative, spec: Spec, path: Path) -> Path:
