@@ -212,8 +212,16 @@ class Body:
         self.parts.append(xml)
 
     def end_section(self, page: Page, numbered: bool, start_at: int | None = None) -> None:
-        """Close the section so far: its properties ride on a last paragraph."""
-        self.parts.append(f"\x00SECTION{len(self.sections)}\x00")
+        """Close the section so far: its properties go into its last paragraph
+        (a separate empty paragraph would be merged into the one before by
+        LibreOffice, which then loses its own indent and alignment); after a
+        table, into a 1-pt empty paragraph."""
+        mark = f"\x00SECTION{len(self.sections)}\x00"
+        last = self.parts[-1] if self.parts else ""
+        if last.startswith("<w:p>") and last.count("</w:pPr>") == 1:
+            self.parts[-1] = last.replace("</w:pPr>", mark + "</w:pPr>")
+        else:
+            self.parts.append(f'<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/><w:rPr><w:sz w:val="2"/></w:rPr>{mark}</w:pPr></w:p>')
         self.sections.append((page, numbered, start_at))
 
 
@@ -442,9 +450,7 @@ def _assemble(body: Body, d: Disclosure):
         footer = f'<w:footerReference w:type="default" r:id="{footer_id}"/>' if numbered else _empty_footer(doc)
         sect = _sect_pr(page, footer, start_at)
         # the last section's properties are the body's own; the others close their section
-        # (a 1-pt paragraph, so that a full last page does not spill an empty line onto a new one)
-        closing = f'<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/><w:rPr><w:sz w:val="2"/></w:rPr>{sect}</w:pPr></w:p>'
-        text = text.replace(f"\x00SECTION{i}\x00", "" if i == last else closing)
+        text = text.replace(f"\x00SECTION{i}\x00", "" if i == last else sect)
         if i == last:
             final = sect
     parsed = parse_xml(f'<w:body {nsdecls("w", "r")}>{text}{final}</w:body>')
