@@ -19,6 +19,7 @@ from pathlib import Path
 from . import pipeline
 from .model_json import decimal_default, disclosure_json
 from .collect.roster import RosterError
+from .excel_setup import ConfigureError
 from .fill import FillError
 from .grid import WorkbookError
 from .model import Finding, Severity
@@ -41,6 +42,15 @@ def _summary(findings: list[Finding] | tuple) -> str:
 
 
 def cmd_template(args, spec: Spec) -> int:
+    if args.xlsm or args.output.suffix.lower() == ".xlsm":
+        from .xlsm import write_xlsm
+
+        if args.output.suffix.lower() != ".xlsm":
+            print(f"错误：启用宏的工作簿须以 .xlsm 结尾（收到：{args.output.name}）", file=sys.stderr)
+            return EXIT_FAILED
+        path = write_xlsm(args.output, spec)
+        print(f"已生成启用宏的标准模板（功能区“预算公开”选项卡，五个按钮）：{path}")
+        return EXIT_OK
     path = pipeline.write_template(args.output, spec)
     print(f"已生成标准模板：{path}")
     return EXIT_OK
@@ -147,20 +157,27 @@ def cmd_convert(args, spec: Spec) -> int:
 
 
 def cmd_excel_setup(args, spec: Spec) -> int:
-    """A macro-enabled copy of the template with the buttons, where Excel is installed."""
-    import platform
+    """A copy of the shipped macro-enabled workbook, with this computer's Python written in."""
+    from .excel_setup import setup
 
-    if platform.system() not in ("Windows", "Darwin"):
-        print(
-            "错误：安装 Excel 按钮需要 Microsoft Excel（Windows 或 macOS），本机是 "
-            f"{platform.system()}。在装有 Excel 的电脑上运行本命令，或按 README“Excel 按钮”一节手工导入 macros/budgetxl.bas。",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
-    from .excel_setup import build_macro_workbook
+    path, key, interpreter, rebuilt = setup(args.output, spec, args.interpreter, args.target, custom_spec=args.spec != DEFAULT_SPEC)
+    print(f"已生成带按钮的工作簿：{path}（功能区“预算公开”选项卡）。打开时请点“启用内容”（宏）。")
+    if rebuilt:
+        print("已按本机安装的 xlwings 版本和模板规格重新生成工作簿中的宏。")
+    if key:
+        print(f"按钮使用的 Python：{interpreter}（已写入隐藏的 xlwings.conf 工作表 {key}）。")
+    else:
+        print("本机不是 Windows 或 macOS，未写入 Python 路径：在 Windows 上按钮使用 PATH 中的 python；"
+              "需要指定时运行 budgetxl excel configure 工作簿.xlsm --interpreter 路径。")
+    return EXIT_OK
 
-    path = build_macro_workbook(args.output)
-    print(f"已生成带按钮的工作簿：{path}。打开时请“启用内容”（宏）。")
+
+def cmd_excel_configure(args, spec: Spec) -> int:
+    from .excel_setup import INTERPRETER_KEYS, configure, read_conf
+
+    path = configure(args.workbook, args.interpreter, args.target, args.output)
+    key = INTERPRETER_KEYS[args.target]
+    print(f"已把 {key} = {read_conf(path).get(key)} 写入 {path} 的 xlwings.conf 工作表。")
     return EXIT_OK
 
 
@@ -266,7 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
 
     p = sub.add_parser("template", help="生成标准模板工作簿")
-    p.add_argument("-o", "--output", required=True, type=Path, help="输出的 .xlsx 文件")
+    p.add_argument("-o", "--output", required=True, type=Path, help="输出的 .xlsx 文件（--xlsm 时为 .xlsm）")
+    p.add_argument("--xlsm", action="store_true", help="生成启用宏的工作簿：含按钮（功能区选项卡）、xlwings 模块和 xlwings.conf 工作表，不需要 Excel")
     p.set_defaults(func=cmd_template)
 
     p = sub.add_parser("fill", help="根据数据文件（TOML/JSON）填写模板")
@@ -317,9 +335,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("excel", help="Excel 按钮")
     excel_sub = p.add_subparsers(dest="excel_command", required=True, metavar="子命令")
-    q = excel_sub.add_parser("setup", help="生成带按钮的模板副本（.xlsm，需要 Excel）")
-    q.add_argument("-o", "--output", type=Path, default=Path("部门预算公开.xlsm"), help="输出的 .xlsm 文件")
+    q = excel_sub.add_parser("setup", help="复制随包提供的带按钮工作簿（.xlsm），写入本机 Python 路径")
+    q.add_argument("-o", "--output", type=Path, default=Path("部门预算公开.xlsm"), help="输出的 .xlsm 文件（默认 %(default)s）")
+    q.add_argument("--interpreter", help="按钮使用的 python 完整路径（默认：运行本命令的 Python）")
+    q.add_argument("--target", choices=("win", "mac"), help="写入 Interpreter_Win 还是 Interpreter_Mac（默认按本机系统）")
     q.set_defaults(func=cmd_excel_setup)
+    q = excel_sub.add_parser("configure", help="修改 .xlsm 工作簿 xlwings.conf 工作表中的 Python 路径（宏和按钮保留）")
+    q.add_argument("workbook", type=Path, help="启用宏的工作簿（.xlsm）")
+    q.add_argument("--interpreter", required=True, help="python 的完整路径，如 C:\\Python311\\python.exe")
+    q.add_argument("--target", choices=("win", "mac"), default="win", help="Interpreter_Win（默认）或 Interpreter_Mac")
+    q.add_argument("-o", "--output", type=Path, help="另存为（默认直接修改原文件）")
+    q.set_defaults(func=cmd_excel_configure)
 
     p = sub.add_parser("collect", help="财政局：收取各单位工作簿，校验、入库，生成报送状态和汇总")
     p.add_argument("inputs", nargs="+", help="收件目录或工作簿")
@@ -362,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args, spec)
     except WorkbookError as exc:
         print(f"错误：{exc.path}：{exc.message}", file=sys.stderr)
-    except (pipeline.OutputError, FillError, RosterError) as exc:
+    except (pipeline.OutputError, FillError, RosterError, ConfigureError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
     except FileNotFoundError as exc:
         print(f"错误：找不到文件 {exc.filename}", file=sys.stderr)
