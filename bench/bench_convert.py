@@ -14,6 +14,7 @@ split (read+check, narrative, docx, xlsx, pdf).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -42,8 +43,9 @@ def variants(folder: Path, n: int) -> list[Path]:
         with zipfile.ZipFile(EXAMPLE) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
             for item in zin.infolist():
                 data = zin.read(item.filename)
-                if item.filename.startswith("xl/worksheets/"):
-                    data = data.decode().replace("阿克陶县社会保险中心", f"测试单位{i:02d}").replace("人力资源和社会管理事务", "人力资源和社会保障管理事务").encode()
+                if item.filename.startswith("xl/worksheets/") or item.filename == "xl/sharedStrings.xml":
+                    text = re.sub(r"&#(\d+);", lambda m: chr(int(m.group(1))) if int(m.group(1)) > 127 else m.group(0), data.decode())  # &#38463; → 阿
+                    data = text.replace("阿克陶县社会保险中心", f"测试单位{i:02d}").replace("人力资源和社会管理事务", "人力资源和社会保障管理事务").encode()
                 zout.writestr(item, data)
         out.append(target)
     return out
