@@ -42,7 +42,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
 fi
 
 # 2. system packages: LibreOffice (recalculate, convert to PDF; python3-uno keeps one running for a batch),
-#    CJK fonts, pdftotext
+#    CJK fonts, pdftotext, Chromium
 missing=()
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc libreoffice-writer)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
@@ -50,7 +50,10 @@ fc-list 2>/dev/null | grep -i "Noto Serif CJK" >/dev/null || missing+=(fonts-not
 fc-list 2>/dev/null | grep -i "AR PL UKai" >/dev/null || missing+=(fonts-arphic-ukai)  # 楷体 for the 二级标题
 # a persistent LibreOffice for batches of PDFs is driven over UNO from the system Python
 /usr/bin/python3 -c 'import uno' >/dev/null 2>&1 || missing+=(python3-uno)
+# Chromium: the web page tests drive it through Playwright (executable_path=/usr/bin/chromium);
+# Playwright's own browser download is not used.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "安装系统软件包：${missing[*]} （约 1 分钟）…"
-  apt_install "${missing[@]}" || echo "警告：无法安装 ${missing[*]}（需要 root 或 sudo），PDF 相关功能和测试将不可用。" >&2
+  apt_install "${missing[@]}" || echo "警告：无法安装 ${missing[*]}（需要 root 或 sudo），PDF 相关功能和网页测试将不可用。" >&2
 fi

@@ -277,6 +277,120 @@ def cmd_dump(args, spec: Spec) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args, spec: Spec) -> int:
+    """The web page: local (one person, 127.0.0.1) or the bureau's server (--db and --roster)."""
+    from .web import LOOPBACK, Config, serve
+
+    if bool(args.db) != bool(args.roster):
+        print("错误：财政局模式需要同时指定 --db（数据库）和 --roster（报送名单）；本机模式两者都不要指定。", file=sys.stderr)
+        return EXIT_FAILED
+    if not args.db and args.host not in LOOPBACK:
+        print("错误：本机模式没有登录，只能在 127.0.0.1 上运行。供各单位访问的服务请加 --db 和 --roster（财政局模式）。", file=sys.stderr)
+        return EXIT_FAILED
+    roster = []
+    if args.roster:
+        from .collect.roster import read_roster
+
+        roster = read_roster(args.roster)
+    config = Config(spec, Path(args.db) if args.db else None, roster, args.max_upload_mb * 1024 * 1024, args.workers, args.https_cookies)
+    if args.db:
+        from .web.accounts import Accounts
+
+        if not any(u.is_bureau for u in Accounts(args.db).users()):
+            print(f"提示：数据库中还没有财政局账户，请先运行 budgetxl users add-bureau 登录名 --db {args.db}", file=sys.stderr)
+    where = f"http://{args.host}:{args.port}/"
+    print(f"{'财政局模式' if args.db else '本机模式'}：{where}（按 Ctrl+C 停止）", file=sys.stderr)
+    serve(config, args.host, args.port, args.open, args.proxy_headers, args.forwarded_allow_ips, args.log_level)
+    return EXIT_OK
+
+
+def cmd_users(args, spec: Spec) -> int:
+    """Accounts of the bureau's server: bureau staff, and department accounts issued from the roster."""
+    from .web.accounts import AccountError, Accounts, new_password
+
+    accounts = Accounts(args.db)
+    try:
+        if args.users_command == "add-bureau":
+            password = new_password(16)
+            accounts.add(args.name, "bureau", password, "财政局", must_change=True)
+            print(f"已创建财政局账户：{args.name}")
+            print(f"一次性密码：{password}")
+            print("首次登录后须设置新密码。")
+            return EXIT_OK
+        if args.users_command == "issue":
+            from .collect.roster import read_roster
+            from .model import SheetContent
+            from .xlsx_writer import write_workbook
+
+            issued = accounts.issue(read_roster(args.roster), args.reissue)
+            if not issued:
+                print("名单中的单位都已有账户，没有新发放的账户（重新发放密码请加 --reissue）。")
+                return EXIT_OK
+            sheet = SheetContent("账户", ("单位名称", "单位编码", "登录名", "一次性密码"), tuple(issued), (40, 16, 16, 20))
+            write_workbook([sheet], args.output)
+            os.chmod(args.output, 0o600)
+            print(f"已发放 {len(issued)} 个单位账户，登录名和一次性密码已写入：{args.output}")
+            print("请把各单位的登录名和密码分别交给该单位；首次登录后须设置新密码。发放完毕后请删除该文件。")
+            return EXIT_OK
+        if args.users_command == "list":
+            for u in accounts.users():
+                role = "财政局" if u.is_bureau else "单位"
+                print(f"{u.login}\t{role}\t{u.department}\t{'待设置新密码' if u.must_change else ''}")
+            return EXIT_OK
+    except AccountError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def cmd_backup(args, spec: Spec) -> int:
+    """A consistent copy of the bureau's database while the server runs."""
+    from .web import backup
+
+    if Path(args.output).resolve() == Path(args.db).resolve():
+        print("错误：备份文件不能与数据库相同。", file=sys.stderr)
+        return EXIT_FAILED
+    path = backup(args.db, args.output)
+    print(f"已备份数据库 {args.db} 到 {path}")
+    return EXIT_OK
+
+
+def _add_web_commands(sub) -> None:
+    p = sub.add_parser("serve", help="网页：本机校验页面，或财政局报送服务（--db、--roster）")
+    p.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；财政局模式可用 0.0.0.0）")
+    p.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
+    p.add_argument("--open", action="store_true", help="启动后打开浏览器")
+    p.add_argument("--db", type=Path, help="财政局模式：SQLite 数据库（与 budgetxl collect 相同）")
+    p.add_argument("--roster", type=Path, help="财政局模式：报送名单（.xlsx，含“单位名称”列）")
+    p.add_argument("--workers", type=int, default=2, help="处理工作簿的进程数（默认 2）")
+    p.add_argument("--max-upload-mb", type=int, default=20, help="上传文件大小上限（MB，默认 20）")
+    p.add_argument("--proxy-headers", action="store_true", help="在反向代理之后：使用 X-Forwarded-For/-Proto")
+    p.add_argument("--forwarded-allow-ips", default="127.0.0.1", help="信任其 X-Forwarded-* 的代理地址（默认 127.0.0.1）")
+    p.add_argument("--https-cookies", action="store_true", help="会话 Cookie 只经 HTTPS 发送（在 HTTPS 反向代理之后使用）")
+    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("users", help="财政局模式的账户：财政局账户，按名单发放单位账户")
+    users = p.add_subparsers(dest="users_command", required=True, metavar="子命令")
+    q = users.add_parser("add-bureau", help="新建财政局账户（打印一次性密码）")
+    q.add_argument("name", help="登录名")
+    q.add_argument("--db", required=True, type=Path)
+    q.set_defaults(func=cmd_users)
+    q = users.add_parser("issue", help="按报送名单发放单位账户，一次性密码写入工作簿")
+    q.add_argument("--roster", required=True, type=Path)
+    q.add_argument("--db", required=True, type=Path)
+    q.add_argument("-o", "--output", required=True, type=Path, help="账户工作簿（.xlsx）")
+    q.add_argument("--reissue", action="store_true", help="已有账户也重新发放一次性密码")
+    q.set_defaults(func=cmd_users)
+    q = users.add_parser("list", help="列出账户")
+    q.add_argument("--db", required=True, type=Path)
+    q.set_defaults(func=cmd_users)
+
+    p = sub.add_parser("backup", help="在线备份财政局数据库（服务运行时也可以）")
+    p.add_argument("--db", required=True, type=Path)
+    p.add_argument("-o", "--output", required=True, type=Path, help="备份文件")
+    p.set_defaults(func=cmd_backup)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="budgetxl", description="部门预算公开：模板、小计、校验、情况说明与公开文件")
     parser.add_argument("--spec", default=DEFAULT_SPEC, help="模板规格（默认 %(default)s，或 .toml 文件路径）")
@@ -373,6 +487,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="输出 JSON（格式见 README）")
     p.add_argument("--reader", choices=("calamine", "openpyxl"), default="calamine")
     p.set_defaults(func=cmd_dump)
+
+    _add_web_commands(sub)
     return parser
 
 
