@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..spec import Spec
+from . import archive
 from .intake import Submission, file_hash, process_file
 from .store import Store
 
@@ -65,6 +66,7 @@ def collect(
         store_seconds = 0.0
         for sub in _results(todo, spec, workers, scheduler):
             t = time.perf_counter()
+            archive.keep(db, sub.path, sub.sha256)  # before the row: a stored submission always has its bytes
             _, new = store.add(sub)
             store_seconds += time.perf_counter() - t
             if new:

@@ -61,6 +61,16 @@ CREATE TABLE IF NOT EXISTS findings (
     actual      TEXT,
     difference  TEXT
 );
+CREATE TABLE IF NOT EXISTS statements (    -- the figures the bureau compares (collect/compare.py)
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    kind        TEXT NOT NULL,             -- figure / current (this year's item) / prior (上年数与原因)
+    category    TEXT NOT NULL,
+    code        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    amount      TEXT NOT NULL,             -- decimal string, workbook unit (项目数: a count)
+    cell        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS statements_submission ON statements(submission_id);
 CREATE INDEX IF NOT EXISTS line_items_submission ON line_items(submission_id);
 CREATE INDEX IF NOT EXISTS findings_submission ON findings(submission_id);
 CREATE INDEX IF NOT EXISTS submissions_department ON submissions(department, year);
@@ -114,6 +124,7 @@ class Store:
             sid = cur.lastrowid
             self.conn.executemany("INSERT INTO line_items VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", [(sid, *item) for item in sub.items])
             self.conn.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?)", [(sid, *f) for f in sub.findings])
+            self.conn.executemany("INSERT INTO statements VALUES (?,?,?,?,?,?,?)", [(sid, *r) for r in sub.statements])
         return sid, True
 
     def counts(self) -> dict[str, int]:

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from ..model import Severity
-from ..problems import PROBLEMS
+from ..problems import BUREAU_PROBLEMS, PROBLEMS
 from . import DOC_SECTIONS, REGISTRY
 
 
@@ -29,6 +29,7 @@ def entries() -> dict[str, Entry]:
     """Every catalogued code: problems first, then rules."""
     out = {p.code: Entry(p.code, p.severity, p.title, p.doc) for p in PROBLEMS.values()}
     out.update({code: Entry(code, r.severity, r.title, r.doc) for code, r in sorted(REGISTRY.items())})
+    out.update({p.code: Entry(p.code, p.severity, p.title, p.doc) for p in BUREAU_PROBLEMS.values()})
     return out
 
 FAMILIES = {
@@ -40,6 +41,7 @@ FAMILIES = {
     "D": "D 情况说明数据（其他事项）",
     "E": "E 绩效目标",
     "F": "F 上年数与增减原因",
+    "Y": "Y 财政局跨年度核对（collect/report --previous）",
 }
 
 
