@@ -175,7 +175,7 @@ def _bureau_output(bureau, args, spec: Spec) -> None:
         from .collect.feedback import write_feedback
 
         run = write_feedback(bureau, args.db, args.feedback, spec, args.feedback_zip,
-                             progress=lambda dep, path: print(f"  反馈  {dep}  {path.name}", flush=True))
+                             progress=lambda dep, path: print(f"  反馈  {dep}  {path.name}", flush=True), workers=getattr(args, "jobs", 1))
         print(f"校验反馈：新写入 {len(run.written)} 个，内容未变未重写 {len(run.unchanged)} 个。目录：{run.folder}")
         for dep, why in run.missing:
             print(f"  未能生成反馈  {dep}：{why}")
@@ -366,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", required=True, type=Path)
     p.add_argument("--roster", type=Path)
     p.add_argument("-o", "--output", type=Path, help="报送状态与汇总工作簿（.xlsx）")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="写校验反馈的并行进程数")
     p.add_argument("--year", type=int)
     _bureau_options(p)
     p.set_defaults(func=cmd_report)

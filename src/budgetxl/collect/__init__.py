@@ -55,12 +55,15 @@ def collect(
     run = CollectRun()
     t0 = time.perf_counter()
     with Store(db) as store:
-        todo = []
+        todo, seen = [], []
         for p in sorted(paths, key=lambda p: (p.stat().st_mtime, str(p))):
-            if store.known(file_hash(p)):
+            sha = file_hash(p)
+            if store.known(sha):
+                seen.append((p, sha))
                 run.known.append(p)
             else:
                 todo.append(p)
+        store.seen(seen)
         run.seconds["hash"] = time.perf_counter() - t0
         done = len(run.known)
         store_seconds = 0.0

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,7 +199,24 @@ def _load(path: Path) -> dict:
         return {}
 
 
-def write_feedback(bureau: Bureau, db: str | Path, folder: str | Path, spec: Spec, make_zip: bool = False, progress=None) -> FeedbackRun:
+def _write_one(source: Path | None, target: Path, content: dict, spec: Spec) -> Path:
+    """One department's file: its workbook annotated exactly as ``check --annotate`` does, plus 反馈说明."""
+
+    def finish(wb) -> None:
+        summary_sheet(wb, content, spec)
+
+    if source is None:  # the file could not be read: the summary alone
+        wb = openpyxl.Workbook()
+        wb.remove(wb.active)
+        finish(wb)
+        return atomic_save(wb, target)
+    reading = pipeline.read(source, spec)
+    report = pipeline.check(reading, spec)
+    return pipeline.annotate(reading, report, spec, source, target, finish)
+
+
+def write_feedback(bureau: Bureau, db: str | Path, folder: str | Path, spec: Spec, make_zip: bool = False,
+                   progress=None, workers: int = 1) -> FeedbackRun:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     run = FeedbackRun(folder)
@@ -210,6 +226,7 @@ def write_feedback(bureau: Bureau, db: str | Path, folder: str | Path, spec: Spe
     deadlines = {m.name: m.deadline for m in bureau.roster}
     names = _names([*latest, *unreadable])
     failed = _unreadable_rows(db, unreadable, bureau)
+    jobs = []
     for dep, name in names.items():
         target = folder / name
         sub = latest.get(dep) or failed.get(dep)
@@ -222,24 +239,27 @@ def write_feedback(bureau: Bureau, db: str | Path, folder: str | Path, spec: Spe
         if manifest.get(name) == key and target.is_file():
             run.unchanged.append(target)
             continue
-        if sub.readable:
-            reading = pipeline.read(source, spec)
-            report = pipeline.check(reading, spec)
-            with tempfile.TemporaryDirectory() as tmp:
-                annotated = pipeline.annotate(reading, report, spec, source, Path(tmp) / f"annotated{source.suffix}")
-                wb = openpyxl.load_workbook(annotated, keep_vba=source.suffix.lower() == ".xlsm")
-        else:
-            wb = openpyxl.Workbook()
-            wb.remove(wb.active)
-        summary_sheet(wb, content, spec)
-        if source is not None and source.suffix.lower() == ".xlsm":
-            target = target.with_suffix(".xlsm")
-        atomic_save(wb, target)
+        jobs.append((dep, name, key, source, target, content))
+
+    def done(dep, name, key, target) -> None:
         manifest[name] = key
         run.written.append(target)
         if progress:
             progress(dep, target)
-    atomic_write_text(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True))
+
+    try:
+        if workers > 1 and len(jobs) > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = [(job, pool.submit(_write_one, job[3], job[4], job[5], spec)) for job in jobs]
+                for (dep, name, key, *_), future in futures:
+                    done(dep, name, key, future.result())
+        else:
+            for dep, name, key, source, target, content in jobs:
+                done(dep, name, key, _write_one(source, target, content, spec))
+    finally:  # what was written stays recorded, even when a later file fails
+        atomic_write_text(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True))
     if make_zip and run.written:
         stamp = dt.datetime.now(SHANGHAI).strftime("%Y%m%d_%H%M%S")
         run.zip = folder / f"校验反馈_{stamp}.zip"

@@ -117,12 +117,13 @@ def analyse(db: str | Path, roster: list[Member] | None = None, year: int | None
             valid = valid[valid.department.isin(names)]
         if year is None and len(readable):
             year = int(readable.year.mode().iloc[0]) if readable.year.notna().any() else None
-        unreadable = subs[(subs.readable == 0) & (subs.department != "")].groupby("department").tail(1)
+        broken = _unreadable_files(conn, subs, roster)
+        unreadable = broken[broken.department != ""].groupby("department").tail(1)
         status = _status(names or list(dict.fromkeys(latest.department)), latest, valid, unreadable, roster)
         off = [d for d in latest.department if d not in names] if roster else []
         off_roster = _status(off, latest, valid, unreadable, roster)
         template = dict(conn.execute("SELECT submission_id, COUNT(*) FROM findings WHERE code IN ('P01', 'P02', 'P03') GROUP BY submission_id").fetchall())
-        problems = _problems(subs, roster, year, template)
+        problems = _problems(subs, roster, year, template, broken)
         ids = tuple(int(i) for i in valid.id) or (-1,)
         marks = ",".join("?" * len(ids))
         items = _frame(conn, f"SELECT l.*, s.department, s.unit FROM line_items l JOIN submissions s ON s.id = l.submission_id WHERE l.submission_id IN ({marks})", ids)
@@ -181,6 +182,25 @@ def _previous(db: str | Path):
     return departments(path, latest), year
 
 
+def _unreadable_files(conn: sqlite3.Connection, subs: pd.DataFrame, roster: list[Member]) -> pd.DataFrame:
+    """Every unreadable file received, one row a file: the same broken content sent
+    under two names (two empty files, say) is stored once but counted twice."""
+    columns = ["file_name", "received_at", "error", "sha256"]
+    has_files = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'received_files'").fetchone()
+    files = _frame(
+        conn,
+        "SELECT r.file_name, s.received_at, s.error, s.sha256, s.unit_code, s.readable, s.department FROM received_files r "
+        "JOIN submissions s ON s.sha256 = r.sha256 WHERE s.readable = 0 ORDER BY s.id, r.rowid",
+    ) if has_files else pd.DataFrame()
+    stored = subs[subs.readable == 0]
+    missing = stored[~stored.sha256.isin(set(files.sha256))] if len(files) else stored  # databases from before received_files
+    both = pd.concat([files, missing[[*columns, "unit_code", "readable", "department"]]], ignore_index=True) if len(files) else missing.copy()
+    if both.empty:
+        return pd.DataFrame(columns=[*columns, "department"])
+    both = both.assign(department=_roster_names(both.assign(department=""), roster) if roster else "")
+    return both[[*columns, "department"]].reset_index(drop=True)
+
+
 def _roster_names(subs: pd.DataFrame, roster: list[Member]) -> list[str]:
     """Each submission's department as the roster names it: by 单位编码 when both
     have one (a department that renamed itself is still itself), else by name.
@@ -215,7 +235,7 @@ def _status(names, latest, valid, unreadable, roster) -> pd.DataFrame:
         if mine.empty:
             bad = unreadable[unreadable.department == name]
             if bad.empty:
-                row.update({"状态": "未报送", "文件": ""})
+                row.update({"状态": "未报送"})
             else:
                 s = bad.iloc[-1]
                 row.update({"状态": "无法读取", "报送时间": local_time(s.received_at), "文件": s.file_name})
@@ -246,12 +266,11 @@ def group_findings(findings: pd.DataFrame) -> pd.DataFrame:
     return grouped.rename(columns={"说明": "说明（第一个）"})[columns]
 
 
-def _problems(subs, roster, year, template_problems: dict[int, int]) -> pd.DataFrame:
-    rows = []
+def _problems(subs, roster, year, template_problems: dict[int, int], broken: pd.DataFrame) -> pd.DataFrame:
+    rows = [(b.file_name, b.department, "无法读取", b.error) for b in broken.itertuples()]
     names = {squash(m.name) for m in roster} if roster else None
     for s in subs.itertuples():
         if not s.readable:
-            rows.append((s.file_name, s.department, "无法读取", s.error))
             continue
         if not s.department:
             rows.append((s.file_name, "", "没有单位名称", "单位信息中未填写单位名称，无法归属到单位。"))

@@ -70,6 +70,13 @@ CREATE TABLE IF NOT EXISTS statements (    -- the figures the bureau compares (c
     amount      TEXT NOT NULL,             -- decimal string, workbook unit (项目数: a count)
     cell        TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS received_files ( -- every file received, also a copy of content already stored
+    sha256      TEXT NOT NULL,             -- submissions.sha256
+    file_name   TEXT NOT NULL,
+    file_path   TEXT NOT NULL,
+    seen_at     TEXT NOT NULL,             -- first time it was collected (UTC, ISO 8601)
+    UNIQUE (file_path, sha256)
+);
 CREATE INDEX IF NOT EXISTS statements_submission ON statements(submission_id);
 CREATE INDEX IF NOT EXISTS line_items_submission ON line_items(submission_id);
 CREATE INDEX IF NOT EXISTS findings_submission ON findings(submission_id);
@@ -102,10 +109,17 @@ class Store:
     def known(self, sha256: str) -> bool:
         return self.conn.execute("SELECT 1 FROM submissions WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
+    def seen(self, files: list[tuple[str | Path, str]]) -> None:
+        """Record that files (path, sha256) were received; their content is stored once, under its hash."""
+        now = _iso()
+        with self.conn:
+            self.conn.executemany("INSERT OR IGNORE INTO received_files VALUES (?,?,?,?)", [(sha, Path(p).name, str(p), now) for p, sha in files])
+
     def add(self, sub: Submission) -> tuple[int, bool]:
         """Store a submission in one transaction; (id, True) if new, (id, False) if already there."""
         row = self.conn.execute("SELECT id FROM submissions WHERE sha256 = ?", (sub.sha256,)).fetchone()
         if row:
+            self.seen([(sub.path, sub.sha256)])
             return row[0], False
         with self.conn:  # BEGIN … COMMIT, or ROLLBACK on any error
             version = 1
@@ -125,6 +139,7 @@ class Store:
             self.conn.executemany("INSERT INTO line_items VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", [(sid, *item) for item in sub.items])
             self.conn.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?)", [(sid, *f) for f in sub.findings])
             self.conn.executemany("INSERT INTO statements VALUES (?,?,?,?,?,?,?)", [(sid, *r) for r in sub.statements])
+            self.conn.execute("INSERT OR IGNORE INTO received_files VALUES (?,?,?,?)", (sub.sha256, sub.file_name, sub.path, _iso()))
         return sid, True
 
     def counts(self) -> dict[str, int]:
