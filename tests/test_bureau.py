@@ -384,7 +384,8 @@ def test_previous_year_findings_name_both_values(bureau_case):
     # the comparison sheet: this year against last year, per department and figure
     yoy = bureau.yoy.set_index(["单位名称", "项目"])
     assert yoy.loc[("第04单位", "收支总计"), "上年单位名称"] == "第04单位（旧名）"
-    assert yoy.loc[("第01单位", "三公经费"), "增减额（万元）"] == D("0.60")
+    assert yoy.loc[("第01单位", "三公经费"), "增减额"] == D("0.60")
+    assert yoy.loc[("第10单位", "")].iloc[0] == "（2025年数据库中没有该单位）"  # one line for a unit new this year
 
 
 def test_bureau_codes_are_catalogued_with_the_four_sections():
@@ -435,4 +436,24 @@ def test_progress_lines_per_file_when_redirected(tmp_path):
     assert any(l.startswith("[") and "甲.xlsx  甲单位  有错误  错误 1" in l for l in lines)
     assert any(l.startswith("[") and "坏.xlsx  （无单位名称）  无法读取" in l for l in lines)
     assert "█" not in text and "\r" not in text  # no bar in a log
-    assert "各单位状态" in lines[-1] or any("各单位状态" in l for l in lines)
+    assert any(l.startswith("各单位状态") for l in lines)
+
+
+def test_a_bar_in_a_terminal_and_the_lines_still_in_the_log(tmp_path):
+    import os
+    import pty
+    import sys
+
+    box = tmp_path / "in"
+    box.mkdir()
+    variant(EXAMPLE, box / "甲.xlsx", {NAME: "甲单位"})
+    master, slave = pty.openpty()
+    log = tmp_path / "log.txt"
+    with open(log, "w") as out:
+        subprocess.run([str(Path(sys.executable).parent / "budgetxl"), "collect", str(box), "--db", str(tmp_path / "b.db")],
+                       stdout=out, stderr=slave, check=True, timeout=240)
+    os.close(slave)
+    terminal = os.read(master, 65536).decode("utf-8", "replace")
+    os.close(master)
+    assert "█" in terminal and "1/1" in terminal  # the bar where someone watches
+    assert "[1/1] 甲.xlsx  甲单位  有错误" in log.read_text(encoding="utf-8")  # the lines in the log

@@ -180,7 +180,8 @@ def test_collect_cli(inbox, tmp_path, capsys):
     code = main(["collect", str(box), "--db", str(tmp_path / "b.db"), "-o", str(tmp_path / "s.xlsx"), "-j", "2"])
     assert code == 0
     out = capsys.readouterr().out
-    assert "收到 36 个文件：新报送 35 份，已收过 1 份" in out and "无法读取" in out and "各单位状态：" in out
+    assert "收到 36 个文件：新报送 35 份，已收过 1 份" in out and "无法读取" in out and "各单位状态（" in out
+    assert "无法读取的文件 2 个" in out  # files with no department are counted too
     assert (tmp_path / "s.xlsx").exists()
 
 

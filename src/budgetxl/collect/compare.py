@@ -235,16 +235,17 @@ def year_over_year(this: list[Department], last: list[Department], missing: list
 
     for dep in this:
         prev = pairs.get(dep.name)
+        if prev is None:  # one line, not one a figure
+            rows.append((dep.name, f"（{ly}数据库中没有该单位）", "", None, None, None, None))
+            continue
         for f in YOY_FIGURES:
             now = dep.figures.get(f, (None, ""))
             before = prev.figures.get(f, (None, "")) if prev else (None, "")
             if now[0] is None and before[0] is None:
                 continue
-            change = (now[0] or Decimal(0)) - (before[0] or Decimal(0)) if prev else None
-            rate = _share(change, before[0]) if change is not None and before[0] else None
-            rows.append((dep.name, prev.name if prev else "（上年无此单位）", f, now[0], before[0] if prev else None, change, rate))
-        if prev is None:
-            continue
+            change = (now[0] or Decimal(0)) - (before[0] or Decimal(0))
+            rate = _share(change, before[0]) if before[0] else None
+            rows.append((dep.name, prev.name, f, now[0], before[0], change, rate))
         for f, code in (("三公经费", "Y01"), *((p, "Y02") for p in THREE_PARTS), ("机关运行经费", "Y03")):
             now, before = dep.figures.get(f), prev.figures.get(f)
             if now is None or now[0] is None:
@@ -275,5 +276,5 @@ def year_over_year(this: list[Department], last: list[Department], missing: list
                 f"{prev.name}（{prev.code or '无单位编码'}）{ly}报送了部门预算（{prev.file_name}），{why}。"
                 "请核实该单位是否撤并、更名，或催报。",
                 last_cell=prev.file_name)
-    frame = pd.DataFrame(rows, columns=["单位名称", "上年单位名称", "项目", f"{ty}（万元）", f"{ly}（万元）", "增减额（万元）", "增减率"])
+    frame = pd.DataFrame(rows, columns=["单位名称", "上年单位名称", "项目", f"{ty}（万元；项目数为个）", f"{ly}（万元；项目数为个）", "增减额", "增减率"])
     return frame, findings
