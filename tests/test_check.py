@@ -34,6 +34,17 @@ def test_rule_is_documented(code):
     assert r.title and r.func.__name__.startswith("check_")
 
 
+@pytest.mark.parametrize("code", sorted(__import__("budgetxl.problems", fromlist=["x"]).PROBLEMS))
+def test_reader_and_subtotal_problems_are_catalogued_with_the_four_sections(code):
+    from budgetxl.rules.catalogue import entries
+
+    entry = entries()[code]
+    sections = doc_sections(entry.doc)
+    assert list(sections) == list(DOC_SECTIONS), code
+    assert all(len(text) >= 8 for text in sections.values()), code
+    assert f"### {code}" in markdown()
+
+
 def test_docs_rules_md_is_current():
     assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == markdown(), "run: budgetxl rules --markdown > docs/rules.md"
 

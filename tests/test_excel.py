@@ -235,3 +235,48 @@ def test_single_column_and_empty_sheets_keep_their_shape():
     grid = excel.read_grid(book_of(p))
     assert grid.sheets["一列"].rows == (("a",), ("b",), ("c",))
     assert grid.sheets["空表"].height <= 1
+
+
+def test_check_button_sheet_is_the_annotate_sheet_with_links(tmp_path):
+    """One builder: the 校验结果 the button writes has the rows `check --annotate` writes,
+    and every 位置 is a link to the first cell of its finding."""
+    import openpyxl
+
+    book = book_of(payload())
+    excel.check(book)
+    acts = actions(book)
+    rows = next(a for a in acts if a["func"] == "setValues" and a["values"][0][0] == "序号")["values"]
+    reading = pipeline.read(EXAMPLE, SPEC)
+    annotated = pipeline.annotate(reading, pipeline.check(reading, SPEC), SPEC, EXAMPLE, tmp_path / "a.xlsx")
+    ws = openpyxl.load_workbook(annotated)[SPEC.layout.result_sheet]
+    file_rows = [[c if c is not None else "" for c in r] for r in ws.iter_rows(values_only=True)]
+    def shown(v):  # Excel hides the text prefix ' that keeps '-1.02' from becoming a formula
+        return v[1:] if isinstance(v, str) and v[:1] == "'" and v[1:2] in "=+-@" else ("" if v is None else v)
+
+    assert [[shown(v) for v in r] for r in rows] == file_rows
+    links = [a for a in acts if a["func"] == "addHyperlink"]
+    assert len(links) == len(rows) - 1 == sum(1 for r in ws.iter_rows(min_row=2) if r[4].hyperlink)
+    first = links[0]
+    assert first["args"][0] == "#" + rows[1][4].split("；")[0]  # '表7 …'!D8
+
+
+def test_clear_marks_clears_every_cell_of_every_finding():
+    p = payload()
+    book = book_of(p)
+    excel.check(book)
+    rows = next(a for a in actions(book) if a["func"] == "setValues" and a["values"][0][0] == "序号")["values"]
+    report = pipeline.check(pipeline.read(EXAMPLE, SPEC), SPEC)
+    marked = {ref for f in report.counting for ref in f.refs}
+    assert any(len(f.refs) > 1 for f in report.counting)  # the case that matters: findings with several cells
+    annotated = dict(p)
+    annotated["sheets"] = [*p["sheets"], {"name": SPEC.layout.result_sheet, "values": rows, "pictures": [], "tables": []}]
+    book2 = book_of(annotated)
+    excel.clear_marks(book2)
+    names = [s["name"] for s in annotated["sheets"]]
+    cleared = set()
+    for a in actions(book2):
+        if a["func"] == "setRangeColor":
+            for r in range(a["row_count"]):
+                for c in range(a["column_count"]):
+                    cleared.add((names[a["sheet_position"]], a["start_row"] + 1 + r, a["start_column"] + 1 + c))
+    assert {(r.sheet, r.row, r.col) for r in marked if r.sheet in names} <= cleared

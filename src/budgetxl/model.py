@@ -229,6 +229,11 @@ class _Fields:
         a = self.amounts.get(key)
         return a.value if a else None
 
+    def ref(self, key: str) -> CellRef | None:
+        """The cell of a field (None when the sheet has no such column or row)."""
+        t = self.fields.get(key)
+        return t.ref if t else None
+
 
 @dataclass(frozen=True)
 class Record(_Fields):

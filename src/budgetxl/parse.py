@@ -637,13 +637,13 @@ def parse_workbook(grid: WorkbookGrid, spec: Spec) -> tuple[Disclosure, list[Fin
     year_text = info.text("年度") if info else ""
     year = _year_of(year_text)
     if info and year_text and year is None:
-        ref = info.fields["年度"].ref
+        ref = info.ref("年度")
         findings.append(problem("P11", f"{ref} 年度“{year_text}”不是四位年份，请填写如 2026。", [ref] if ref else []))
     unit = (info.text("金额单位") if info else "") or next(
         (t.unit.value for t in tables.values() if t.unit and t.unit.value), "万元"
     )
     if unit not in ("万元", "元"):
-        ref = info.fields["金额单位"].ref if info and "金额单位" in info.fields else None
+        ref = info.ref("金额单位") if info else None
         findings.append(problem("P11", f"{ref or '单位信息'} 金额单位“{unit}”无效，只能是“万元”或“元”。", [ref] if ref else []))
         unit = "万元"
     findings = _capped(findings)

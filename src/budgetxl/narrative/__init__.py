@@ -9,6 +9,8 @@ are dropped.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,6 +121,11 @@ def generate(disclosure: Disclosure, spec: Spec, templates: str | Path | None = 
     context = build_context(disclosure, spec)
     sections = []
     for section_id, level, title, template in SECTIONS:
-        paragraphs = _lines(env.get_template(template).render(context)) if template else ()
+        try:
+            paragraphs = _lines(env.get_template(template).render(context)) if template else ()
+        except jinja2.UndefinedError as exc:  # an input this spec's workbook does not have: say so, visibly
+            missing = re.findall(r"attribute '([^']+)'|'([^']+)' is undefined", str(exc))
+            name = next((a or b for a, b in missing), "")
+            paragraphs = (f"【待填写：{name or '本节所需数据'}】",)
         sections.append(Section(section_id, level, env.from_string(title).render(context), paragraphs))
     return Narrative(disclosure.department, disclosure.year, tuple(sections))

@@ -1,35 +1,23 @@
 """The catalogue: every code budgetxl reports — the reader's and subtotal
-pass's problems (P…, S…) and the rules (A…F) — with its severity, title and
+pass's problems (P…, S…), the rules (A…F) and the bureau's checks across
+departments and years (Y…) — with its severity, title and
 four-section documentation. ``docs/rules.md`` is generated from here
 (``budgetxl rules --markdown``)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from ..model import Severity
 from ..problems import BUREAU_PROBLEMS, PROBLEMS
+from ..problems import Problem as Entry  # a catalogue entry: code, severity, title, four-section doc
 from . import DOC_SECTIONS, REGISTRY
-
-
-@dataclass(frozen=True)
-class Entry:
-    code: str
-    severity: Severity
-    title: str
-    doc: str
-
-    @property
-    def family(self) -> str:
-        return self.code[0]
 
 
 def entries() -> dict[str, Entry]:
     """Every catalogued code: problems first, then rules."""
-    out = {p.code: Entry(p.code, p.severity, p.title, p.doc) for p in PROBLEMS.values()}
+    out = dict(PROBLEMS)
     out.update({code: Entry(code, r.severity, r.title, r.doc) for code, r in sorted(REGISTRY.items())})
-    out.update({p.code: Entry(p.code, p.severity, p.title, p.doc) for p in BUREAU_PROBLEMS.values()})
+    out.update(BUREAU_PROBLEMS)  # the bureau's checks across departments and years
     return out
 
 FAMILIES = {

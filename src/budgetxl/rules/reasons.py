@@ -123,7 +123,7 @@ def check_unmatched_priors(ctx: CheckContext, out) -> None:
     示例：功能分类科目写成 208019（少一位），报此警告。
     处理方法：按表5 的7位科目代码、标准名称改正；本年已没有的项目可以删除该行。"""
     for record in unmatched_records(ctx.disclosure, ctx.spec):
-        ref = record.fields["类别"].ref if "类别" in record.fields else None
+        ref = record.ref("类别")
         what = " ".join(x for x in (record.text("类别"), record.text("编码"), record.text("名称")) if x)
         out.emit(f"{ref} “上年数与原因”第{record.row}行（{what}）对应不到本年的任何项目。请核对类别、编码和名称。", [ref])
 

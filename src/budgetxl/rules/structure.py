@@ -41,7 +41,7 @@ def check_department_name(ctx: CheckContext, out) -> None:
                 out.emit(f"{row.name_ref} 表7 单位行“{row.name}”与单位名称“{name}”不一致。", [row.name_ref], expected=name, actual=row.name)
     for target in ctx.disclosure.lists.get("targets", ()):
         if target.text("类型") == WHOLE and squash(target.text("目标表名称")) != squash(name):
-            ref = target.fields["目标表名称"].ref
+            ref = target.ref("目标表名称")
             out.emit(f"{ref} 部门整体绩效目标表名称“{target.text('目标表名称')}”与单位名称“{name}”不一致。", [ref], expected=name, actual=target.text("目标表名称"))
 
 
@@ -66,7 +66,7 @@ def check_years(ctx: CheckContext, out) -> None:
     year = ctx.disclosure.year
     info = ctx.disclosure.info
     if year and year != ctx.spec.year:
-        ref = info.fields["年度"].ref if "年度" in info.fields else None
+        ref = info.ref("年度")
         out.emit(f"{ref} 预算年度 {year} 与模板年度 {ctx.spec.year} 不同。请使用 {year} 年的模板，或核对年度。", [ref], Severity.WARNING, expected=ctx.spec.year, actual=year)
     other = ctx.disclosure.forms.get("other")
     asset_year = other.amounts.get("资产统计截止年度") if other else None
@@ -200,7 +200,7 @@ def check_project_notes(ctx: CheckContext, out) -> None:
                 out.emit(f"{ref} 项目“{p.project}”的“{field}”未填写。", [ref], Severity.WARNING)
     for key, note in notes.items():
         if key and key not in names:
-            ref = note.fields["项目名称"].ref
+            ref = note.ref("项目名称")
             out.emit(f"{ref} “项目说明”中的项目“{note.text('项目名称')}”在表7 中没有。请核对项目名称。", [ref], Severity.WARNING)
 
 
