@@ -58,6 +58,7 @@ def _bases(tmp: Path) -> dict[str, Path]:
     reasons = {item_key(r.text("类别"), r.text("编码"), r.text("名称")): r.fields["增减原因"].ref for r in d.lists["priors"]}
     code_ref = d.info.fields["单位编码"].ref if "单位编码" in d.info.fields else CellRef("单位信息", 7, 2)
     year_ref = d.info.fields["年度"].ref
+    running = current[("机关运行经费", "机关运行经费")].current_refs[0]
     three = [current[("三公经费", "合计")].current_refs[0], current[("三公经费", "公务用车运行维护费")].current_refs[0]]
     three.append(CellRef(T10, three[1].row - 2, three[1].col))  # the 公务用车购置及运行维护费（小计） row
 
@@ -78,9 +79,10 @@ def _bases(tmp: Path) -> dict[str, Path]:
             if three_value is not None:
                 for ref in three:
                     _set(wb, ref, three_value)
+                _set(wb, running, D("9.00"))
         return edit
 
-    lower = {("三公经费", "合计"): D("3.00"), ("三公经费", "公务用车运行维护费"): D("3.00")}
+    lower = {("三公经费", "合计"): D("3.00"), ("三公经费", "公务用车运行维护费"): D("3.00"), ("机关运行经费", "机关运行经费"): D("9.00")}
     return {
         "this": edited_copy(fixed, tmp / "this.xlsx", this_year({})),
         "last": edited_copy(fixed, tmp / "last.xlsx", last_year()),
@@ -368,7 +370,8 @@ def test_previous_year_findings_name_both_values(bureau_case):
         found.setdefault(f.department, []).append(f)
     assert bureau.previous_year == 2025
     three = {f.code: f for f in found["第01单位"]}
-    assert set(three) == {"Y01", "Y02"}  # the total and the part that grew; 上年预算数 stated right
+    assert set(three) == {"Y01", "Y02", "Y03"}  # the total, the part that grew, 机关运行经费; 上年预算数 stated right
+    assert (three["Y03"].this_year, three["Y03"].last_year) == (D("9.54"), D("9.00")) and "'其他事项'!B3" in three["Y03"].message
     assert (three["Y01"].this_year, three["Y01"].last_year) == (D("3.6"), D("3.00"))
     assert "3.60 万元" in three["Y01"].message and "3.00 万元" in three["Y01"].message and "增加 0.60 万元" in three["Y01"].message
     assert three["Y01"].this_cell == f"'{T10}'!B11" and "2025年 第01单位.xlsx" in three["Y01"].message
@@ -397,6 +400,21 @@ def test_bureau_codes_are_catalogued_with_the_four_sections():
         assert set(doc_sections(catalogue[code].doc)) == set(DOC_SECTIONS)
     docs = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
     assert docs.read_text(encoding="utf-8") == markdown()
+
+
+def test_a_database_from_before_keeps_working(bureau_case, tmp_path):
+    """Databases made before statements/received_files: the tables are added, nothing breaks."""
+    _, _, box, roster, db, _ = bureau_case
+    old = tmp_path / "old.db"
+    shutil.copyfile(db, old)
+    conn = sqlite3.connect(old)
+    conn.executescript("DROP TABLE statements; DROP TABLE received_files;")
+    conn.close()
+    bureau = analyse(old, read_roster(roster), 2026)
+    assert bureau.unreadable_files == 3  # from the submissions: the two identical empty files are one
+    assert bureau.comparison["收支总计"].isna().all() and len(bureau.comparison) == 24
+    run = collect([box / "第05单位.xlsx"], old, SPEC)
+    assert run.known and sqlite3.connect(old).execute("SELECT COUNT(*) FROM received_files").fetchone()[0] == 1
 
 
 def test_statements_are_the_workbook_figures():
