@@ -1,8 +1,9 @@
 """The finance bureau's outputs: feedback per department, comparisons across
 departments and years, the status workbook (printed through real LibreOffice).
 
-One inbox as a bureau receives it: a roster of 30 units (with 单位编码 and a
-截止日期), 24 clean submissions, 3 with 错误, one unit that sent nothing, two
+One inbox as a bureau receives it: a roster of UNITS units (30 is the bureau's case:
+BUDGETXL_BUREAU_UNITS=30; the default suite uses 16 to stay fast) with 单位编码 and a
+截止日期: UNITS-6 clean submissions, 3 with 错误, one unit that sent nothing, two
 whose files are broken (named after them), two more broken files nobody can be
 told apart by, one unit not on the roster. Last year's database is built from
 the same departments with altered figures.
@@ -11,6 +12,7 @@ the same departments with altered figures.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -41,6 +43,9 @@ CODE = "UNITCODE"  # placeholder in the base workbooks, replaced per department
 T10 = SPEC.table("T10").sheet
 WRONG_NAME = {"人力资源和社会保障管理事务": "人力资源和社会管理事务"}  # the reference's 错误, put back
 DEADLINE = dt.date(2026, 1, 20)
+UNITS = max(12, int(os.environ.get("BUDGETXL_BUREAU_UNITS", "16")))
+GOOD = UNITS - 6  # clean submissions; then 3 with 错误, one missing, two broken
+ERROR_UNIT, MISSING_UNIT, BROKEN_UNIT, BROKEN_UNIT2 = (f"第{i:02d}单位" for i in (GOOD + 1, GOOD + 4, GOOD + 5, GOOD + 6))
 
 
 def _set(wb, ref: CellRef, value) -> None:
@@ -111,15 +116,15 @@ def bureau_case(tmp_path_factory):
     bases = _bases(tmp)
     box = tmp / "收件箱"
     box.mkdir()
-    roster = [(f"第{i:02d}单位", f"D{i:02d}") for i in range(1, 31)]
-    for name, code in roster[:24]:
+    roster = [(f"第{i:02d}单位", f"D{i:02d}") for i in range(1, UNITS + 1)]
+    for name, code in roster[:GOOD]:
         base = {"第01单位": "three_this", "第02单位": "misstated"}.get(name, "this")
         _dept(bases[base], box / f"{name}.xlsx", name, code)
-    for name, code in roster[24:27]:
+    for name, code in roster[GOOD:GOOD + 3]:
         _dept(bases["this"], box / f"{name}.xlsx", name, code, WRONG_NAME)
-    # 第28单位 sends nothing; 第29、第30单位 send broken files named after them
-    (box / "第29单位.xlsx").write_bytes(b"PK\x03\x04broken")
-    (box / "第30单位预算公开.xlsx").write_bytes(b"")
+    # MISSING_UNIT sends nothing; the two BROKEN units send broken files named after them
+    (box / f"{BROKEN_UNIT}.xlsx").write_bytes(b"PK\x03\x04broken")
+    (box / f"{BROKEN_UNIT2}预算公开.xlsx").write_bytes(b"")
     (box / "扫描件.xlsx").write_bytes(b"not a workbook")
     (box / "新建 Microsoft Excel 工作表.xlsx").write_bytes(b"")
     _dept(bases["this"], box / "名单外单位.xlsx", "名单外单位", "X99")
@@ -129,7 +134,7 @@ def bureau_case(tmp_path_factory):
 
     last_box = tmp / "上年"
     last_box.mkdir()
-    for name, code in roster[:6] + roster[27:29]:
+    for name, code in roster[:6] + roster[GOOD + 3:GOOD + 5]:
         base = "three_last" if name == "第01单位" else "last"
         shown = "第04单位（旧名）" if name == "第04单位" else name  # renamed since: matched by 单位编码
         _dept(bases[base], last_box / f"{name}.xlsx", shown, code)
@@ -150,10 +155,10 @@ def test_summary_line_counts_equal_the_rows_of_the_sheets(bureau_case, capsys):
     book = openpyxl.load_workbook(out)
     status = [r for r in book["报送状态"].iter_rows(min_row=2, values_only=True)]
     units, total = status[:-1], status[-1]
-    assert total[0] == "名单合计（30 个单位）" and len(units) == 30
+    assert total[0] == f"名单合计（{UNITS} 个单位）" and len(units) == UNITS
     counts = {s: sum(1 for r in units if r[2] == s) for s in ("通过", "有警告", "有错误", "无法读取", "未报送")}
     assert counts["有错误"] == 3 and counts["未报送"] == 1 and counts["无法读取"] == 2  # broken files named after their unit
-    assert counts["通过"] + counts["有警告"] == 24
+    assert counts["通过"] + counts["有警告"] == GOOD
     for state, n in counts.items():
         assert f"{state} {n} 个" in line
     off = list(book["名单外单位"].iter_rows(min_row=2, values_only=True))
@@ -161,7 +166,7 @@ def test_summary_line_counts_equal_the_rows_of_the_sheets(bureau_case, capsys):
     unreadable = [r for r in book["报送问题"].iter_rows(min_row=2, values_only=True) if r[2] == "无法读取"]
     assert len(unreadable) == 4 and "无法读取的文件 4 个" in line
     # blanks, not zeros, for a unit that sent nothing; real dates in Beijing time
-    missing = next(r for r in units if r[0] == "第28单位")
+    missing = next(r for r in units if r[0] == MISSING_UNIT)
     assert missing[3:10] == (None,) * 7
     row = next(r for r in book["报送状态"].iter_rows(min_row=2) if r[0].value == "第03单位")
     received = sqlite3.connect(db).execute("SELECT received_at FROM submissions WHERE department = '第03单位'").fetchone()[0]
@@ -177,15 +182,15 @@ def test_totals_cover_roster_units_only(bureau_case):
     tmp, _, _, roster, db, _ = bureau_case
     bureau = analyse(db, read_roster(roster), 2026)
     used = set(bureau.used["单位名称"])
-    assert "名单外单位" not in used and len(used) == 24  # errors and the off-roster unit are not counted
+    assert "名单外单位" not in used and len(used) == GOOD  # errors and the off-roster unit are not counted
     consolidated = bureau.totals["基本支出与项目支出"].iloc[0]
     frame, total = bureau.comparison, bureau.comparison_total
     columns = list(frame.columns)
-    assert len(frame) == 24 and set(frame["单位名称"]) == used
+    assert len(frame) == GOOD and set(frame["单位名称"]) == used
     assert total[columns.index("基本支出")] == consolidated["基本支出"]
     assert total[columns.index("项目支出")] == consolidated["项目支出"]
     three = bureau.totals["三公经费"].set_index("项目").loc["总计", "合计"]
-    assert total[columns.index("三公经费")] == three == D("3.60") * 24
+    assert total[columns.index("三公经费")] == three == D("3.60") * GOOD
     # each department's row = its own workbook
     own = pipeline.read(next(p for p in (tmp / "收件箱").iterdir() if p.name == "第05单位.xlsx"), SPEC).disclosure
     row = frame.set_index("单位名称").loc["第05单位"]
@@ -205,7 +210,7 @@ def test_status_workbook_prints_to_page_width_in_libreoffice_and_has_charts(bure
         assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
         assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
     status = book["报送状态"]
-    assert status.freeze_panes == "B2" and status.auto_filter.ref == "A1:L31"  # the totals row (32) stays out of sorting
+    assert status.freeze_panes == "B2" and status.auto_filter.ref == f"A1:L{UNITS + 1}"  # the totals row stays out of sorting
     charts = book["图表"]._charts
     assert len(charts) == 2 and {c.tagname for c in charts} == {"barChart"}
     titles = ["".join(r.t for p in c.title.tx.rich.p for r in (p.r or [])) for c in charts]
@@ -215,8 +220,8 @@ def test_status_workbook_prints_to_page_width_in_libreoffice_and_has_charts(bure
     grouped = list(book["问题明细"].iter_rows(min_row=2, values_only=True))
     keys = [(r[0], r[3]) for r in grouped]
     assert len(keys) == len(set(keys)) and all(isinstance(r[5], int) and r[5] >= 1 for r in grouped)
-    findings = sqlite3.connect(db).execute("SELECT COUNT(*) FROM findings f JOIN submissions s ON s.id = f.submission_id WHERE s.department = '第25单位'").fetchone()[0]
-    assert sum(r[5] for r in grouped if r[0] == "第25单位") == findings
+    findings = sqlite3.connect(db).execute("SELECT COUNT(*) FROM findings f JOIN submissions s ON s.id = f.submission_id WHERE s.department = ?", (ERROR_UNIT,)).fetchone()[0]
+    assert sum(r[5] for r in grouped if r[0] == ERROR_UNIT) == findings
     pdf = _pdf(out, tmp_path)
     pages = _pages(pdf)
     assert pages and all(size == (842, 595) for size, _ in pages)  # A4 landscape, every page
@@ -299,12 +304,12 @@ def test_feedback_one_file_per_department_equal_to_check_annotate(bureau_case, f
     tmp, _, box, roster, db, _ = bureau_case
     folder, out = feedback_case
     files = sorted(p.name for p in folder.glob(f"*{SUFFIX}"))
-    expected = [f"第{i:02d}单位{SUFFIX}" for i in range(1, 31) if i != 28] + [f"名单外单位{SUFFIX}"]
+    expected = [f"第{i:02d}单位{SUFFIX}" for i in range(1, UNITS + 1) if i != GOOD + 4] + [f"名单外单位{SUFFIX}"]
     assert files == sorted(expected)
-    assert "新写入 30 个" in out
+    assert f"新写入 {UNITS} 个" in out
     zipped = next(folder.glob("校验反馈_*.zip"))
     assert sorted(zipfile.ZipFile(zipped).namelist()) == sorted(expected)
-    for name in ("第01单位", "第25单位", "名单外单位"):  # a clean one, one with 错误, one off the roster
+    for name in ("第01单位", ERROR_UNIT, "名单外单位"):  # a clean one, one with 错误, one off the roster
         mine = folder / f"{name}{SUFFIX}"
         reference = tmp_path / f"{name}_check.xlsx"
         main(["check", str(box / f"{name}.xlsx"), "--annotate", str(reference)])
@@ -316,13 +321,13 @@ def test_feedback_one_file_per_department_equal_to_check_annotate(bureau_case, f
         facts = _facts(ws)
         assert facts["单位名称"] == name and facts.get("截止日期") == ("2026年1月20日" if name != "名单外单位" else None)
         assert ws.page_setup.fitToHeight == 1 and ws.page_setup.fitToWidth == 1  # one page
-    summary = openpyxl.load_workbook(folder / f"第25单位{SUFFIX}")[SUMMARY_SHEET]
+    summary = openpyxl.load_workbook(folder / f"{ERROR_UNIT}{SUFFIX}")[SUMMARY_SHEET]
     values = [r for r in summary.iter_rows(values_only=True)]
     facts = _facts(summary)
     assert facts["状态"] == "有错误" and facts["错误"] == "4 个" and "先改正" in facts["下一步"]
     first = next(i for i, r in enumerate(values) if r[0] and str(r[0]).startswith("请优先处理"))
     assert values[first + 2][:2] == ("错误", "C12")  # what to fix first: the 错误, first
-    broken = openpyxl.load_workbook(folder / f"第29单位{SUFFIX}")
+    broken = openpyxl.load_workbook(folder / f"{BROKEN_UNIT}{SUFFIX}")
     assert broken.sheetnames == [SUMMARY_SHEET]
     facts = _facts(broken[SUMMARY_SHEET])
     assert facts["状态"] == "无法读取" and "损坏" in facts["原因"]
@@ -338,7 +343,7 @@ def test_feedback_is_not_rewritten_when_nothing_changed_and_survives_a_cleaned_i
     roster_list = read_roster(roster)
     stamps = {p.name: p.stat().st_mtime_ns for p in folder.glob(f"*{SUFFIX}")}
     again = write_feedback(analyse(work, roster_list, 2026), work, folder, SPEC)
-    assert again.written == [] and len(again.unchanged) == 30
+    assert again.written == [] and len(again.unchanged) == UNITS
     assert {p.name: p.stat().st_mtime_ns for p in folder.glob(f"*{SUFFIX}")} == stamps
     # 第03单位 sends a corrected version; the inbox is then emptied: only its file is rewritten, from the archive
     inbox = tmp_path / "新收件"
@@ -347,7 +352,7 @@ def test_feedback_is_not_rewritten_when_nothing_changed_and_survives_a_cleaned_i
     collect([new], work, SPEC)
     shutil.rmtree(inbox)
     third = write_feedback(analyse(work, roster_list, 2026), work, folder, SPEC)
-    assert [p.name for p in third.written] == [f"第03单位{SUFFIX}"] and len(third.unchanged) == 29 and not third.missing
+    assert [p.name for p in third.written] == [f"第03单位{SUFFIX}"] and len(third.unchanged) == UNITS - 1 and not third.missing
     facts = _facts(openpyxl.load_workbook(folder / f"第03单位{SUFFIX}")[SUMMARY_SHEET])
     assert "第03单位（修改）.xlsx（第 2 版" in facts["报送文件"]
 
@@ -383,12 +388,12 @@ def test_previous_year_findings_name_both_values(bureau_case):
     for unchanged in ("第03单位", "第04单位", "第05单位", "第06单位"):  # 第04单位 renamed: matched by 单位编码
         assert unchanged not in found
     gone = {f.department for f in bureau.bureau_findings if f.code == "Y05"}
-    assert gone == {"第28单位", "第29单位", "已撤并单位"}
+    assert gone == {MISSING_UNIT, BROKEN_UNIT, "已撤并单位"}
     # the comparison sheet: this year against last year, per department and figure
     yoy = bureau.yoy.set_index(["单位名称", "项目"])
     assert yoy.loc[("第04单位", "收支总计"), "上年单位名称"] == "第04单位（旧名）"
     assert yoy.loc[("第01单位", "三公经费"), "增减额"] == D("0.60")
-    assert yoy.loc[("第10单位", "")].iloc[0] == "（2025年数据库中没有该单位）"  # one line for a unit new this year
+    assert yoy.loc[("第08单位", "")].iloc[0] == "（2025年数据库中没有该单位）"  # one line for a unit new this year
 
 
 def test_bureau_codes_are_catalogued_with_the_four_sections():
@@ -412,7 +417,7 @@ def test_a_database_from_before_keeps_working(bureau_case, tmp_path):
     conn.close()
     bureau = analyse(old, read_roster(roster), 2026)
     assert bureau.unreadable_files == 3  # from the submissions: the two identical empty files are one
-    assert bureau.comparison["收支总计"].isna().all() and len(bureau.comparison) == 24
+    assert bureau.comparison["收支总计"].isna().all() and len(bureau.comparison) == GOOD
     run = collect([box / "第05单位.xlsx"], old, SPEC)
     assert run.known and sqlite3.connect(old).execute("SELECT COUNT(*) FROM received_files").fetchone()[0] == 1
 

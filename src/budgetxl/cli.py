@@ -166,6 +166,8 @@ def cmd_excel_setup(args, spec: Spec) -> int:
 
 def _bureau_output(bureau, args, spec: Spec) -> None:
     """The status workbook (-o) and the feedback files (--feedback)."""
+    if args.previous and bureau.previous_year and bureau.previous_year == bureau.year:
+        print(f"注意：--previous 指定的数据库也是 {bureau.year} 年的数据，请确认是否为上一年度的数据库。", file=sys.stderr)
     if args.output:
         from .collect.status_book import write
 
