@@ -309,6 +309,17 @@ def test_feedback_one_file_per_department_equal_to_check_annotate(bureau_case, f
     assert f"新写入 {UNITS} 个" in out
     zipped = next(folder.glob("校验反馈_*.zip"))
     assert sorted(zipfile.ZipFile(zipped).namelist()) == sorted(expected)
+    from budgetxl.report import RESULT_HEADER, result_sheet
+
+    for path in folder.glob(f"*{SUFFIX}"):  # every department: its 校验结果 is the check of the file it sent
+        sent = box / path.name.replace(SUFFIX, ".xlsx")
+        if path.name.startswith((BROKEN_UNIT, BROKEN_UNIT2)):
+            continue  # the broken files: a summary only, below
+        assert sent.exists()
+        reading = pipeline.read(sent, SPEC)
+        rows = [tuple(c.value for c in r) for r in openpyxl.load_workbook(path, read_only=True)[SPEC.layout.result_sheet].iter_rows()]
+        expected_rows = [RESULT_HEADER, *result_sheet(pipeline.check(reading, SPEC), SPEC.layout.result_sheet).rows]
+        assert [tuple("" if v is None else v for v in r) for r in rows] == [tuple("" if v is None else v for v in r) for r in expected_rows], path.name
     for name in ("第01单位", ERROR_UNIT, "名单外单位"):  # a clean one, one with 错误, one off the roster
         mine = folder / f"{name}{SUFFIX}"
         reference = tmp_path / f"{name}_check.xlsx"

@@ -238,6 +238,9 @@ def year_over_year(this: list[Department], last: list[Department], missing: list
         if prev is None:  # one line, not one a figure
             rows.append((dep.name, f"（{ly}数据库中没有该单位）", "", None, None, None, None))
             continue
+        if not prev.figures:  # last year's database predates the figures: nothing to compare, no false increases
+            rows.append((dep.name, prev.name, f"（{ly}数据库没有记录比较用的数字，请用新版本重新收取{ly}的工作簿）", None, None, None, None))
+            continue
         for f in YOY_FIGURES:
             now = dep.figures.get(f, (None, ""))
             before = prev.figures.get(f, (None, "")) if prev else (None, "")
