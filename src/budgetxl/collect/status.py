@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..model import SheetContent
 from ..textnorm import squash
 from .roster import Member
 
@@ -320,21 +319,3 @@ def consolidate(items: pd.DataFrame) -> dict[str, pd.DataFrame]:
     three = items[items.table_key == "T10"]
     out["三公经费"] = pivot(three, ["label"], ["合计", "一般公共预算", "政府性基金", "国有资本经营预算"]).rename(columns={"label": "项目"})
     return out
-
-
-def _content(name: str, frame: pd.DataFrame, widths: tuple[int, ...] = ()) -> SheetContent:
-    rows = tuple(tuple(None if (not isinstance(v, str) and pd.isna(v)) else v for v in row) for row in frame.itertuples(index=False))
-    return SheetContent(name, tuple(map(str, frame.columns)), rows, widths or tuple(18 for _ in frame.columns))
-
-
-def status_sheets(bureau: Bureau) -> list[SheetContent]:
-    """The sheets as plain content (the status workbook itself: ``status_book.write``)."""
-    sheets = [
-        _content("报送状态", bureau.status, (36, 14, 10, 6, 6, 6, 16, 8, 22, 36, 12)),
-        _content("问题明细", bureau.grouped, (30, 6, 6, 6, 24, 6, 30, 90)),
-        _content("报送问题", bureau.problems, (36, 30, 16, 80)),
-        _content("汇总使用版本", bureau.used, (36, 12, 36, 22, 10)),
-    ]
-    for name, frame in bureau.totals.items():
-        sheets.append(_content(f"汇总-{name}", frame, (12, 36, *[16] * (len(frame.columns) - 2))))
-    return sheets
