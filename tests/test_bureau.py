@@ -407,6 +407,22 @@ def test_previous_year_findings_name_both_values(bureau_case):
     assert yoy.loc[("第08单位", "")].iloc[0] == "（2025年数据库中没有该单位）"  # one line for a unit new this year
 
 
+def test_a_year_in_yuan_against_a_year_in_wan_is_compared_to_the_rounding():
+    from budgetxl.collect.compare import Department, year_over_year
+
+    cell = f"'{T10}'!B11"
+    last = Department("甲单位", "A1", 1, 1, "甲.xlsx", "元", {"三公经费": (D("35987") / 10000, cell)},
+                      {("三公经费", "合计"): ("三公经费“合计”", D("35987") / 10000, cell)}, {})
+    this = Department("甲单位", "A1", 2, 1, "甲.xlsx", "万元", {"三公经费": (D("3.60"), cell)}, {},
+                      {("三公经费", "合计"): ("三公经费“合计”", D("3.60"), "'上年数与原因'!D16")})
+    assert year_over_year([this], [last], [], 2026, 2025)[1] == []  # 35,987 元 is 3.60 万元 as printed
+    more = Department(**{**this.__dict__, "figures": {"三公经费": (D("3.61"), cell)}})
+    assert [f.code for f in year_over_year([more], [last], [], 2026, 2025)[1]] == ["Y01"]
+    exact = Department(**{**last.__dict__, "unit": "万元", "figures": {"三公经费": (D("3.59"), cell)},
+                          "current": {("三公经费", "合计"): ("三公经费“合计”", D("3.59"), cell)}})
+    assert [f.code for f in year_over_year([this], [exact], [], 2026, 2025)[1]] == ["Y01", "Y04"]  # same unit: exact
+
+
 def test_bureau_codes_are_catalogued_with_the_four_sections():
     from budgetxl.rules import DOC_SECTIONS
     from budgetxl.rules.catalogue import doc_sections, entries, markdown

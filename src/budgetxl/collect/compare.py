@@ -220,6 +220,12 @@ def _where(cell: str, file_name: str, year: str) -> str:
     return f"{year} {file_name} {cell}".strip() if cell else f"{year} {file_name}"
 
 
+def _slack(this: Department, last: Department) -> Decimal:
+    """Exact when both years are in the same unit; a workbook in 元 compared with one in 万元
+    agrees when the 元 figure rounds to the 万元 one (half a cent of a 万元)."""
+    return Decimal(0) if this.unit == last.unit else Decimal("0.005")
+
+
 def year_over_year(this: list[Department], last: list[Department], missing: list[str], this_year: int | None, last_year: int | None):
     """(comparison frame, bureau findings). ``missing``: departments that sent nothing
     usable this year (未报送/无法读取/only erroneous versions are judged on their latest readable version)."""
@@ -254,7 +260,7 @@ def year_over_year(this: list[Department], last: list[Department], missing: list
             if now is None or now[0] is None:
                 continue
             base = before[0] if before else Decimal(0)
-            if now[0] > base:
+            if now[0] - base > _slack(dep, prev):
                 what = "“三公”经费合计" if f == "三公经费" else f
                 finding(code, dep.name,
                         f"{what}{ty} {fmt(now[0])} 万元（{now[1]}），{ly} {fmt(base)} 万元（{_where(before[1] if before else '', prev.file_name, ly)}），"
@@ -264,7 +270,7 @@ def year_over_year(this: list[Department], last: list[Department], missing: list
             actual = prev.current.get(key)
             if actual is None:
                 continue
-            if stated != actual[1]:
+            if abs(stated - actual[1]) > _slack(dep, prev):
                 finding("Y04", dep.name,
                         f"{ty}“上年数与原因”中{label}的上年预算数为 {fmt(stated)} 万元（{cell}），"
                         f"而{ly}报送的工作簿中为 {fmt(actual[1])} 万元（{_where(actual[2], prev.file_name, ly)}），"
