@@ -368,6 +368,23 @@ def test_feedback_is_not_rewritten_when_nothing_changed_and_survives_a_cleaned_i
     assert "第03单位（修改）.xlsx（第 2 版" in facts["报送文件"]
 
 
+def test_feedback_names_stay_in_their_folder_and_a_lost_file_is_reported(tmp_path, capsys):
+    box = tmp_path / "in"
+    box.mkdir()
+    sent = variant(EXAMPLE, box / "a.xlsx", {**FIXED_NAME, NAME: "../../逃逸/单位"})
+    lost = variant(EXAMPLE, box / "b.xlsx", {**FIXED_NAME, NAME: "乙单位"})
+    db = tmp_path / "b.db"
+    collect([sent, lost], db, SPEC)
+    sha = sqlite3.connect(db).execute("SELECT sha256 FROM submissions WHERE department = '乙单位'").fetchone()[0]
+    archive.find(db, sha).unlink()  # neither the copy nor the original is left
+    lost.unlink()
+    folder = tmp_path / "反馈"
+    assert main(["report", "--db", str(db), "--feedback", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert [p.parent for p in folder.rglob(f"*{SUFFIX}")] == [folder]
+    assert "未能生成反馈  乙单位：b.xlsx 已不在原位置" in out
+
+
 def test_archive_keeps_the_bytes_sent(bureau_case):
     _, _, box, _, db, _ = bureau_case
     for sha, path in sqlite3.connect(db).execute("SELECT sha256, file_path FROM submissions"):
