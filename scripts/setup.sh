@@ -41,12 +41,15 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
-# 2. system packages: LibreOffice (recalculate, convert to PDF), CJK fonts, pdftotext
+# 2. system packages: LibreOffice (recalculate, convert to PDF), CJK fonts, pdftotext, Chromium
 missing=()
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc libreoffice-writer)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 fc-list 2>/dev/null | grep -i "Noto Serif CJK" >/dev/null || missing+=(fonts-noto-cjk)  # no -q: grep -q + pipefail = SIGPIPE
+# Chromium: the web page tests drive it through Playwright (executable_path=/usr/bin/chromium);
+# Playwright's own browser download is not used.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "安装系统软件包：${missing[*]} （约 1 分钟）…"
-  apt_install "${missing[@]}" || echo "警告：无法安装 ${missing[*]}（需要 root 或 sudo），PDF 相关功能和测试将不可用。" >&2
+  apt_install "${missing[@]}" || echo "警告：无法安装 ${missing[*]}（需要 root 或 sudo），PDF 相关功能和网页测试将不可用。" >&2
 fi

@@ -11,6 +11,7 @@ import datetime as dt
 import inspect
 import json
 import re
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -175,7 +176,9 @@ def test_export_needs_a_saved_workbook():
     assert "请先把工作簿保存" in excel.export(book)
 
 
-MACROS = sorted((ROOT / "macros").glob("*.bas"))
+from budgetxl.excel_setup import macros_dir  # noqa: E402
+
+MACROS = sorted(macros_dir().glob("*.bas"))
 
 
 def test_every_macro_calls_an_existing_entry_point():
@@ -191,30 +194,17 @@ def test_every_macro_calls_an_existing_entry_point():
         assert list(params) == ["book"] and params["book"].default is None
 
 
-def test_macro_captions_are_chinese_and_names_ascii():
-    text = "\n".join(p.read_text(encoding="utf-8") for p in MACROS)
-    subs = re.findall(r"^Public Sub (\w+)\(\)", text, re.M)
-    assert subs and all(s.isascii() for s in subs)
-    for caption in ("计算小计", "校验", "生成说明", "导出公开文件", "清除标记"):
-        assert caption in text
+def test_button_captions_are_chinese_and_macro_names_ascii():
+    from budgetxl.xlsm import BUTTONS
+
+    text = "\n".join(p.read_text(encoding="ascii") for p in MACROS)
+    subs = re.findall(r"^Public Sub (\w+)\(", text, re.M)
+    assert len(subs) == 10 and all(s.isascii() for s in subs)
+    assert [b[0] for b in BUTTONS] == ["计算小计", "校验", "生成说明", "导出公开文件", "清除标记"]  # on the ribbon, from Python
 
 
-def test_excel_setup_says_excel_is_required_on_linux(capsys):
-    import platform
-
-    from budgetxl.cli import main
-
-    if platform.system() in ("Windows", "Darwin"):
-        pytest.skip("Excel machines build the workbook for real")
-    assert main(["excel", "setup", "-o", "x.xlsm"]) == 2
-    err = capsys.readouterr().err
-    assert "需要 Microsoft Excel" in err and "macros/budgetxl.bas" in err
-
-
-def test_the_macros_the_setup_imports_exist():
-    from budgetxl.excel_setup import macros_dir
-
-    assert (macros_dir() / "budgetxl.bas").read_text(encoding="utf-8").startswith('Attribute VB_Name = "budgetxl"')
+def test_the_macros_are_package_data():
+    assert (macros_dir() / "budgetxl.bas").read_bytes().startswith(b'Attribute VB_Name = "budgetxl"\r\n')
 
 
 def test_department_text_is_written_as_text_in_excel():
@@ -280,3 +270,43 @@ def test_clear_marks_clears_every_cell_of_every_finding():
                 for c in range(a["column_count"]):
                     cleared.add((names[a["sheet_position"]], a["start_row"] + 1 + r, a["start_column"] + 1 + c))
     assert {(r.sheet, r.row, r.col) for r in marked if r.sheet in names} <= cleared
+
+
+def _no_soffice_path(tmp_path) -> str:
+    """PATH without LibreOffice: the other tools stay reachable."""
+    import os
+    import shutil as sh
+
+    keep = tmp_path / "bin"
+    keep.mkdir()
+    for tool in ("pdftotext",):
+        if sh.which(tool):
+            (keep / tool).symlink_to(sh.which(tool))
+    return os.pathsep.join([str(keep), str(Path(sys.executable).parent)])
+
+
+def _clean_payload(folder: Path) -> dict:
+    def fix(sheets):  # the example's one 错误 (C12): the name as in the classification
+        t7 = next(s for s in sheets if s["name"].startswith("表7"))
+        t7["values"][7][3] = "人力资源和社会保障管理事务"
+    p = payload(edit=fix)
+    p["book"]["name"] = str(folder / "示例.xlsx")  # a saved workbook: the remote engine's fullname
+    return p
+
+
+def test_export_without_any_pdf_route_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", _no_soffice_path(tmp_path))
+    book = book_of(_clean_payload(tmp_path))
+    assert excel.pdf_routes(book) == []  # no LibreOffice; Word and Excel export need Windows/macOS Excel
+    message = excel.export(book)
+    assert "已导出：" in message and ".docx" in message and ".pdf" not in message.split("。")[0]
+    assert "未生成 PDF" in message and "没有找到 LibreOffice" in message and "另存为 PDF" in message
+    assert not list(tmp_path.glob("*.pdf")) and list(tmp_path.glob("*.docx")) and list(tmp_path.glob("*.xlsx"))
+    assert not list(tmp_path.glob(".budgetxl.*"))  # no work folder left behind
+
+
+@pytest.mark.skipif(__import__("shutil").which("soffice") is None, reason="LibreOffice not installed")
+def test_libreoffice_on_path_is_the_first_pdf_route(tmp_path):
+    """With soffice on PATH the button leaves the PDF to pipeline.publish (the same PDF as
+    convert, tested there); Word and Excel are not tried on the remote engine."""
+    assert excel.pdf_routes(book_of(_clean_payload(tmp_path))) == [excel.LIBREOFFICE]

@@ -14,6 +14,7 @@ import pytest
 
 from budgetxl import pipeline
 from budgetxl.spec import load_spec
+from budgetxl.template import INSTRUCTIONS, INSTRUCTIONS_WIDTH, XLWINGS_CONF_SHEET, wrapped_lines
 
 from .conftest import TEMPLATE
 from budgetxl.spec import load_spec as _load_spec  # noqa: E402
@@ -35,13 +36,20 @@ def test_committed_template_matches_the_generator(tmp_path):
     assert _members(fresh) == _members(TEMPLATE), "run: budgetxl template -o templates/budget_template.xlsx"
 
 
-@pytest.fixture(scope="module")
-def book():
-    return openpyxl.load_workbook(TEMPLATE)
+XLSM = TEMPLATE.with_suffix(".xlsm")
+
+
+@pytest.fixture(scope="module", params=[TEMPLATE, XLSM], ids=["xlsx", "xlsm"])
+def book(request):
+    """Every check of the template holds for the macro-enabled workbook too."""
+    return openpyxl.load_workbook(request.param, keep_vba=request.param.suffix == ".xlsm")
 
 
 def test_sheets_in_order(book, spec):
     expected = [SPEC.layout.instructions_sheet, "单位信息", *[t.sheet for t in spec.tables], "上年数与原因", "支出用途", "项目说明", "其他事项", "绩效目标", "绩效指标", SPEC.layout.codes_sheet]
+    if book.vba_archive is not None:
+        expected.append(XLWINGS_CONF_SHEET)
+        assert book[XLWINGS_CONF_SHEET].sheet_state == "hidden"
     assert book.sheetnames == expected
     assert book[SPEC.layout.codes_sheet].sheet_state == "hidden"
 
@@ -83,7 +91,23 @@ def test_code_dropdowns_and_input_vs_computed(book, spec):
 
 def test_instructions_are_chinese(book):
     text = "\n".join(str(c.value) for c in book[SPEC.layout.instructions_sheet]["A"] if c.value)
-    assert "填表说明" in text and "计算小计" in text and "白色单元格" in text
+    assert "填表说明" in text and "计算小计" in text and "白色单元格" in text and "预算公开" in text
+
+
+def test_instructions_fit_the_screen_and_a4_without_clipped_lines(book):
+    """One column narrower than a 1366-pixel screen and an A4 page, wrapped, every row as tall
+    as its wrapped lines; no buttons or shapes over the text (the buttons are on the ribbon)."""
+    ws = book[SPEC.layout.instructions_sheet]
+    assert ws.column_dimensions["A"].width == INSTRUCTIONS_WIDTH <= 72  # ≈ 510 px; wider is cut off on A4 (LibreOffice does not shrink it)
+    assert ws.page_setup.orientation == "portrait" and ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    for row in ws.iter_rows(min_col=1, max_col=1):
+        cell = row[0]
+        if not cell.value:
+            continue
+        assert cell.alignment.wrap_text, cell.coordinate
+        lines = wrapped_lines(cell.value, INSTRUCTIONS_WIDTH)
+        assert ws.row_dimensions[cell.row].height >= lines * cell.font.size * 1.3, cell.coordinate
+    assert not ws._images and not ws._charts
 
 
 @pytest.mark.libreoffice
@@ -100,3 +124,7 @@ def test_libreoffice_opens_and_prints_the_template(tmp_path):
     for t in load_spec().tables:
         assert t.title.replace("“", "").replace("”", "") in text.replace("“", "").replace("”", ""), t.title
     assert "一般公共预算拨款" in text and "填表说明" in text
+    # every line of 填表说明 printed whole: a row too short for its wrapped text would cut lines off
+    printed = re.sub(r"\s+", "", text)
+    for line in INSTRUCTIONS:
+        assert re.sub(r"\s+", "", line) in printed, line

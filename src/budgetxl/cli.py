@@ -19,6 +19,7 @@ from pathlib import Path
 from . import pipeline
 from .model_json import decimal_default, disclosure_json
 from .collect.roster import RosterError
+from .excel_setup import ConfigureError
 from .fill import FillError
 from .grid import WorkbookError
 from .model import Finding, Severity
@@ -41,6 +42,15 @@ def _summary(findings: list[Finding] | tuple) -> str:
 
 
 def cmd_template(args, spec: Spec) -> int:
+    if args.xlsm or args.output.suffix.lower() == ".xlsm":
+        from .xlsm import write_xlsm
+
+        if args.output.suffix.lower() != ".xlsm":
+            print(f"错误：启用宏的工作簿须以 .xlsm 结尾（收到：{args.output.name}）", file=sys.stderr)
+            return EXIT_FAILED
+        path = write_xlsm(args.output, spec)
+        print(f"已生成启用宏的标准模板（功能区“预算公开”选项卡，五个按钮）：{path}")
+        return EXIT_OK
     path = pipeline.write_template(args.output, spec)
     print(f"已生成标准模板：{path}")
     return EXIT_OK
@@ -147,20 +157,27 @@ def cmd_convert(args, spec: Spec) -> int:
 
 
 def cmd_excel_setup(args, spec: Spec) -> int:
-    """A macro-enabled copy of the template with the buttons, where Excel is installed."""
-    import platform
+    """A copy of the shipped macro-enabled workbook, with this computer's Python written in."""
+    from .excel_setup import setup
 
-    if platform.system() not in ("Windows", "Darwin"):
-        print(
-            "错误：安装 Excel 按钮需要 Microsoft Excel（Windows 或 macOS），本机是 "
-            f"{platform.system()}。在装有 Excel 的电脑上运行本命令，或按 README“Excel 按钮”一节手工导入 macros/budgetxl.bas。",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
-    from .excel_setup import build_macro_workbook
+    path, key, interpreter, rebuilt = setup(args.output, spec, args.interpreter, args.target, custom_spec=args.spec != DEFAULT_SPEC)
+    print(f"已生成带按钮的工作簿：{path}（功能区“预算公开”选项卡）。打开时请点“启用内容”（宏）。")
+    if rebuilt:
+        print("已按本机安装的 xlwings 版本和模板规格重新生成工作簿中的宏。")
+    if key:
+        print(f"按钮使用的 Python：{interpreter}（已写入隐藏的 xlwings.conf 工作表 {key}）。")
+    else:
+        print("本机不是 Windows 或 macOS，未写入 Python 路径：在 Windows 上按钮使用 PATH 中的 python；"
+              "需要指定时运行 budgetxl excel configure 工作簿.xlsm --interpreter 路径。")
+    return EXIT_OK
 
-    path = build_macro_workbook(args.output)
-    print(f"已生成带按钮的工作簿：{path}。打开时请“启用内容”（宏）。")
+
+def cmd_excel_configure(args, spec: Spec) -> int:
+    from .excel_setup import INTERPRETER_KEYS, configure, read_conf
+
+    path = configure(args.workbook, args.interpreter, args.target, args.output)
+    key = INTERPRETER_KEYS[args.target]
+    print(f"已把 {key} = {read_conf(path).get(key)} 写入 {path} 的 xlwings.conf 工作表。")
     return EXIT_OK
 
 
@@ -292,13 +309,128 @@ def _bureau_options(p) -> None:
     p.add_argument("--previous", type=Path, metavar="上年.db", help="上一年度的数据库：增加上年对比和跨年度核对（Y01–Y05）")
 
 
+def cmd_serve(args, spec: Spec) -> int:
+    """The web page: local (one person, 127.0.0.1) or the bureau's server (--db and --roster)."""
+    from .web import LOOPBACK, Config, serve
+
+    if bool(args.db) != bool(args.roster):
+        print("错误：财政局模式需要同时指定 --db（数据库）和 --roster（报送名单）；本机模式两者都不要指定。", file=sys.stderr)
+        return EXIT_FAILED
+    if not args.db and args.host not in LOOPBACK:
+        print("错误：本机模式没有登录，只能在 127.0.0.1 上运行。供各单位访问的服务请加 --db 和 --roster（财政局模式）。", file=sys.stderr)
+        return EXIT_FAILED
+    roster = []
+    if args.roster:
+        from .collect.roster import read_roster
+
+        roster = read_roster(args.roster)
+    config = Config(spec, Path(args.db) if args.db else None, roster, args.max_upload_mb * 1024 * 1024, args.workers, args.https_cookies)
+    if args.db:
+        from .web.accounts import Accounts
+
+        if not any(u.is_bureau for u in Accounts(args.db).users()):
+            print(f"提示：数据库中还没有财政局账户，请先运行 budgetxl users add-bureau 登录名 --db {args.db}", file=sys.stderr)
+    where = f"http://{args.host}:{args.port}/"
+    print(f"{'财政局模式' if args.db else '本机模式'}：{where}（按 Ctrl+C 停止）", file=sys.stderr)
+    serve(config, args.host, args.port, args.open, args.proxy_headers, args.forwarded_allow_ips, args.log_level)
+    return EXIT_OK
+
+
+def cmd_users(args, spec: Spec) -> int:
+    """Accounts of the bureau's server: bureau staff, and department accounts issued from the roster."""
+    from .web.accounts import AccountError, Accounts, new_password
+
+    accounts = Accounts(args.db)
+    try:
+        if args.users_command == "add-bureau":
+            password = new_password(16)
+            accounts.add(args.name, "bureau", password, "财政局", must_change=True)
+            print(f"已创建财政局账户：{args.name}")
+            print(f"一次性密码：{password}")
+            print("首次登录后须设置新密码。")
+            return EXIT_OK
+        if args.users_command == "issue":
+            from .collect.roster import read_roster
+            from .model import SheetContent
+            from .xlsx_writer import write_workbook
+
+            issued = accounts.issue(read_roster(args.roster), args.reissue)
+            if not issued:
+                print("名单中的单位都已有账户，没有新发放的账户（重新发放密码请加 --reissue）。")
+                return EXIT_OK
+            sheet = SheetContent("账户", ("单位名称", "单位编码", "登录名", "一次性密码"), tuple(issued), (40, 16, 16, 20))
+            write_workbook([sheet], args.output)
+            os.chmod(args.output, 0o600)
+            print(f"已发放 {len(issued)} 个单位账户，登录名和一次性密码已写入：{args.output}")
+            print("请把各单位的登录名和密码分别交给该单位；首次登录后须设置新密码。发放完毕后请删除该文件。")
+            return EXIT_OK
+        if args.users_command == "list":
+            for u in accounts.users():
+                role = "财政局" if u.is_bureau else "单位"
+                print(f"{u.login}\t{role}\t{u.department}\t{'待设置新密码' if u.must_change else ''}")
+            return EXIT_OK
+    except AccountError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def cmd_backup(args, spec: Spec) -> int:
+    """A consistent copy of the bureau's database while the server runs."""
+    from .web import backup
+
+    if Path(args.output).resolve() == Path(args.db).resolve():
+        print("错误：备份文件不能与数据库相同。", file=sys.stderr)
+        return EXIT_FAILED
+    path = backup(args.db, args.output)
+    print(f"已备份数据库 {args.db} 到 {path}")
+    return EXIT_OK
+
+
+def _add_web_commands(sub) -> None:
+    p = sub.add_parser("serve", help="网页：本机校验页面，或财政局报送服务（--db、--roster）")
+    p.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；财政局模式可用 0.0.0.0）")
+    p.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
+    p.add_argument("--open", action="store_true", help="启动后打开浏览器")
+    p.add_argument("--db", type=Path, help="财政局模式：SQLite 数据库（与 budgetxl collect 相同）")
+    p.add_argument("--roster", type=Path, help="财政局模式：报送名单（.xlsx，含“单位名称”列）")
+    p.add_argument("--workers", type=int, default=2, help="处理工作簿的进程数（默认 2）")
+    p.add_argument("--max-upload-mb", type=int, default=20, help="上传文件大小上限（MB，默认 20）")
+    p.add_argument("--proxy-headers", action="store_true", help="在反向代理之后：使用 X-Forwarded-For/-Proto")
+    p.add_argument("--forwarded-allow-ips", default="127.0.0.1", help="信任其 X-Forwarded-* 的代理地址（默认 127.0.0.1）")
+    p.add_argument("--https-cookies", action="store_true", help="会话 Cookie 只经 HTTPS 发送（在 HTTPS 反向代理之后使用）")
+    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("users", help="财政局模式的账户：财政局账户，按名单发放单位账户")
+    users = p.add_subparsers(dest="users_command", required=True, metavar="子命令")
+    q = users.add_parser("add-bureau", help="新建财政局账户（打印一次性密码）")
+    q.add_argument("name", help="登录名")
+    q.add_argument("--db", required=True, type=Path)
+    q.set_defaults(func=cmd_users)
+    q = users.add_parser("issue", help="按报送名单发放单位账户，一次性密码写入工作簿")
+    q.add_argument("--roster", required=True, type=Path)
+    q.add_argument("--db", required=True, type=Path)
+    q.add_argument("-o", "--output", required=True, type=Path, help="账户工作簿（.xlsx）")
+    q.add_argument("--reissue", action="store_true", help="已有账户也重新发放一次性密码")
+    q.set_defaults(func=cmd_users)
+    q = users.add_parser("list", help="列出账户")
+    q.add_argument("--db", required=True, type=Path)
+    q.set_defaults(func=cmd_users)
+
+    p = sub.add_parser("backup", help="在线备份财政局数据库（服务运行时也可以）")
+    p.add_argument("--db", required=True, type=Path)
+    p.add_argument("-o", "--output", required=True, type=Path, help="备份文件")
+    p.set_defaults(func=cmd_backup)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="budgetxl", description="部门预算公开：模板、小计、校验、情况说明与公开文件")
     parser.add_argument("--spec", default=DEFAULT_SPEC, help="模板规格（默认 %(default)s，或 .toml 文件路径）")
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
 
     p = sub.add_parser("template", help="生成标准模板工作簿")
-    p.add_argument("-o", "--output", required=True, type=Path, help="输出的 .xlsx 文件")
+    p.add_argument("-o", "--output", required=True, type=Path, help="输出的 .xlsx 文件（--xlsm 时为 .xlsm）")
+    p.add_argument("--xlsm", action="store_true", help="生成启用宏的工作簿：含按钮（功能区选项卡）、xlwings 模块和 xlwings.conf 工作表，不需要 Excel")
     p.set_defaults(func=cmd_template)
 
     p = sub.add_parser("fill", help="根据数据文件（TOML/JSON）填写模板")
@@ -349,9 +481,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("excel", help="Excel 按钮")
     excel_sub = p.add_subparsers(dest="excel_command", required=True, metavar="子命令")
-    q = excel_sub.add_parser("setup", help="生成带按钮的模板副本（.xlsm，需要 Excel）")
-    q.add_argument("-o", "--output", type=Path, default=Path("部门预算公开.xlsm"), help="输出的 .xlsm 文件")
+    q = excel_sub.add_parser("setup", help="复制随包提供的带按钮工作簿（.xlsm），写入本机 Python 路径")
+    q.add_argument("-o", "--output", type=Path, default=Path("部门预算公开.xlsm"), help="输出的 .xlsm 文件（默认 %(default)s）")
+    q.add_argument("--interpreter", help="按钮使用的 python 完整路径（默认：运行本命令的 Python）")
+    q.add_argument("--target", choices=("win", "mac"), help="写入 Interpreter_Win 还是 Interpreter_Mac（默认按本机系统）")
     q.set_defaults(func=cmd_excel_setup)
+    q = excel_sub.add_parser("configure", help="修改 .xlsm 工作簿 xlwings.conf 工作表中的 Python 路径（宏和按钮保留）")
+    q.add_argument("workbook", type=Path, help="启用宏的工作簿（.xlsm）")
+    q.add_argument("--interpreter", required=True, help="python 的完整路径，如 C:\\Python311\\python.exe")
+    q.add_argument("--target", choices=("win", "mac"), default="win", help="Interpreter_Win（默认）或 Interpreter_Mac")
+    q.add_argument("-o", "--output", type=Path, help="另存为（默认直接修改原文件）")
+    q.set_defaults(func=cmd_excel_configure)
 
     p = sub.add_parser("collect", help="财政局：收取各单位工作簿，校验、入库，生成报送状态和汇总")
     p.add_argument("inputs", nargs="+", help="收件目录或工作簿")
@@ -382,6 +522,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="输出 JSON（格式见 README）")
     p.add_argument("--reader", choices=("calamine", "openpyxl"), default="calamine")
     p.set_defaults(func=cmd_dump)
+
+    _add_web_commands(sub)
     return parser
 
 
@@ -397,7 +539,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args, spec)
     except WorkbookError as exc:
         print(f"错误：{exc.path}：{exc.message}", file=sys.stderr)
-    except (pipeline.OutputError, FillError, RosterError) as exc:
+    except (pipeline.OutputError, FillError, RosterError, ConfigureError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
     except FileNotFoundError as exc:
         print(f"错误：找不到文件 {exc.filename}", file=sys.stderr)

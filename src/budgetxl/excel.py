@@ -260,8 +260,128 @@ def export(book) -> str:
     report = pipeline.check(reading, spec)
     if report.has_errors:
         return f"有 {report.count(Severity.ERROR)} 个“错误”，未导出。请先“校验”并改正。"
+    pdf_routes(book)  # puts LibreOffice's install folder on PATH when PATH lacks it
     made, note = pipeline.publish(reading, spec, folder)
+    if not any(p.suffix == ".pdf" for p in made):
+        pdf, note = pdf_without_libreoffice(book, made, note)
+        made += [pdf] if pdf else []
     return f"已导出：{'、'.join(p.name for p in made)}（在 {folder}）。{note}"
+
+
+# ------------------------------------------------------------------ PDF without LibreOffice
+
+LIBREOFFICE, WORD, EXCEL = "LibreOffice", "Word", "Excel"
+
+
+def _libreoffice_folder() -> Path | None:
+    """LibreOffice's program folder where its installer puts it (Windows does not add it to PATH)."""
+    import os
+    import platform
+
+    if platform.system() == "Windows":
+        roots = [os.environ.get(k, "") for k in ("ProgramFiles", "ProgramFiles(x86)", "ProgramW6432")]
+        candidates = [Path(r) / "LibreOffice" / "program" for r in roots if r]
+    elif platform.system() == "Darwin":
+        candidates = [Path("/Applications/LibreOffice.app/Contents/MacOS")]
+    else:
+        return None
+    return next((c for c in candidates if (c / "soffice.exe").exists() or (c / "soffice").exists()), None)
+
+
+def _word_installed() -> bool:
+    import platform
+
+    if platform.system() != "Windows":
+        return False
+    try:
+        import winreg
+
+        winreg.CloseKey(winreg.OpenKey(winreg.HKEY_CLASSES_ROOT, "Word.Application"))
+        import win32com.client  # noqa: F401  (pywin32 comes with xlwings on Windows)
+    except Exception:
+        return False
+    return True
+
+
+def pdf_routes(book) -> list[str]:
+    """The ways this computer can make the PDF, best first.
+
+    LibreOffice gives the same PDF as `budgetxl convert` (the Word file converted); Word
+    saves the Word file as PDF (Windows); Excel — the Excel the button runs in — exports
+    the publication workbook with ExportAsFixedFormat: the tables only."""
+    import os
+    import shutil
+
+    routes = []
+    folder = _libreoffice_folder()
+    if folder is not None and not shutil.which("soffice"):
+        os.environ["PATH"] = f"{folder}{os.pathsep}{os.environ.get('PATH', '')}"  # this button's process only
+    if shutil.which("soffice") or shutil.which("libreoffice"):
+        routes.append(LIBREOFFICE)
+    if _word_installed():
+        routes.append(WORD)
+    if getattr(getattr(book.app, "engine", None), "name", "") == "excel":  # not the remote engine
+        routes.append(EXCEL)
+    return routes
+
+
+def pdf_without_libreoffice(book, made: list[Path], note: str) -> tuple[Path | None, str]:
+    """When LibreOffice made no PDF: Word, then the Excel the button runs in. Returns the PDF
+    (or None) and the sentence for the message — never silent about a missing PDF."""
+    import os
+    import shutil
+    import tempfile
+
+    docx = next((p for p in made if p.suffix == ".docx"), None)
+    xlsx = next((p for p in made if p.suffix == ".xlsx"), None)
+    if docx is None or xlsx is None:
+        return None, note
+    target = docx.with_suffix(".pdf")
+    routes = pdf_routes(book)
+    tried = [LIBREOFFICE] if LIBREOFFICE in routes else []  # publish() tried it already
+    for route in [r for r in routes if r != LIBREOFFICE]:
+        work = Path(tempfile.mkdtemp(prefix=f".budgetxl.{os.getpid()}.part", dir=target.parent))
+        try:
+            part = work / target.name
+            if route == WORD:
+                _word_to_pdf(docx, part)
+            else:
+                _excel_to_pdf(book, xlsx, part)
+            if part.exists() and part.stat().st_size > 0:
+                os.replace(part, target)  # complete, then under its final name
+                if route == EXCEL:
+                    return target, f"PDF 由 Excel 导出，只含公开表格；含情况说明的完整 PDF 请在 Word 中打开 {docx.name} 另存为 PDF。"
+                return target, "PDF 由 Word 生成。"
+            tried.append(route)
+        except Exception:
+            tried.append(route)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    if tried:
+        reason = f"{'、'.join(tried)} 未能生成 PDF" + ("" if len(tried) > 1 else "，本机也无法调用 Word 或 Excel 导出 PDF")
+    else:
+        reason = "本机没有找到 LibreOffice，也无法调用 Word 或 Excel 导出 PDF"
+    return None, f"未生成 PDF：{reason}。请在 Word 中打开 {docx.name} 另存为 PDF，或安装 LibreOffice 后再导出。"
+
+
+def _word_to_pdf(docx: Path, target: Path) -> None:
+    import win32com.client
+
+    word = win32com.client.DispatchEx("Word.Application")  # a separate, invisible Word
+    try:
+        document = word.Documents.Open(str(docx), ReadOnly=True)
+        document.ExportAsFixedFormat(str(target), 17)  # wdExportFormatPDF
+        document.Close(False)
+    finally:
+        word.Quit()
+
+
+def _excel_to_pdf(book, xlsx: Path, target: Path) -> None:
+    publication = book.app.books.open(str(xlsx))  # in the Excel the button runs in
+    try:
+        publication.to_pdf(str(target))  # Workbook.ExportAsFixedFormat
+    finally:
+        publication.close()
 
 
 @_entry

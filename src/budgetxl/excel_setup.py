@@ -1,57 +1,153 @@
-"""`budgetxl excel setup` on a machine with Excel: the template as .xlsm with
-the budgetxl and xlwings VBA modules imported and the buttons placed.
+"""`budgetxl excel setup` and `budgetxl excel configure`: the shipped
+macro-enabled workbook, made ready for the Python of this computer.
 
-Needs Excel's Trust Center setting “信任对 VBA 工程对象模型的访问”
-(Trust access to the VBA project object model). Not runnable on Linux;
-the manual steps are in the README.
+The workbook (data/budget_template.xlsm, the same file as
+templates/budget_template.xlsm, built by `budgetxl template --xlsm`) carries
+the xlwings VBA module, the budgetxl module and the ribbon tab, so neither
+Excel nor the xlwings add-in nor the Trust Center setting “信任对 VBA 工程对象
+模型的访问” is needed to install the buttons. What may differ between
+computers is the Python the buttons start: xlwings reads it from the
+workbook's hidden ``xlwings.conf`` sheet (Interpreter_Win / Interpreter_Mac),
+which these commands write with openpyxl, keeping the VBA project and the
+ribbon (``keep_vba=True``).
 """
 
 from __future__ import annotations
 
-import tempfile
+import platform
+import shutil
+import sys
 from pathlib import Path
 
-XLSM = 52  # xlOpenXMLWorkbookMacroEnabled
+INTERPRETER_KEYS = {"win": "Interpreter_Win", "mac": "Interpreter_Mac"}
 
 
 def macros_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "macros"
+    from .xlsm import macros_dir
+
+    return macros_dir()
 
 
-def xlwings_addin() -> Path | None:
-    """Where `xlwings addin install` puts the add-in (Excel's XLSTART folder)."""
-    import os
+def shipped_workbook() -> Path:
+    from .xlsm import shipped_workbook
 
-    candidates = [
-        Path(os.environ.get("APPDATA", "")) / "Microsoft" / "Excel" / "XLSTART" / "xlwings.xlam",
-        Path.home() / "Library" / "Group Containers" / "UBF8T346G9.Office" / "User Content.localized" / "Startup.localized" / "Excel" / "xlwings.xlam",
-    ]
-    return next((c for c in candidates if c.exists()), None)
+    return shipped_workbook()
 
 
-def build_macro_workbook(output: str | Path) -> Path:
-    import xlwings as xw
-
-    from .spec import DEFAULT_SPEC, load_spec
-    from .template import write_template
-
-    output = Path(output).resolve()
-    with tempfile.TemporaryDirectory() as tmp:
-        template = write_template(Path(tmp) / "budget_template.xlsx", load_spec(DEFAULT_SPEC))
-        app = xw.App(visible=False, add_book=False)
-        try:
-            book = app.books.open(str(template))
-            project = book.api.VBProject
-            project.VBComponents.Import(str(macros_dir() / "budgetxl.bas"))
-            addin = xlwings_addin()
-            if addin is None:
-                raise RuntimeError("没有找到 xlwings 加载项。请先运行 xlwings addin install，然后重新运行 budgetxl excel setup。")
-            project.References.AddFromFile(str(addin))  # RunPython comes from the xlwings add-in
-            book.macro("BudgetxlAddButtons")()
-            book.api.SaveAs(str(output), FileFormat=XLSM)
-            book.close()
-        finally:
-            app.quit()
-    return output
+def this_platform() -> str | None:
+    return {"Windows": "win", "Darwin": "mac"}.get(platform.system())
 
 
+def default_interpreter() -> str:
+    """The Python running budgetxl now: the one that has budgetxl and xlwings installed."""
+    exe = Path(sys.executable)
+    if this_platform() == "win" and exe.name.lower() == "pythonw.exe":
+        exe = exe.with_name("python.exe")
+    return str(exe)
+
+
+class ConfigureError(Exception):
+    pass
+
+
+def read_conf(workbook: str | Path) -> dict[str, str]:
+    """The xlwings.conf sheet as key → value (what the VBA module reads)."""
+    import openpyxl
+
+    from .template import XLWINGS_CONF_SHEET
+
+    wb = openpyxl.load_workbook(workbook, read_only=True)
+    try:
+        if XLWINGS_CONF_SHEET not in wb.sheetnames:
+            return {}
+        out = {}
+        for key, value, *_ in wb[XLWINGS_CONF_SHEET].iter_rows(min_col=1, max_col=2, values_only=True):
+            if key in (None, ""):
+                break  # xlwings reads from A1 down to the first blank
+            out[str(key)] = "" if value is None else str(value)
+        return out
+    finally:
+        wb.close()
+
+
+def workbook_xlwings_version(workbook: str | Path) -> str | None:
+    """The xlwings version whose VBA module the workbook carries (noted in its xlwings.conf sheet)."""
+    import openpyxl
+
+    from .template import XLWINGS_CONF_SHEET, XLWINGS_VERSION_LABEL
+
+    wb = openpyxl.load_workbook(workbook, read_only=True)
+    try:
+        if XLWINGS_CONF_SHEET not in wb.sheetnames:
+            return None
+        note = wb[XLWINGS_CONF_SHEET]["D2"].value or ""
+        return note[len(XLWINGS_VERSION_LABEL):] if note.startswith(XLWINGS_VERSION_LABEL) else None
+    finally:
+        wb.close()
+
+
+def configure(workbook: str | Path, interpreter: str, target: str = "win", output: str | Path | None = None) -> Path:
+    """Write `interpreter` as Interpreter_Win (or _Mac) into the workbook's xlwings.conf sheet.
+
+    In place unless `output` is given; the VBA project and the ribbon are kept."""
+    import openpyxl
+
+    from .io_atomic import atomic_save
+    from .template import XLWINGS_CONF_SHEET
+
+    workbook = Path(workbook)
+    if workbook.suffix.lower() != ".xlsm":
+        raise ConfigureError(f"{workbook.name} 不是启用宏的工作簿（.xlsm）。请使用 budgetxl excel setup 生成的工作簿。")
+    if not workbook.exists():
+        raise FileNotFoundError(2, "No such file", str(workbook))
+    key = INTERPRETER_KEYS[target]
+    wb = openpyxl.load_workbook(workbook, keep_vba=True)
+    if wb.vba_archive is None or "xl/vbaProject.bin" not in wb.vba_archive.namelist():
+        raise ConfigureError(f"{workbook.name} 中没有宏（VBA 工程）。请使用 budgetxl excel setup 生成的工作簿。")
+    if XLWINGS_CONF_SHEET in wb.sheetnames:
+        ws = wb[XLWINGS_CONF_SHEET]
+    else:
+        from .template import add_xlwings_conf
+
+        ws = add_xlwings_conf(wb)
+    row = 1
+    while ws.cell(row, 1).value not in (None, ""):
+        if str(ws.cell(row, 1).value).upper() == key.upper():
+            break
+        row += 1
+    ws.cell(row, 1, key)
+    ws.cell(row, 2, interpreter)
+    return atomic_save(wb, Path(output) if output else workbook)
+
+
+def setup(
+    output: str | Path, spec, interpreter: str | None = None, target: str | None = None, custom_spec: bool = False,
+    source: Path | None = None,
+) -> tuple[Path, str | None, str | None, bool]:
+    """A copy of the shipped workbook at `output`, with this computer's Python written in.
+
+    The xlwings VBA module must be the version of the installed xlwings package (on macOS it
+    calls xlwings-<version>.applescript): when they differ, or for another spec, the workbook
+    is built anew from the installed package instead of copied.
+    `source` is the workbook to copy (the shipped one unless given).
+    Returns (path, key written or None, interpreter or None, rebuilt)."""
+    output = Path(output)
+    if output.suffix.lower() != ".xlsm":
+        raise ConfigureError(f"输出文件须以 .xlsm 结尾（启用宏的工作簿），收到：{output.name}")
+    target = target or this_platform() or ("win" if interpreter else None)
+    if interpreter is None and target is not None and target == this_platform():
+        interpreter = default_interpreter()
+    from .io_atomic import atomic_path
+    from .xlsm import write_xlsm, xlwings_vba_version
+
+    source = source or shipped_workbook()
+    rebuilt = custom_spec or workbook_xlwings_version(source) != xlwings_vba_version()
+    if rebuilt:
+        write_xlsm(output, spec)
+    else:
+        with atomic_path(output) as tmp:
+            shutil.copyfile(source, tmp)
+    if interpreter is None or target is None:
+        return output, None, None, rebuilt
+    configure(output, interpreter, target)
+    return output, INTERPRETER_KEYS[target], interpreter, rebuilt

@@ -246,14 +246,12 @@ def subtotal_file(path: str | Path, spec: Spec, out: str | Path | None = None, i
 
 def fill_file(data_path: str | Path, out: str | Path, spec: Spec, template: str | Path | None = None) -> Path:
     """Build a filled workbook from a data file (TOML/JSON) and the template."""
-    import openpyxl
-
     from .io_atomic import atomic_save
     from .template import build_template
-    from .xlsx_writer import apply_edits
+    from .xlsx_writer import apply_edits, load_for
 
     edits = fill_edits(spec, load_data(data_path))
-    wb = openpyxl.load_workbook(template) if template else build_template(spec)
+    wb = load_for(template, out) if template else build_template(spec)
     apply_edits(wb, edits)
     return atomic_save(wb, Path(out))
 

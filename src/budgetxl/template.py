@@ -47,11 +47,36 @@ INSTRUCTIONS = [
     "十、填好后依次使用按钮：计算小计 → 校验 → 生成说明 → 导出公开文件。校验结果中的“错误”必须改正，“警告”须核实。",
     "",
     "按钮与命令",
+    "启用宏的工作簿（.xlsm）在功能区有“预算公开”选项卡，五个按钮在每个工作表上都可使用；也可按 Alt+F8 运行同名宏（Budgetxl 开头）。没有 Excel 时使用括号中的命令。",
     "计算小计（budgetxl subtotal）：计算各表类、款、总计和表1、表4，列出改动的单元格。",
     "校验（budgetxl check）：检查表内、表间勾稽关系和说明数据，结果写入“校验结果”工作表，并标出有问题的单元格。",
     "生成说明（budgetxl narrate）：根据表格数据生成“情况说明”。",
     "导出公开文件（budgetxl convert）：生成 Word、PDF 和公开用 Excel 文件。",
+    "清除标记：去掉“校验”在单元格上标的颜色。",
 ]
+
+INSTRUCTIONS_WIDTH = 72  # characters of column A (≈510 pixels): fits A4 portrait unscaled and a 1366-pixel screen
+LINE_HEIGHT = {11: 15.0, 14: 19.0}  # points per wrapped line of 宋体 at each font size
+
+
+def text_width(text: str) -> int:
+    """Width in Excel character units: a CJK character takes two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """Lines a wrapped cell of `width` characters needs for `text`, with a tenth to spare: fonts
+    differ between Excel, WPS and LibreOffice, and a row too short cuts the last line off."""
+    usable = int(width * 0.9)
+    lines, current = 1, 0
+    for ch in text:
+        w = text_width(ch)
+        if current + w > usable:
+            lines, current = lines + 1, 0
+        current += w
+    return lines
 
 
 def _font(bold: bool = False, size: int = 10) -> Font:
@@ -87,6 +112,38 @@ def build_template(spec: Spec) -> Workbook:
     return wb
 
 
+XLWINGS_CONF_SHEET = "xlwings.conf"
+XLWINGS_CONF = (
+    # key, value: read by the xlwings VBA module (GetConfigFromSheet) from A1 down to the first blank
+    ("Interpreter_Win", "python"),  # python.exe on PATH; `budgetxl excel configure` writes a full path
+    ("Interpreter_Mac", ""),
+)
+XLWINGS_CONF_NOTE = (
+    "xlwings 设置（按钮调用 Python 时读取）。Interpreter_Win：Windows 上 python.exe 的完整路径，"
+    "填“python”则使用 PATH 中的 Python；Interpreter_Mac：macOS 上 python 的完整路径。"
+    "请用命令 budgetxl excel configure 工作簿.xlsm --interpreter 路径 修改。"
+)
+
+
+XLWINGS_VERSION_LABEL = "本工作簿中 xlwings VBA 模块的版本："  # D2: pip install xlwings==<this version>
+
+
+def add_xlwings_conf(wb: Workbook, xlwings_version: str | None = None) -> Worksheet:
+    """The hidden xlwings.conf sheet of the macro-enabled workbook (the settings the buttons need)."""
+    ws = wb.create_sheet(XLWINGS_CONF_SHEET)
+    for r, (key, value) in enumerate(XLWINGS_CONF, start=1):
+        ws.cell(r, 1, key)
+        ws.cell(r, 2, value or None).number_format = TEXT_FORMAT
+    ws.cell(1, 4, XLWINGS_CONF_NOTE).alignment = Alignment(wrap_text=True, vertical="top")
+    if xlwings_version:
+        ws.cell(2, 4, f"{XLWINGS_VERSION_LABEL}{xlwings_version}")
+    ws.column_dimensions["A"].width = 18
+    ws.column_dimensions["B"].width = 60
+    ws.column_dimensions["D"].width = 60
+    ws.sheet_state = "hidden"
+    return ws
+
+
 def write_template(path: str | Path, spec: Spec) -> Path:
     wb = build_template(spec)
     return atomic_save(wb, Path(path))
@@ -96,13 +153,24 @@ def write_template(path: str | Path, spec: Spec) -> Path:
 
 
 def _instructions(ws: Worksheet, layout: SheetLayout) -> None:
+    """Readable on screen and on A4: one column that fits the page width, wrapped text, and
+    each row as tall as its wrapped lines (Excel does not grow rows openpyxl wrote)."""
     ws.title = layout.instructions_sheet
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = INSTRUCTIONS_WIDTH
     for i, line in enumerate(INSTRUCTIONS, start=1):
         cell = ws.cell(i, 1, line or None)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        cell.font = _font(bold=i == 1 or line == "按钮与命令", size=14 if i == 1 else 11)
+        size = 14 if i == 1 else 11
+        cell.font = _font(bold=i == 1 or line == "按钮与命令", size=size)
+        ws.row_dimensions[i].height = wrapped_lines(line, INSTRUCTIONS_WIDTH) * LINE_HEIGHT[size] + 3
     ws.sheet_view.showGridLines = False
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.6
+    ws.print_area = f"A1:A{len(INSTRUCTIONS)}"
 
 
 def _codes_sheet(wb: Workbook, spec: Spec) -> Worksheet:

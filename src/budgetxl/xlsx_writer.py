@@ -111,14 +111,21 @@ def put_sheet(wb: Workbook, content: SheetContent, index: int = 0, palette: Pale
         ws.add_data_validation(dv)
 
 
+def load_for(source: str | Path, target: str | Path) -> Workbook:
+    """Open `source` to be saved as `target`: a macro workbook saved as .xlsm keeps its VBA
+    project and ribbon; saved as .xlsx it becomes a plain workbook (Excel refuses an .xlsx with macros)."""
+    keep = Path(source).suffix.lower() == ".xlsm" and Path(target).suffix.lower() == ".xlsm"
+    return openpyxl.load_workbook(source, keep_vba=keep)
+
+
 def write_sheet(source: Path, target: Path, content: SheetContent, index: int | None = None) -> Path:
-    wb = openpyxl.load_workbook(source)
+    wb = load_for(source, target)
     put_sheet(wb, content, len(wb.sheetnames) if index is None else index)
     return atomic_save(wb, Path(target))
 
 
 def write_annotated(source: Path, target: Path, sheet, edits: list[CellEdit], palette: Palette = DEFAULT_COLORS, finish=None) -> Path:
-    wb = openpyxl.load_workbook(source)
+    wb = load_for(source, target)
     apply_edits(wb, [e for e in edits if e.value is not None or e.style or e.comment], keep_values=True, palette=palette)
     put_sheet(wb, sheet, 0, palette)
     wb.active = 0
@@ -129,7 +136,7 @@ def write_annotated(source: Path, target: Path, sheet, edits: list[CellEdit], pa
 
 def write_edits(source: Path, edits: list[CellEdit], target: Path) -> Path:
     """Apply edits to a copy of ``source`` saved as ``target`` (may equal source)."""
-    wb = openpyxl.load_workbook(source)
+    wb = load_for(source, target)
     apply_edits(wb, edits)
     return atomic_save(wb, Path(target))
 
