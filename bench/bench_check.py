@@ -1,18 +1,35 @@
 """`check` on the example, as a ratio to the raw calamine read of the same file.
 
+Two views, each against its own baseline measured in the same run:
+
+* whole process: ``python -m budgetxl.cli check FILE`` against a process that
+  only imports python-calamine and reads every sheet (same interpreter), and
+  the peak memory of the check process (VmHWM);
+* in one process: the steps (guard pass, read, parse, rules) against the raw
+  calamine read.
+
     .venv/bin/python bench/bench_check.py [WORKBOOK]
+
+With ``BENCH_BASELINE_SRC=DIR`` (the ``src`` folder of another checkout, e.g.
+``git archive main | tar -x -C /tmp/base``) the check process of that tree is
+timed in the same run too, for a before/after ratio.
 """
 
 from __future__ import annotations
 
+import os
+import statistics
+import subprocess
 import sys
+import time
 from pathlib import Path
-
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import measure, raw_calamine, report  # noqa: E402
 
 from budgetxl import pipeline
+from budgetxl.grid import read_workbook
+from budgetxl.guard import scan
 from budgetxl.rules import run_rules
 from budgetxl.rules.context import CheckContext
 from budgetxl.spec import load_spec
@@ -21,13 +38,53 @@ ROOT = Path(__file__).resolve().parent.parent
 path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "examples" / "akto_2026.xlsx"
 spec = load_spec()
 
+BARE = (
+    "import sys\nfrom python_calamine import CalamineWorkbook\n"
+    "wb = CalamineWorkbook.from_path(sys.argv[1])\n"
+    "[wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in wb.sheet_names]\n"
+)
+PEAK = (
+    "import sys\nfrom budgetxl.cli import main\ncode = main(['check', sys.argv[1]])\n"
+    "peak = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:'))\n"
+    "print(peak, file=sys.stderr)\n"
+)
+
+
+def process_seconds(argv: list[str], repeat: int = 15) -> float:
+    times = []
+    for _ in range(repeat + 2):
+        t = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times[2:])
+
+
+whole = [
+    ("bare calamine read (process)", process_seconds([sys.executable, "-c", BARE, str(path)])),
+    ("budgetxl check (process)", process_seconds([sys.executable, "-m", "budgetxl.cli", "check", str(path)])),
+]
+if os.environ.get("BENCH_BASELINE_SRC"):
+    env = {**os.environ, "PYTHONPATH": os.environ["BENCH_BASELINE_SRC"]}
+    argv = [sys.executable, "-m", "budgetxl.cli", "check", str(path)]
+    times = []
+    for _ in range(17):
+        t = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+        times.append(time.perf_counter() - t)
+    whole.append(("baseline tree: budgetxl check (process)", statistics.median(times[2:])))
+peak = subprocess.run([sys.executable, "-c", PEAK, str(path)], capture_output=True, text=True, check=False).stderr.strip().splitlines()[-1]
 
 reading = pipeline.read(path, spec)
 ctx = CheckContext.build(reading.disclosure, spec)
 rows = [
     ("calamine raw read", measure(lambda: raw_calamine(path))),
+    ("guard pass (budgets, formulas, hidden)", measure(lambda: scan(path, "xlsx"))),
+    ("read_workbook (guard + calamine)", measure(lambda: read_workbook(path))),
     ("rules only (model → findings)", measure(lambda: run_rules(ctx))),
     ("check: read + parse + rules", measure(lambda: pipeline.check(pipeline.read(path, spec), spec))),
 ]
 print(f"workbook: {path.name}, {len(pipeline.check(reading, spec).findings)} findings")
+report(whole, "bare calamine read (process)")
+print(f"peak memory of the check process: {int(peak) / 1024:.1f} MiB")
+print()
 report(rows, "calamine raw read")

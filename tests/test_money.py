@@ -23,6 +23,8 @@ from budgetxl.money import NotAnAmount, as_text, fmt, from_float, parse_amount
         ("１２３.４５", D("123.45")),  # full-width digits
         (" 12.3 ", D("12.3")),
         ("(12.30)", D("-12.30")),
+        ("(-1)", D("-1")),  # a sign inside the parentheses: still negative, never +1
+        ("（-2.23）", D("-2.23")),
         ("-5.00", D("-5.00")),
         ("9.00万元", D("9.00")),
         (D("1.10"), D("1.10")),

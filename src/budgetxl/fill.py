@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,8 @@ class FillError(ValueError):
 
 
 def load_data(path: str | Path) -> dict[str, Any]:
+    import tomllib  # only when filling: not on every command's start
+
     path = Path(path)
     text = path.read_text(encoding="utf-8")
     try:

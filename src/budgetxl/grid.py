@@ -8,8 +8,6 @@ model, so the Excel buttons and the batch CLI share every line of logic.
 
 from __future__ import annotations
 
-import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -22,6 +20,9 @@ class WorkbookError(Exception):
         super().__init__(message)
         self.message = message
         self.path = str(path)
+
+    def __reduce__(self):  # crosses process boundaries whole (read_isolated, batch workers)
+        return (type(self), (self.message, self.path))
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class WorkbookGrid:
     source: str = ""
     reader: str = ""
     sheet_order: tuple[str, ...] = field(default=())
+    hidden: frozenset[str] = frozenset()  # sheets hidden in Excel (visible ones win)
 
     def sheet(self, name: str) -> SheetGrid | None:
         return self.sheets.get(name)
@@ -119,109 +121,69 @@ def sniff(path: Path) -> str:
     return "other"
 
 
-# Limits that keep a hostile file from exhausting memory (a real budget workbook
-# is a few hundred KB and well under 100,000 cells).
-MAX_UNCOMPRESSED = 100 * 1024 * 1024  # all parts of the zip, as declared
-MAX_RATIO = 200  # compression ratio of one large part: zip bombs are far above
-MAX_CELLS = 5_000_000  # the reader holds a sheet densely: rows × columns
-_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
-_DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.I)
-_ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
-_WIDE_CELL = re.compile(rb'<c r="([A-Z]{2,3})\d')  # columns beyond Z are rare in budget tables
-
-
-def inspect(path: Path, kind: str) -> None:
-    """Refuse files that are not workbooks, are encrypted, or would explode in memory."""
-
-    if kind == "ole":
-        with open(path, "rb") as fh:
-            head = fh.read(1 << 20)
-        if _ENCRYPTED in head:
-            raise WorkbookError("工作簿设置了打开密码（已加密），无法读取。请在 Excel 中取消密码（文件→信息→保护工作簿）后另存为 .xlsx。", path)
-        return
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise WorkbookError("文件已损坏或不完整（不是完整的 .xlsx）。请重新保存或重新报送工作簿。", path) from exc
-    with zf:
-        infos = zf.infolist()
-        names = {i.filename for i in infos}
-        if "xl/workbook.xml" not in names:
-            hint = "（看起来是 Word 文档）" if "word/document.xml" in names else ""
-            raise WorkbookError(f"文件不是 Excel 工作簿{hint}：缺少 xl/workbook.xml。请在 Excel 或 WPS 中另存为 .xlsx。", path)
-        total = sum(i.file_size for i in infos)
-        if total > MAX_UNCOMPRESSED:
-            raise WorkbookError(f"文件展开后超过 {MAX_UNCOMPRESSED // 1024 // 1024} MB（约 {total // 1024 // 1024} MB），远大于正常的预算工作簿，拒绝读取（可能是恶意文件）。", path)
-        for i in infos:
-            if i.file_size > 50 * 1024 * 1024 and i.file_size > MAX_RATIO * max(1, i.compress_size):
-                raise WorkbookError(f"文件中 {i.filename} 的压缩比异常（{i.file_size // max(1, i.compress_size)} 倍），拒绝读取（可能是恶意文件）。", path)
-        for i in infos:
-            if not i.filename.endswith((".xml", ".rels")):
-                continue
-            with zf.open(i) as fh:
-                head = fh.read(4096)
-            if _DTD.search(head):
-                raise WorkbookError(f"文件中 {i.filename} 含有 DTD/实体声明，正常工作簿不会有，拒绝读取（可能是恶意文件）。", path)
-            if i.filename.startswith("xl/worksheets/"):
-                rows, cols = _extent(zf.read(i))  # bounded: MAX_UNCOMPRESSED was checked
-                if rows * cols > MAX_CELLS:
-                    raise WorkbookError(f"工作表范围过大（约 {rows} 行 × {cols} 列），拒绝读取。请删除多余的行列后重新保存。", path)
-
-
-def _extent(data: bytes) -> tuple[int, int]:
-    """Rows and columns a sheet really spans, from its cells: the <dimension>
-    element can lie, and the reader allocates the whole span."""
-    from .model import column_index
-
-    rows = max((int(r) for r in _ROW_NUMBER.findall(data)), default=0)
-    rows = max(rows, data.count(b"<row"))  # rows without numbers follow one another
-    cols = max((column_index(c.decode()) for c in set(_WIDE_CELL.findall(data))), default=26)
-    return rows, cols
-
-
 def read_workbook(path: str | Path, reader: str = "calamine") -> WorkbookGrid:
     """Read every sheet of a workbook file into grids.
 
-    Raises :class:`WorkbookError` (with a Chinese message) when the file is not
-    a readable workbook. Cell-level problems are not raised: the parser reports
-    them as findings.
+    First one streaming pass over the file (``guard.scan``) measures it against
+    the workbook-wide budgets and collects uncached formulas, error values and
+    hidden sheets; only then does a full reader run. Raises
+    :class:`WorkbookError` (with a Chinese message) when the file is not a
+    readable workbook or is over budget. Cell-level problems are not raised:
+    the parser reports them as findings.
     """
+    from . import guard
+
     path = Path(path)
     if not path.exists():
         raise WorkbookError(f"文件不存在：{path}", path)
+    if path.is_dir():
+        raise WorkbookError(f"这是一个文件夹，不是工作簿：{path}", path)
     if path.stat().st_size == 0:
         raise WorkbookError("文件为空（0 字节），请重新保存或重新报送工作簿。", path)
     kind = sniff(path)
     if kind == "other":
         raise WorkbookError("文件不是 Excel 工作簿（.xlsx），请在 Excel 或 WPS 中另存为 .xlsx 后重试。", path)
-    inspect(path, kind)
+    try:
+        scan = guard.scan(path, kind)
+    except guard.Refused as exc:
+        raise WorkbookError(exc.message, path) from None
     if kind == "ole" and reader != "calamine":
         reader = "calamine"  # openpyxl cannot read legacy .xls
     try:
         if reader == "openpyxl":
-            grid = _read_openpyxl(path)
+            grid = _read_openpyxl(path, scan)
         else:
             try:
                 grid = _read_calamine(path)
-            except Exception:
-                if kind != "xlsx":
+            except BaseException as exc:  # noqa: B036 - calamine's Rust panics are BaseExceptions
+                if not _is_reader_failure(exc) or kind != "xlsx":
                     raise
-                grid = _read_openpyxl(path)  # fallback: openpyxl tolerates some files calamine rejects
+                grid = _read_openpyxl(path, scan)  # fallback: openpyxl tolerates some files calamine rejects
     except WorkbookError:
         raise
-    except Exception as exc:  # the readers raise many types for broken files
+    except BaseException as exc:  # noqa: B036 - the readers raise many types (and panics) for broken files
+        if not _is_reader_failure(exc):
+            raise
         hint = "旧版 .xls 或 WPS .et 文件无法读取，或文件已损坏" if kind == "ole" else "文件已损坏或不完整"
-        raise WorkbookError(f"无法读取工作簿（{hint}）：{type(exc).__name__}。请在 Excel 中打开确认后另存为 .xlsx 再试。", path) from exc
-    if kind == "xlsx":
-        uncached, errors = scan_formula_cells(path)
-        if uncached or errors:
-            grid = WorkbookGrid(
-                {n: SheetGrid(s.name, _with_errors(s.rows, errors.get(n, {})), frozenset(uncached.get(n, ()))) for n, s in grid.sheets.items()},
-                grid.source,
-                grid.reader,
-                grid.sheet_order,
-            )
-    return grid
+        what = "读取程序无法处理该文件" if _is_panic(exc) else type(exc).__name__
+        raise WorkbookError(f"无法读取工作簿（{hint}）：{what}。请在 Excel 中打开确认后另存为 .xlsx 再试。", path) from None
+    sheets = grid.sheets
+    if scan.uncached or scan.errors:
+        sheets = {
+            n: SheetGrid(s.name, _with_errors(s.rows, scan.errors.get(n, {})), frozenset(scan.uncached.get(n, ())))
+            for n, s in sheets.items()
+        }
+    return WorkbookGrid(sheets, grid.source, grid.reader, grid.sheet_order, scan.hidden & set(sheets))
+
+
+def _is_panic(exc: BaseException) -> bool:
+    """python-calamine's Rust panics arrive as ``pyo3_runtime.PanicException``,
+    a BaseException that ``except Exception`` lets through."""
+    return type(exc).__name__ == "PanicException"
+
+
+def _is_reader_failure(exc: BaseException) -> bool:
+    return isinstance(exc, Exception) or _is_panic(exc)
 
 
 def _with_errors(rows: tuple[tuple[Any, ...], ...], errors: dict[tuple[int, int], str]) -> tuple[tuple[Any, ...], ...]:
@@ -248,6 +210,7 @@ def _read_calamine(path: Path) -> WorkbookGrid:
         for name in wb.sheet_names:
             values = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
             sheets.append((name, values))
+            del values
     finally:
         close = getattr(wb, "close", None)
         if close:
@@ -255,64 +218,89 @@ def _read_calamine(path: Path) -> WorkbookGrid:
     return grid_from_values(sheets, str(path), "calamine")
 
 
-def _read_openpyxl(path: Path) -> WorkbookGrid:
+def _read_openpyxl(path: Path, scan=None) -> WorkbookGrid:
+    """openpyxl in read-only mode, bounded by the extents the guard measured
+    (its own dimensions come from the file's <dimension> element, which can lie)."""
     import openpyxl
 
+    extents = {s.name: (s.rows, s.cols) for s in scan.sheets} if scan is not None else {}
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        sheets = [(ws.title, [list(r) for r in ws.iter_rows(values_only=True)]) for ws in wb.worksheets]
+        sheets = []
+        for ws in wb.worksheets:
+            rows, cols = extents.get(ws.title, (0, 0))
+            if scan is not None:
+                if not rows or not cols:
+                    sheets.append((ws.title, []))
+                    continue
+                ws.reset_dimensions()
+                values = [list(r) for r in ws.iter_rows(min_row=1, max_row=rows, min_col=1, max_col=cols, values_only=True)]
+            else:
+                values = [list(r) for r in ws.iter_rows(values_only=True)]
+            sheets.append((ws.title, values))
     finally:
         wb.close()
     return grid_from_values(sheets, str(path), "openpyxl")
 
 
-# ------------------------------------------------------------------ formulas
+# ------------------------------------------------------------------ isolation
 
-_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
-_FORMULA = re.compile(rb"<f[\s>/]")  # a cell formula; not <formula> of validations or formatting
-_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
-_SHEET_TARGET = re.compile(rb'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"|<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"')
-_SHEET_ENTRY = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]+)"')
+def read_isolated(path: str | Path, reader: str = "calamine", timeout: float = 120.0, memory_mb: int = 1536) -> WorkbookGrid:
+    """:func:`read_workbook` in a fresh worker process.
 
+    The guard keeps hostile files away from the native readers, but a defect
+    in native code can still abort the process that runs it. Here only the
+    worker dies: the caller gets a :class:`WorkbookError` naming the file.
+    The worker's address space is capped at ``memory_mb`` (where the OS
+    allows it) and it is killed after ``timeout`` seconds. Costs one process
+    start (about 0.2 s): meant for batches, one file per call.
+    """
+    import multiprocessing
 
-def scan_formula_cells(path: Path) -> tuple[dict[str, set[tuple[int, int]]], dict[str, dict[tuple[int, int], str]]]:
-    """(cells with an uncached formula, cells holding an error value such as #DIV/0!),
-    per sheet. calamine reads both as blank; neither is blank."""
-    from .model import column_index
-    import html
-
-    uncached: dict[str, set[tuple[int, int]]] = {}
-    errors: dict[str, dict[tuple[int, int], str]] = {}
+    path = Path(path)
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    worker = ctx.Process(target=_isolated_worker, args=(send, str(path), reader, memory_mb), daemon=True)
+    worker.start()
+    send.close()
     try:
-        with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
-            if "xl/workbook.xml" not in names:
-                return uncached, errors
-            rels: dict[bytes, bytes] = {}
-            if "xl/_rels/workbook.xml.rels" in names:
-                for m in _SHEET_TARGET.finditer(zf.read("xl/_rels/workbook.xml.rels")):
-                    rid, target = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-                    rels[rid] = target
-            for m in _SHEET_ENTRY.finditer(zf.read("xl/workbook.xml")):
-                sheet_name = html.unescape(m.group(1).decode("utf-8"))
-                target = rels.get(m.group(2), b"").decode("utf-8").lstrip("/")
-                member = target if target.startswith("xl/") else f"xl/{target}"
-                if member not in names:
-                    continue
-                data = zf.read(member)  # bounded: inspect() checked the sizes
-                if not _FORMULA.search(data) and b't="e"' not in data:
-                    continue
-                for cell in _CELL.finditer(data):
-                    attrs, body = cell.group(1), cell.group(2) or b""
-                    ref = _REF.search(attrs)
-                    if not ref:
-                        continue
-                    position = (int(ref.group(2)), column_index(ref.group(1).decode()))
-                    v = re.search(rb"<v>(.*?)</v>", body, re.S)
-                    if b't="e"' in attrs and v:
-                        errors.setdefault(sheet_name, {})[position] = v.group(1).decode("utf-8", "replace").strip()
-                    elif _FORMULA.search(body) and not (v and v.group(1).strip()):
-                        uncached.setdefault(sheet_name, set()).add(position)
-    except (zipfile.BadZipFile, KeyError, OSError):
+        if receive.poll(timeout):
+            try:
+                ok, payload = receive.recv()
+            except (EOFError, OSError):
+                ok, payload = None, None
+        else:
+            worker.kill()
+            raise WorkbookError(f"读取工作簿超过 {timeout:.0f} 秒仍未完成，已停止（文件 {path.name} 可能异常）。请在 Excel 中打开确认后另存为 .xlsx 再试。", path)
+    finally:
+        worker.join(5)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
+        receive.close()
+    if ok is True:
+        return payload
+    if ok is False:
+        raise payload
+    code = worker.exitcode
+    raise WorkbookError(f"读取工作簿时读取程序异常退出（退出码 {code}），文件 {path.name} 无法读取（可能已损坏或是恶意文件）。请在 Excel 中打开确认后另存为 .xlsx 再试。", path)
+
+
+def _isolated_worker(conn, path: str, reader: str, memory_mb: int) -> None:
+    try:
+        import resource
+
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):
         pass
-    return uncached, errors
+    try:
+        result = (True, read_workbook(path, reader))
+    except WorkbookError as exc:
+        result = (False, exc)
+    except MemoryError:
+        result = (False, WorkbookError(f"读取工作簿所需内存超过上限（{memory_mb} MB），文件 {Path(path).name} 拒绝读取（可能是恶意文件）。请删除多余的行列后重新保存。", path))
+    except Exception as exc:  # near the memory cap anything can fail: the file is named, the cause given
+        result = (False, WorkbookError(f"读取工作簿 {Path(path).name} 时出错（{type(exc).__name__}），无法读取。请在 Excel 中打开确认后另存为 .xlsx 再试。", path))
+    conn.send(result)
+    conn.close()

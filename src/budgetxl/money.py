@@ -10,7 +10,8 @@ Reading rules (documented in the README, "金额与舍入"):
   above the noise.
 * Text is accepted when it is a number written the way people write money:
   thousands separators (``1,462.90``), full-width digits (``１２３``), spaces
-  around it, accounting negatives ``(12.30)``, a trailing 元/万元. A dash
+  around it, accounting negatives ``(12.30)`` (``(-12.30)`` is negative
+  too, never positive), a trailing 元/万元. A dash
   (``—``, ``-``, ``－``) alone means "nothing" and reads as blank.
 * Anything else (``12.3.4``, ``TRUE``, a date) is not an amount: the parser
   turns it into a finding that names the cell.
@@ -99,6 +100,8 @@ def _parse_text(raw: str) -> Decimal | None:
     negative = False
     if text.startswith("(") and text.endswith(")"):
         negative, text = True, text[1:-1].strip()
+        if text.startswith("-"):  # (-12.30): negative either way, never positive
+            negative = False
     text = text.replace(" ", "")
     if not _NUMBER.match(text):
         raise NotAnAmount(raw, f"“{raw.strip()[:30]}”不是数字")

@@ -49,23 +49,51 @@ NUMERIC_FIELDS = ("amount", "number", "count", "year")
 
 
 def find_sheet(grid: WorkbookGrid, name: str, title: str, number: int | None = None) -> SheetGrid | None:
-    """The sheet for a table: by exact name, then by number or title."""
-    if name in grid.sheets:
-        return grid.sheets[name]
+    """The sheet for a table: by exact name, then by number or title. Visible
+    sheets first: a hidden sheet is used only when no visible one matches."""
+    hidden = grid.hidden
+    if not hidden:
+        return _find_sheet(grid.sheets, name, title, number)
+    visible = {n: s for n, s in grid.sheets.items() if n not in hidden}
+    return _find_sheet(visible, name, title, number) or _find_sheet({n: grid.sheets[n] for n in grid.names if n in hidden}, name, title, number)
+
+
+def hidden_sheet_finding(grid: WorkbookGrid, chosen: SheetGrid | None, name: str, title: str, number: int | None = None) -> Finding | None:
+    """P13 when the sheet read for a table is hidden, or a hidden sheet that
+    also matches the table was passed over for a visible one."""
+    if not grid.hidden or chosen is None:
+        return None
+    ref = CellRef(chosen.name, 1, 1)
+    if chosen.name in grid.hidden:
+        return problem("P13", f"“{chosen.name}”是隐藏的工作表，{title}按它读取。请在 Excel 中取消隐藏（右键工作表标签→取消隐藏），确认内容无误后再报送。", [ref])
+    rival = _find_sheet({n: grid.sheets[n] for n in grid.names if n in grid.hidden}, name, title, number)
+    if rival is None:
+        return None
+    return problem(
+        "P13",
+        f"工作簿中有隐藏的工作表“{rival.name}”，也是{title}；已读取可见的“{chosen.name}”，隐藏的未读取。"
+        "请删除隐藏的工作表或确认两者一致，避免报送的数据与看到的不同。",
+        [ref, CellRef(rival.name, 1, 1)],
+    )
+
+
+def _find_sheet(sheets, name: str, title: str, number: int | None = None) -> SheetGrid | None:
+    if name in sheets:
+        return sheets[name]
     wanted = squash(name)
-    for n, s in grid.sheets.items():
+    for n, s in sheets.items():
         if squash(n) == wanted:
             return s
     if number is not None:
         pattern = re.compile(rf"^表\s*{number}(?!\d)")
-        for n, s in grid.sheets.items():
+        for n, s in sheets.items():
             if pattern.match(squash(n)):
                 return s
     t = squash(title)
-    for n, s in grid.sheets.items():
+    for n, s in sheets.items():
         if t and t in squash(n):
             return s
-    for s in grid.sheets.values():
+    for s in sheets.values():
         for r in range(1, min(6, s.height) + 1):
             if any(squash(v) == t for v in s.rows[r - 1] if isinstance(v, str)):
                 return s
@@ -551,9 +579,17 @@ def parse_list(sheet: SheetGrid, spec: InputSpec) -> tuple[tuple[Record, ...], l
 # ================================================================== workbook
 
 
+YEARS = (2000, 2100)  # a budget year outside this range is a typing accident
+
+
 def _year_of(text: str) -> int | None:
-    m = re.search(r"(\d{4})", squash(text))
-    return int(m.group(1)) if m else None
+    """The four-digit year in 年度 ('2026', '2026年'); None for anything else,
+    including 0000, 99999 and years outside YEARS."""
+    m = re.search(r"(?<!\d)(\d{4})(?!\d)", squash(text))
+    if not m:
+        return None
+    year = int(m.group(1))
+    return year if YEARS[0] <= year <= YEARS[1] else None
 
 
 # ================================================================== sheets budgetxl wrote
@@ -613,6 +649,9 @@ def parse_workbook(grid: WorkbookGrid, spec: Spec) -> tuple[Disclosure, list[Fin
         table, found = parse_table(sheet, t, spec.context)
         tables[t.key] = table
         findings.extend(found)
+        hidden = hidden_sheet_finding(grid, sheet, t.sheet, t.title, t.number)
+        if hidden:
+            findings.append(hidden)
     forms: dict[str, Form] = {}
     lists: dict[str, tuple[Record, ...]] = {}
     for i in spec.inputs:
@@ -627,6 +666,9 @@ def parse_workbook(grid: WorkbookGrid, spec: Spec) -> tuple[Disclosure, list[Fin
         else:
             lists[i.key], found = parse_list(sheet, i)
         findings.extend(found)
+        hidden = hidden_sheet_finding(grid, sheet, i.sheet, i.title)
+        if hidden:
+            findings.append(hidden)
     info = forms.get("info")
     department = info.text("单位名称") if info else ""
     if not department:
@@ -638,7 +680,7 @@ def parse_workbook(grid: WorkbookGrid, spec: Spec) -> tuple[Disclosure, list[Fin
     year = _year_of(year_text)
     if info and year_text and year is None:
         ref = info.ref("年度")
-        findings.append(problem("P11", f"{ref} 年度“{year_text}”不是四位年份，请填写如 2026。", [ref] if ref else []))
+        findings.append(problem("P11", f"{ref} 年度“{year_text}”不是 {YEARS[0]}–{YEARS[1]} 之间的四位年份，请填写如 2026。", [ref] if ref else []))
     unit = (info.text("金额单位") if info else "") or next(
         (t.unit.value for t in tables.values() if t.unit and t.unit.value), "万元"
     )

@@ -113,9 +113,18 @@ def put_sheet(wb: Workbook, content: SheetContent, index: int = 0, palette: Pale
 
 def load_for(source: str | Path, target: str | Path) -> Workbook:
     """Open `source` to be saved as `target`: a macro workbook saved as .xlsm keeps its VBA
-    project and ribbon; saved as .xlsx it becomes a plain workbook (Excel refuses an .xlsx with macros)."""
+    project and ribbon; saved as .xlsx it becomes a plain workbook (Excel refuses an .xlsx with macros).
+
+    The workbook was accepted by the reader (so it is within the guard's budgets), but openpyxl is
+    stricter than calamine about the package (e.g. a content type naming a part that is missing):
+    that is said in Chinese, not raised as an internal error."""
+    from .grid import WorkbookError
+
     keep = Path(source).suffix.lower() == ".xlsm" and Path(target).suffix.lower() == ".xlsm"
-    return openpyxl.load_workbook(source, keep_vba=keep)
+    try:
+        return openpyxl.load_workbook(source, keep_vba=keep)
+    except Exception as exc:  # openpyxl raises KeyError, ValueError, TypeError … for packages it cannot open
+        raise WorkbookError(f"工作簿可以读取，但无法写入副本（{type(exc).__name__}：文件结构不完整）。请在 Excel 中打开后另存为 .xlsx 再试。", source) from exc
 
 
 def write_sheet(source: Path, target: Path, content: SheetContent, index: int | None = None) -> Path:

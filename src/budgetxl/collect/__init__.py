@@ -9,15 +9,16 @@ transaction per submission.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..spec import Spec
 from . import archive
 from .intake import Submission, file_hash, process_file
-from .store import Store
+
+if TYPE_CHECKING:
+    from .store import Store
 
 
 @dataclass
@@ -40,6 +41,8 @@ def _results(paths: list[Path], spec: Spec, workers: int, scheduler: str | None)
         for p in paths:
             yield process_file(p, spec)
     else:
+        from concurrent.futures import ProcessPoolExecutor  # not imported by commands that never run a pool
+
         with ProcessPoolExecutor(max_workers=workers) as pool:
             yield from pool.map(process_file, paths, [spec] * len(paths), chunksize=4)
 
@@ -52,6 +55,8 @@ def collect(
     scheduler: str | None = None,
     progress: Callable[[int, int, Submission | Path], None] | None = None,
 ) -> CollectRun:
+    from .store import Store  # sqlite3: only when collecting
+
     run = CollectRun()
     t0 = time.perf_counter()
     with Store(db) as store:

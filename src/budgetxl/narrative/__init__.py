@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from ..model import Disclosure
 from ..spec import Spec
 from .context import build_context
@@ -98,7 +96,9 @@ class Narrative:
         }
 
 
-def environment(templates: str | Path | None = None) -> jinja2.Environment:
+def environment(templates: str | Path | None = None) -> "jinja2.Environment":
+    import jinja2  # only when writing the narrative: `check` reads the 情况说明 sheet without it
+
     loaders: list[jinja2.BaseLoader] = []
     if templates is not None:
         loaders.append(jinja2.FileSystemLoader(str(templates)))
@@ -117,6 +117,8 @@ def _lines(text: str) -> tuple[str, ...]:
 
 
 def generate(disclosure: Disclosure, spec: Spec, templates: str | Path | None = None) -> Narrative:
+    import jinja2
+
     env = environment(templates)
     context = build_context(disclosure, spec)
     sections = []

@@ -8,13 +8,12 @@ them hard-codes a sheet name, a header text or a row label.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 DEFAULT_SPEC = "xinjiang_2026"  # the one place the default spec is chosen
+_HERE = Path(__file__).resolve().parent
 
 # Header notation in spec files (see xinjiang_2026.toml).
 MERGE_LEFT = "<"
@@ -418,6 +417,8 @@ def _layout(raw: dict) -> SheetLayout:
 
 
 def parse_spec(text: str, source: Path = Path()) -> Spec:
+    import tomllib  # only when a spec is parsed, not when it comes from the cache
+
     raw = tomllib.loads(text)
     meta = raw["meta"]
     spec = Spec(
@@ -462,10 +463,52 @@ def load_spec(name: str = DEFAULT_SPEC) -> Spec:
     """Load a shipped spec by name, or any spec file by path."""
     path = Path(name)
     if path.suffix == ".toml" and path.exists():
-        return parse_spec(path.read_text(encoding="utf-8"), path)
-    resource = resources.files(__package__).joinpath(f"{name}.toml")
-    return parse_spec(resource.read_text(encoding="utf-8"), Path(str(resource)))
+        return _parse_cached(path.read_text(encoding="utf-8"), path)
+    resource = _HERE / f"{name}.toml"  # package data is installed as files (no importlib.resources: it costs at start-up)
+    return _parse_cached(resource.read_text(encoding="utf-8"), resource)
+
+
+def _parse_cached(text: str, source: Path) -> Spec:
+    """parse_spec, remembered between runs: parsing the TOML and building the
+    spec costs more than reading a workbook, and every command starts with it.
+
+    The cache (``~/.cache/budgetxl`` for the shipped specs; ``$BUDGETXL_CACHE``
+    names a folder for every spec, ``BUDGETXL_CACHE=off`` turns it off) is keyed
+    by the spec text, its path and this module's code,
+    so an edited spec or a new budgetxl never sees a stale entry. Entries are
+    used only when owned by the current user and not writable by others."""
+    import os
+    import pickle
+    import zlib  # already loaded by zipfile; hashlib would cost more at start-up than it saves
+
+    setting = os.environ.get("BUDGETXL_CACHE", "")
+    if setting == "off" or (not setting and source.parent != _HERE):
+        return parse_spec(text, source)  # by default only the shipped specs are cached
+    key = "-".join(
+        f"{len(part):x}{zlib.crc32(part):08x}{zlib.adler32(part):08x}"
+        for part in (text.encode(), str(source).encode(), Path(__file__).read_bytes())
+    )
+    folder = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "budgetxl"
+    entry = folder / f"spec-{key}.pickle"
+    try:
+        st = entry.stat()
+        if st.st_uid == os.getuid() and not st.st_mode & 0o022:
+            spec = pickle.loads(entry.read_bytes())
+            if isinstance(spec, Spec):
+                return spec
+    except (OSError, AttributeError, EOFError, ImportError, IndexError, TypeError, ValueError, pickle.UnpicklingError):
+        pass
+    spec = parse_spec(text, source)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = entry.with_name(f".{entry.name}.{os.getpid()}")
+        tmp.write_bytes(pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, entry)
+    except OSError:
+        pass  # a read-only home: parse every time
+    return spec
 
 
 def spec_resource(filename: str) -> Path:
-    return Path(str(resources.files(__package__).joinpath(filename)))
+    return _HERE / filename

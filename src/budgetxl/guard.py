@@ -1,0 +1,860 @@
+"""One pass over a workbook file before any reader touches it.
+
+A department's workbook is a few hundred KB; a hostile or broken one can make
+a reader allocate gigabytes (a cell at XFD1048576, one long shared string used
+by 20,000 cells, 400,000 styles, a zip bomb). The readers (calamine, openpyxl)
+allocate first and fail later, and an allocation failure in native code kills
+the whole process. So every file is first streamed through a real XML
+tokenizer (expat, DTDs refused) and measured against a **workbook-wide**
+budget, and only then read:
+
+=================  ==========  ======================================================
+budget             limit       what is counted
+=================  ==========  ======================================================
+cells              2,000,000   per sheet, rows × columns it spans (A1 to the farthest
+                               cell: that is what the readers allocate), summed over
+                               every sheet, plus the area of merged ranges
+cells present      400,000     cells written in the file, blank or not (openpyxl
+                               holds each one, ~0.5 KB, when a copy is written)
+text characters    20,000,000  characters of text cells *as used*: a shared string
+                               counts once for every cell that shows it
+shared strings     1,000,000   distinct strings in the shared-string table
+styles             70,000      style records (cell formats, fonts, fills, borders,
+                               number formats, differential formats)
+unpacked bytes     100 MB      all parts of the package, decompressed
+compression ratio  200         of any part larger than 10 MB once unpacked
+sheets             1,000       sheet entries of the workbook
+=================  ==========  ======================================================
+
+A real department workbook (40 sheets of 150 rows × 30 columns = 180,000
+cells) uses under a tenth of each budget; the limits are documented in the
+README ("坏文件与安全"). Legacy ``.xls`` files get the same budgets from their
+BIFF records (olefile): cell records give the real extent, the DIMENSIONS
+record is counted too, the SST gives the shared-string lengths.
+
+The same pass collects what the reader needs and calamine does not give:
+cells with a formula but no cached value, error values (``#DIV/0!``), and each
+sheet's visibility (hidden sheets do not win over visible ones).
+
+API: :func:`scan` (``path, kind`` → :class:`Scan`, raises :class:`Refused`),
+:data:`LIMITS`. This module imports nothing of budgetxl: ``grid`` calls it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import struct
+import zipfile
+from array import array
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.parsers import expat
+
+
+
+class Refused(Exception):
+    """The file is refused before any reader runs. ``message`` is for the user;
+    ``grid.read_workbook`` raises it as a ``WorkbookError``."""
+
+    def __init__(self, message: str, path: str | Path = ""):
+        super().__init__(message)
+        self.message = message
+        self.path = str(path)
+
+
+@dataclass(frozen=True)
+class Limits:
+    cells: int = 2_000_000
+    present: int = 400_000  # cell elements written in the file (what openpyxl holds when writing a copy)
+    text_chars: int = 20_000_000
+    strings: int = 1_000_000
+    styles: int = 70_000
+    unpacked: int = 100 * 1024 * 1024
+    ratio: int = 200
+    ratio_from: int = 10 * 1024 * 1024  # parts smaller than this are not ratio-checked
+    sheets: int = 1_000
+    parts: int = 10_000
+
+
+LIMITS = Limits()
+
+_CHUNK = 1 << 16
+_WHAT_TO_DO = "请删除多余的行、列、工作表和格式后重新保存；如确实需要这么多数据，请拆分成多个工作簿报送。"
+
+
+@dataclass
+class SheetInfo:
+    name: str
+    state: str = "visible"  # visible / hidden / veryHidden
+    rows: int = 0  # the farthest row and column holding a cell
+    cols: int = 0
+
+    @property
+    def cells(self) -> int:
+        return self.rows * self.cols
+
+
+@dataclass
+class Scan:
+    kind: str  # 'xlsx' or 'xls'
+    sheets: list[SheetInfo] = field(default_factory=list)
+    uncached: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
+    errors: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
+    cells: int = 0
+    present: int = 0
+    text_chars: int = 0
+    strings: int = 0
+    styles: int = 0
+    unpacked: int = 0
+
+    @property
+    def hidden(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.sheets if s.state != "visible")
+
+
+class _Budget:
+    """Counts toward the limits and refuses the file as soon as one is passed."""
+
+    def __init__(self, path: Path, limits: Limits, scan: Scan):
+        self.path, self.limits, self.scan = path, limits, scan
+
+    def refuse(self, title: str, detail: str, todo: str = _WHAT_TO_DO) -> None:
+        raise Refused(f"{title}：{detail}。这远大于正常的预算工作簿，拒绝读取（也可能是恶意文件）。{todo}", self.path)
+
+    def unpacked(self, n: int, part: str) -> None:
+        self.scan.unpacked += n
+        if self.scan.unpacked > self.limits.unpacked:
+            self.too_big(f"读到 {part} 时已超过")
+
+    def too_big(self, has: str) -> None:
+        mb = self.limits.unpacked // 1024 // 1024
+        self.refuse(f"文件展开后超过 {mb} MB", f"{has} {mb} MB（上限）")
+
+    def ratio(self, part: str, ratio: int) -> None:
+        self.refuse("压缩比异常", f"文件中 {part} 展开后是压缩时的 {ratio} 倍，上限为 {self.limits.ratio} 倍")
+
+    def cells(self, has: str, where: str) -> None:
+        self.refuse("工作表范围过大", f"各工作表从 A1 到最远单元格的范围（含合并单元格）合计{has}上限 {self.limits.cells:,} 个单元格{where}")
+
+    def present(self, has: str, where: str) -> None:
+        self.refuse("单元格过多", f"工作簿中写有内容或格式的单元格合计{has}上限 {self.limits.present:,} 个{where}")
+
+    def text(self, where: str) -> None:
+        self.refuse("文字过多", f"文字单元格合计超过 {self.limits.text_chars:,} 个字符（上限；同一个共享字符串每被一个单元格使用就计一次）{where}")
+
+    def strings(self, has: str) -> None:
+        self.refuse("共享字符串过多", f"共享字符串表有{has}条文字，上限为 {self.limits.strings:,} 条")
+
+    def styles(self, has: str) -> None:
+        self.refuse("样式过多", f"样式表有{has}条样式记录，上限为 {self.limits.styles:,} 条",
+                    "请在 Excel 中选中全部单元格，清除多余的格式（开始→清除→清除格式）或复制数据到标准模板后重新保存。")
+
+    def sheets(self) -> None:
+        self.refuse("工作表过多", f"超过 {self.limits.sheets:,} 张（上限）")
+
+
+# ------------------------------------------------------------------ cell references
+
+_COLUMNS: dict[str, int] = {}
+
+
+def _column(letters: str) -> int:
+    col = _COLUMNS.get(letters)
+    if col is None:
+        col = 0
+        for ch in letters.upper():
+            col = col * 26 + ord(ch) - 64
+        if len(_COLUMNS) < 20_000:
+            _COLUMNS[letters] = col
+    return col
+
+
+_FAR = 10**9  # beyond any sheet: a reference this far is refused by the budget, never converted
+
+
+def _ref(ref: str) -> tuple[int, int] | None:
+    """'XFD1048576' → (1048576, 16384); None when it is not a plain A1 reference."""
+    letters = ref.rstrip("0123456789")
+    digits = ref[len(letters):]
+    if not digits or not letters or not letters.isascii() or not letters.isalpha():
+        return None
+    return (int(digits) if len(digits) < 10 else _FAR), (_column(letters) if len(letters) < 5 else _FAR)
+
+
+def _row_number(text: str | None, previous: int) -> int:
+    if text and text.isascii() and text.isdigit():
+        return int(text) if len(text) < 10 else _FAR
+    return previous + 1
+
+
+def _area(ref: str) -> int:
+    """Cells in 'A1:C3' (1 for a single cell, 0 when unreadable)."""
+    a, _, b = ref.partition(":")
+    p, q = _ref(a.replace("$", "")), _ref((b or a).replace("$", ""))
+    if not p or not q:
+        return 0
+    return (abs(q[0] - p[0]) + 1) * (abs(q[1] - p[1]) + 1)
+
+
+def _local(name: str) -> str:
+    return name.rpartition(":")[2]
+
+
+# ------------------------------------------------------------------ xml
+
+class _Stop(Exception):
+    pass
+
+
+def _parser() -> expat.XMLParserType:
+    p = expat.ParserCreate()
+    p.buffer_text = True
+
+    def doctype(*_args):
+        raise _Dtd()
+
+    p.StartDoctypeDeclHandler = doctype
+    p.EntityDeclHandler = doctype
+    return p
+
+
+class _Dtd(Exception):
+    pass
+
+
+def _feed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, parser, budget: _Budget, after_chunk=None) -> None:
+    """Stream one part through ``parser``, counting unpacked bytes. DTDs and
+    malformed XML refuse the file. ``after_chunk()`` runs after each chunk
+    (checks too costly to make at every element)."""
+    try:
+        with zf.open(info) as fh:
+            read = 0
+            while True:
+                chunk = fh.read(_CHUNK)
+                if not chunk:
+                    break
+                read += len(chunk)
+                budget.unpacked(len(chunk), info.filename)
+                if read > budget.limits.ratio_from and read > budget.limits.ratio * max(1, info.compress_size):
+                    budget.ratio(info.filename, read // max(1, info.compress_size))
+                parser.Parse(chunk, False)
+                if after_chunk is not None:
+                    after_chunk()
+            parser.Parse(b"", True)
+    except _Dtd:
+        raise Refused(f"文件中 {info.filename} 含有 DTD/实体声明，正常工作簿不会有，拒绝读取（可能是恶意文件）。", budget.path) from None
+    except expat.ExpatError as exc:
+        raise Refused(f"文件中 {info.filename} 不是有效的 XML（{expat.ErrorString(exc.code)}，第 {exc.lineno} 行），文件已损坏。请在 Excel 中打开后重新保存。", budget.path) from None
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+        raise Refused(f"文件已损坏或不完整（{info.filename} 无法解压）。请重新保存或重新报送工作簿。", budget.path) from exc
+
+
+def _prolog_only(zf, info, budget) -> None:
+    """Read a part only up to its root element: enough to refuse a DTD."""
+    p = _parser()
+
+    def root(*_args):
+        raise _Stop()
+
+    p.StartElementHandler = root
+    try:
+        _feed(zf, info, p, budget)
+    except _Stop:
+        pass
+
+
+def _relationships(zf, info, budget) -> list[dict[str, str]]:
+    rels: list[dict[str, str]] = []
+    p = _parser()
+
+    def start(name, attrs):
+        if _local(name) == "Relationship":
+            rels.append({_local(k): v for k, v in attrs.items()})
+
+    p.StartElementHandler = start
+    _feed(zf, info, p, budget)
+    return rels
+
+
+def _sheet_entries(zf, info, budget) -> list[tuple[str, str, str]]:
+    """(name, state, relationship id) of every <sheet> in workbook.xml."""
+    out: list[tuple[str, str, str]] = []
+    p = _parser()
+
+    def start(name, attrs):
+        if _local(name) == "sheet":
+            rid = next((v for k, v in attrs.items() if ":" in k and _local(k) == "id"), "")
+            out.append((attrs.get("name", ""), attrs.get("state", "visible"), rid))
+            if len(out) > budget.limits.sheets:
+                budget.sheets()
+
+    p.StartElementHandler = start
+    _feed(zf, info, p, budget)
+    return out
+
+
+def _shared_string_lengths(zf, info, budget) -> array:
+    lengths = array("L")
+    current = [0, False]  # characters of the open <si>, inside a <t>
+    p = _parser()
+    limit = budget.limits.strings
+
+    def start(name, attrs):
+        local = _local(name)
+        if local == "si":
+            lengths.append(0)
+            if len(lengths) > limit:
+                budget.strings(f"超过 {limit:,} ")
+        current[1] = local == "t"
+
+    def text(data):
+        if current[1] and lengths:
+            lengths[-1] += len(data)
+
+    p.StartElementHandler = start
+    p.CharacterDataHandler = text
+    _feed(zf, info, p, budget)
+    return lengths
+
+
+_STYLE_RECORDS = {"xf", "font", "fill", "border", "numFmt", "dxf", "cellStyle"}
+
+
+def _count_styles(zf, info, budget) -> int:
+    n = [0]
+    limit = budget.limits.styles
+    p = _parser()
+
+    def start(name, attrs):
+        if _local(name) in _STYLE_RECORDS:
+            n[0] += 1
+            if n[0] > limit:
+                budget.styles(f"超过 {limit:,} ")
+
+    p.StartElementHandler = start
+    _feed(zf, info, p, budget)
+    return n[0]
+
+
+@dataclass
+class _PartStats:
+    rows: int = 0
+    cols: int = 0
+    merged: int = 0
+    present: int = 0
+    text_chars: int = 0
+    uncached: set = field(default_factory=set)
+    errors: dict = field(default_factory=dict)
+
+
+# element → what the sheet scanner does with it
+_ROW, _CELL, _F, _V, _T, _MERGE, _OTHER = range(7)
+_KINDS = {"row": _ROW, "c": _CELL, "f": _F, "v": _V, "t": _T, "mergeCell": _MERGE}
+
+
+_REFS: dict[str, tuple[int, int]] = {}  # 'B7' → (7, 2): refs repeat across sheets and workbooks
+
+
+def _sheet_part(zf, info, budget: _Budget, sst: array, cells_before: int, chars_before: int, present_before: int, label: str) -> _PartStats:
+    """The one streaming pass over a worksheet part: extent, text as used,
+    uncached formulas, error values. Refuses as soon as a budget is passed
+    (the count of cells present is checked after each 64 KB chunk).
+
+    Written for speed (it sees every cell of every workbook): one closure,
+    the common empty cell costs a few dictionary look-ups."""
+    st = _PartStats()
+    kinds: dict[str, int] = {}
+    limits = budget.limits
+    cell_room = limits.cells - cells_before
+    present_room = limits.present - present_before
+    char_room = limits.text_chars - chars_before
+    sst_len = len(sst)
+    refs = _REFS
+    # the current row, and the open cell: position, type, formula, value text
+    row = 0
+    r = c = 0
+    open_cell = False
+    t = "n"
+    has_f = False
+    value: list[str] | None = None
+    cap = 0  # 1: inside <v>, 2: inside <t>
+    max_r = max_c = 0
+    merged = 0
+    chars = 0
+    present = 0
+
+    def close_cell():
+        nonlocal open_cell, chars
+        open_cell = False
+        v = "".join(value).strip() if value else ""
+        if t == "s":
+            if v:
+                try:
+                    i = int(v)
+                except ValueError:
+                    i = -1
+                if 0 <= i < sst_len:
+                    chars += sst[i]
+        elif t == "str":
+            chars += len(v)
+        elif t == "e" and v:
+            st.errors[(r, c)] = v
+        if has_f and not v:
+            st.uncached.add((r, c))
+        if chars > char_room:
+            budget.text(f"，到工作表“{label}”的 {_a1(r, c)} 时已超过")
+
+    def too_many(what: str) -> None:
+        budget.cells("超过", f"（工作表“{label}”{what}最远到 {_a1(max_r, max_c)}）")
+
+    def start(name, attrs):
+        nonlocal row, r, c, open_cell, t, has_f, value, cap, max_r, max_c, merged, present
+        if name == "c":
+            if open_cell and (value or has_f):  # an empty cell needs no closing work
+                close_cell()
+            ref = attrs.get("r")
+            pos = refs.get(ref) if ref else None
+            if pos is None:
+                pos = _ref(ref) if ref else None
+                if pos is not None:
+                    if len(refs) < 50_000:
+                        refs[ref] = pos
+                else:
+                    pos = (row or 1, c + 1)  # no usable reference: the next cell of the row
+            r, c = pos
+            present += 1
+            t = attrs.get("t", "n")
+            has_f = False
+            value = None
+            cap = 0
+            open_cell = True
+            if r > max_r or c > max_c:
+                if r > max_r:
+                    max_r = r
+                if c > max_c:
+                    max_c = c
+                if max_r * max_c + merged > cell_room:
+                    too_many("")
+            return
+        if name == "v":
+            cap = 1
+            return
+        kind = kinds.get(name)
+        if kind is None:
+            kind = kinds[name] = _KINDS.get(_local(name), _OTHER)
+        if kind == _CELL:  # a prefixed <x:c>: same as above, the slow way
+            start("c", attrs)
+        elif kind == _V:
+            cap = 1
+        elif kind == _ROW:
+            if open_cell:
+                close_cell()
+            row = _row_number(attrs.get("r"), row)
+            r, c = row, 0
+            cap = 0
+        elif kind == _F:
+            has_f = True
+            cap = 0
+        elif kind == _T:
+            cap = 2
+        elif kind == _MERGE:
+            merged += _area(attrs.get("ref", ""))
+            if max_r * max_c + merged > cell_room:
+                too_many("含合并单元格")
+        else:
+            cap = 0
+
+    def text(data):
+        nonlocal chars, value
+        if cap == 1:
+            if open_cell:
+                if value is None:
+                    value = [data]
+                else:
+                    value.append(data)
+        elif cap == 2:
+            chars += len(data)
+
+    def after_chunk():
+        if present > present_room:
+            budget.present("超过", f"（到工作表“{label}”的 {_a1(r, c)} 时）")
+        if chars > char_room:
+            budget.text(f"，到工作表“{label}”的 {_a1(r, c)} 时已超过")
+
+    p = _parser()
+    p.StartElementHandler = start
+    p.CharacterDataHandler = text
+    _feed(zf, info, p, budget, after_chunk)
+    if open_cell:
+        close_cell()
+    after_chunk()
+    st.rows, st.cols, st.merged, st.text_chars, st.present = max_r, max_c, merged, chars, present
+    return st
+
+
+def _a1(row: int, col: int) -> str:
+    letters = ""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+        if len(letters) > 8:
+            return f"第 {row} 行第 {col} 列附近"
+    return f"{letters}{row}"
+
+
+# ------------------------------------------------------------------ xlsx
+
+def _names(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """Part name (normalised: forward slashes, no leading slash, lower case) → entry."""
+    out: dict[str, zipfile.ZipInfo] = {}
+    for i in zf.infolist():
+        out.setdefault(i.filename.replace("\\", "/").lstrip("/").lower(), i)
+    return out
+
+
+def _resolve(names: dict[str, zipfile.ZipInfo], target: str, base: str = "xl") -> zipfile.ZipInfo | None:
+    """The part a relationship target names: relative to xl/ or absolute,
+    with ../, backslashes, any case, percent-encoded or not."""
+    from urllib.parse import unquote
+
+    for candidate in dict.fromkeys((target, unquote(target))):
+        candidate = candidate.replace("\\", "/")
+        path = candidate.lstrip("/") if candidate.startswith("/") else posixpath.join(base, candidate)
+        info = names.get(posixpath.normpath(path).lstrip("/").lower())
+        if info is not None:
+            return info
+    return None
+
+
+_SHEET_TYPES = ("/worksheet", "/chartsheet", "/dialogsheet", "/xlMacrosheet", "/xlIntlMacrosheet", "/macrosheet")
+
+
+def scan_xlsx(path: Path, limits: Limits = LIMITS) -> Scan:
+    scan = Scan("xlsx")
+    budget = _Budget(path, limits, scan)
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise Refused("文件已损坏或不完整（不是完整的 .xlsx）。请重新保存或重新报送工作簿。", path) from exc
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > limits.parts:
+            budget.refuse("文件中的部件过多", f"有 {len(infos):,} 个，上限为 {limits.parts:,} 个")
+        names = _names(zf)
+        book = names.get("xl/workbook.xml")
+        if book is None:
+            hint = "（看起来是 Word 文档）" if "word/document.xml" in names else ""
+            raise Refused(f"文件不是 Excel 工作簿{hint}：缺少 xl/workbook.xml。请在 Excel 或 WPS 中另存为 .xlsx。", path)
+        declared = sum(i.file_size for i in infos)
+        if declared > limits.unpacked:
+            budget.too_big(f"约 {declared // 1024 // 1024} MB，超过")
+
+        rels_info = names.get("xl/_rels/workbook.xml.rels")
+        rels = _relationships(zf, rels_info, budget) if rels_info else []
+        by_id = {r.get("Id", ""): r for r in rels}
+        entries = _sheet_entries(zf, book, budget)
+        done = {id(book), id(rels_info)}
+
+        # shared strings: the part the relationships name and the conventional one
+        sst = array("L")
+        sst_parts = [_resolve(names, r.get("Target", "")) for r in rels if r.get("Type", "").endswith("/sharedStrings")]
+        sst_parts.append(names.get("xl/sharedstrings.xml"))
+        for info in {id(i): i for i in sst_parts if i is not None}.values():
+            lengths = _shared_string_lengths(zf, info, budget)
+            done.add(id(info))
+            for k, n in enumerate(lengths):  # two tables: the longer string at each index
+                if k < len(sst):
+                    sst[k] = max(sst[k], n)
+                else:
+                    sst.append(n)
+        scan.strings = len(sst)
+
+        style_parts = [_resolve(names, r.get("Target", "")) for r in rels if r.get("Type", "").endswith("/styles")]
+        style_parts.append(names.get("xl/styles.xml"))
+        for info in {id(i): i for i in style_parts if i is not None}.values():
+            scan.styles += _count_styles(zf, info, budget)
+            done.add(id(info))
+            if scan.styles > limits.styles:
+                budget.styles(f" {scan.styles:,} ")
+
+        # every sheet the workbook names, wherever its part lives; a part named
+        # twice is read twice by the readers, so it counts twice
+        stats: dict[int, _PartStats] = {}
+        parts: list[tuple[str, str, zipfile.ZipInfo | None]] = []
+        for name, state, rid in entries:
+            rel = by_id.get(rid)
+            info = None
+            if rel and rel.get("TargetMode", "") != "External":
+                info = _resolve(names, rel.get("Target", ""))
+            if info is None:  # a reader might still find something there: refuse rather than read unmeasured
+                raise Refused(f"文件已损坏：找不到工作表“{name}”的数据部件。请在 Excel 中打开后重新保存。", path)
+            parts.append((name, state, info))
+        named = {id(i) for _, _, i in parts if i is not None}
+        for r in rels:  # sheets of the relationships that <sheets> does not list: some readers still open them
+            if r.get("Type", "").endswith(_SHEET_TYPES) and r.get("TargetMode", "") != "External":
+                info = _resolve(names, r.get("Target", ""))
+                if info is not None and id(info) not in named:
+                    parts.append(("", "hidden", info))
+                    named.add(id(info))
+        for name, state, info in parts:
+            info_stats = None
+            if info is not None:
+                info_stats = stats.get(id(info))
+                if info_stats is None:
+                    info_stats = stats[id(info)] = _sheet_part(zf, info, budget, sst, scan.cells, scan.text_chars, scan.present, name or info.filename)
+                    done.add(id(info))
+                scan.cells += info_stats.rows * info_stats.cols + info_stats.merged
+                scan.text_chars += info_stats.text_chars
+                scan.present += info_stats.present
+                if scan.present > limits.present:
+                    budget.present(f"为 {scan.present:,} 个，超过", f"（{len(scan.sheets) + 1} 张工作表）")
+                if scan.cells > limits.cells:
+                    budget.cells(f"为 {scan.cells:,} 个单元格，超过", f"（{len(scan.sheets) + 1} 张工作表）")
+                if scan.text_chars > limits.text_chars:
+                    budget.text(f"（共 {scan.text_chars:,} 个字符）")
+            if not name:
+                continue
+            sheet = SheetInfo(name, state if state in ("hidden", "veryHidden") else "visible")
+            if info_stats is not None:
+                sheet.rows, sheet.cols = info_stats.rows, info_stats.cols
+                if info_stats.uncached:
+                    scan.uncached[name] = set(info_stats.uncached)
+                if info_stats.errors:
+                    scan.errors[name] = dict(info_stats.errors)
+            scan.sheets.append(sheet)
+
+        # every other part: a reader may parse it (openpyxl reads many), so no DTD
+        # anywhere, and no part that would unpack like a bomb (streamed parts were
+        # measured as they were read)
+        for i in infos:
+            if id(i) in done:
+                continue
+            if i.file_size > limits.ratio_from and i.file_size > limits.ratio * max(1, i.compress_size):
+                budget.ratio(i.filename, i.file_size // max(1, i.compress_size))
+            if i.filename.lower().endswith((".xml", ".rels", ".vml")):
+                _prolog_only(zf, i, budget)
+    return scan
+
+
+# ------------------------------------------------------------------ xls (BIFF)
+
+_BIFF_CELLS = {0x0006, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E, 0x00FD, 0x00D6, 0x0001, 0x0002, 0x0003, 0x0004, 0x0005, 0x0206, 0x0406}
+_BIFF_MULTI = {0x00BD, 0x00BE}  # MULRK, MULBLANK: row, first col, …, last col
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+
+
+class _Segments:
+    """The SST record and its CONTINUE records, read as one stream (strings may
+    be split between records; a split inside characters repeats the flags byte)."""
+
+    def __init__(self, segments: list[bytes]):
+        self.segs, self.i, self.pos = segments, 0, 0
+
+    def _next(self) -> bytes:
+        while self.i < len(self.segs) and self.pos >= len(self.segs[self.i]):
+            self.i += 1
+            self.pos = 0
+        if self.i >= len(self.segs):
+            raise EOFError
+        return self.segs[self.i]
+
+    def take(self, n: int) -> bytes:
+        out = b""
+        while len(out) < n:
+            seg = self._next()
+            k = min(n - len(out), len(seg) - self.pos)
+            out += seg[self.pos:self.pos + k]
+            self.pos += k
+        return out
+
+    def skip(self, n: int) -> None:
+        while n > 0:
+            seg = self._next()
+            k = min(n, len(seg) - self.pos)
+            self.pos += k
+            n -= k
+
+    def chars(self, count: int, wide: bool) -> None:
+        while count > 0:
+            seg = self.segs[self.i] if self.i < len(self.segs) else b""
+            if self.pos >= len(seg):
+                self.i += 1
+                self.pos = 0
+                if self.i >= len(self.segs):
+                    raise EOFError
+                wide = bool(self.segs[self.i][0] & 1)
+                self.pos = 1
+                continue
+            size = 2 if wide else 1
+            k = min(count, (len(seg) - self.pos) // size)
+            if k == 0:  # an odd byte left: malformed
+                raise EOFError
+            self.pos += k * size
+            count -= k
+
+
+def _sst_lengths(segments: list[bytes], budget: _Budget) -> array:
+    s = _Segments(segments)
+    lengths = array("L")
+    unique = 0
+    try:
+        _total, unique = struct.unpack("<II", s.take(8))
+        if unique > budget.limits.strings:
+            budget.strings(f" {unique:,} ")
+        for _ in range(unique):
+            cch, flags = struct.unpack("<HB", s.take(3))
+            runs = struct.unpack("<H", s.take(2))[0] if flags & 0x08 else 0
+            ext = struct.unpack("<I", s.take(4))[0] if flags & 0x04 else 0
+            s.chars(cch, bool(flags & 1))
+            s.skip(4 * runs + ext)
+            lengths.append(cch)
+    except (EOFError, struct.error):
+        # unreadable rest of the table: assume the longest strings Excel allows
+        while len(lengths) < min(unique, budget.limits.strings):
+            lengths.append(32767)
+    return lengths
+
+
+def scan_xls(path: Path, limits: Limits = LIMITS) -> Scan:
+    import olefile
+
+    scan = Scan("xls")
+    budget = _Budget(path, limits, scan)
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)
+    if _ENCRYPTED in head:
+        raise Refused("工作簿设置了打开密码（已加密），无法读取。请在 Excel 中取消密码（文件→信息→保护工作簿）后另存为 .xlsx。", path)
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            if ole.exists("EncryptedPackage"):
+                raise Refused("工作簿设置了打开密码（已加密），无法读取。请在 Excel 中取消密码（文件→信息→保护工作簿）后另存为 .xlsx。", path)
+            stream = "Workbook" if ole.exists("Workbook") else "Book" if ole.exists("Book") else None
+            if stream is None:
+                raise Refused("无法读取工作簿（旧版 .xls 或 WPS .et 文件无法读取，或文件已损坏）：文件中没有工作簿数据。请在 Excel 或 WPS 中打开后另存为 .xlsx 再试。", path)
+            size = ole.get_size(stream)
+            budget.unpacked(size, stream)
+            data = ole.openstream(stream).read()
+    except Refused:
+        raise
+    except Exception as exc:  # olefile raises many types for broken containers
+        raise Refused(f"无法读取工作簿（旧版 .xls 或 WPS .et 文件无法读取，或文件已损坏）：{type(exc).__name__}。请在 Excel 中打开确认后另存为 .xlsx 再试。", path) from exc
+    _walk_biff_or_refuse(data, budget, scan)
+    return scan
+
+
+def _walk_biff(data: bytes, budget: _Budget, scan: Scan) -> None:
+    """The workbook globals (sheet list, shared strings), then each sheet's
+    substream from the offset its BOUNDSHEET record gives — as the reader
+    does, so a substream hidden inside another record is still measured."""
+    limits = budget.limits
+    unpack = struct.unpack_from
+    end = len(data)
+    sheets: list[tuple[int, SheetInfo]] = []
+    sst = array("L")
+    segments: list[bytes] | None = None
+    pos = 0
+    while pos + 4 <= end:
+        rtype, length = unpack("<HH", data, pos)
+        body, pos = pos + 4, pos + 4 + length
+        if segments is not None:
+            if rtype == 0x003C:  # CONTINUE of the SST
+                segments.append(data[body:pos])
+                continue
+            sst = _sst_lengths(segments, budget)
+            segments = None
+        if rtype == 0x0085 and length >= 8:  # BOUNDSHEET
+            offset, visibility = unpack("<IB", data, body)
+            cch, flags = data[body + 6], data[body + 7]
+            raw = data[body + 8: body + 8 + cch * (2 if flags & 1 else 1)]
+            name = raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace")
+            info = SheetInfo(name, {1: "hidden", 2: "veryHidden"}.get(visibility & 3, "visible"))
+            sheets.append((offset, info))
+            scan.sheets.append(info)
+            if len(sheets) > limits.sheets:
+                budget.sheets()
+        elif rtype == 0x00FC:  # SST
+            segments = [data[body:pos]]
+        elif rtype == 0x000A:  # EOF of the globals
+            break
+    if segments is not None:
+        sst = _sst_lengths(segments, budget)
+    scan.strings = len(sst)
+    for offset, info in sheets:
+        _walk_sheet(data, offset, info, sst, budget, scan)
+
+
+def _walk_biff_or_refuse(data: bytes, budget: _Budget, scan: Scan) -> None:
+    try:
+        _walk_biff(data, budget, scan)
+    except (struct.error, IndexError) as exc:  # a record cut off by the end of the stream
+        raise Refused("无法读取工作簿（旧版 .xls 文件已损坏或不完整）。请在 Excel 中打开确认后另存为 .xlsx 再试。", budget.path) from exc
+
+
+def _walk_sheet(data: bytes, offset: int, info: SheetInfo, sst: array, budget: _Budget, scan: Scan) -> None:
+    limits = budget.limits
+    unpack = struct.unpack_from
+    end = len(data)
+    rows = cols = dim_rows = dim_cols = merged = 0
+    depth = 0
+    pos = offset
+    while pos + 4 <= end:
+        rtype, length = unpack("<HH", data, pos)
+        body, pos = pos + 4, pos + 4 + length
+        if rtype == 0x0809:  # BOF (an embedded chart opens its own)
+            depth += 1
+        elif rtype == 0x000A:  # EOF
+            depth -= 1
+            if depth <= 0:
+                break
+        elif rtype in _BIFF_CELLS and length >= 4:
+            row, col = unpack("<HH", data, body)
+            if row >= rows:
+                rows = row + 1
+            if col >= cols:
+                cols = col + 1
+            scan.present += 1
+            if rtype == 0x00FD and length >= 10:
+                i = unpack("<I", data, body + 6)[0]
+                if i < len(sst):
+                    scan.text_chars += sst[i]
+            elif rtype in (0x0204, 0x00D6) and length >= 8:
+                scan.text_chars += unpack("<H", data, body + 6)[0]
+            if scan.text_chars > limits.text_chars:
+                budget.text(f"，到工作表“{info.name}”时已超过")
+            if scan.present > limits.present:
+                budget.present("超过", f"（工作表“{info.name}”）")
+        elif rtype in _BIFF_MULTI and length >= 6:
+            row, first = unpack("<HH", data, body)
+            last = unpack("<H", data, pos - 2)[0]
+            rows = max(rows, row + 1)
+            cols = max(cols, last + 1)
+            scan.present += max(0, last - first + 1)
+            if scan.present > limits.present:
+                budget.present("超过", f"（工作表“{info.name}”）")
+        elif rtype == 0x0200 and length >= 14:  # DIMENSIONS: a reader may allocate by it
+            _r0, r1, _c0, c1 = unpack("<IIHH", data, body)
+            dim_rows, dim_cols = max(dim_rows, r1), max(dim_cols, c1)
+        elif rtype == 0x00E5 and length >= 2:  # MERGEDCELLS
+            n = unpack("<H", data, body)[0]
+            for k in range(min(n, (length - 2) // 8)):
+                r0, r1, c0, c1 = unpack("<HHHH", data, body + 2 + 8 * k)
+                merged += (abs(r1 - r0) + 1) * (abs(c1 - c0) + 1)
+        if rows * cols + merged > limits.cells - scan.cells:
+            budget.cells("超过", f"（工作表“{info.name}”最远到 {_a1(rows, cols)}）")
+    info.rows, info.cols = max(rows, dim_rows), max(cols, dim_cols)
+    scan.cells += info.rows * info.cols + merged
+    if scan.cells > limits.cells:
+        budget.cells(f"为 {scan.cells:,} 个单元格，超过", f"（工作表“{info.name}”最远到 {_a1(info.rows, info.cols)}）")
+
+
+def scan(path: str | Path, kind: str, limits: Limits = LIMITS) -> Scan:
+    """Measure a workbook against the budgets and collect what the reader needs.
+
+    ``kind`` is 'xlsx' (any zip package: .xlsx, .xlsm) or 'ole' (legacy .xls).
+    Raises :class:`Refused` with a Chinese message saying which limit, what
+    the file has, and what to do.
+    """
+    path = Path(path)
+    if kind == "ole":
+        return scan_xls(path, limits)
+    return scan_xlsx(path, limits)

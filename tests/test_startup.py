@@ -1,0 +1,52 @@
+"""`budgetxl check` starts light: it imports only what checking needs, and the
+spec is not re-parsed from TOML on every start."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from budgetxl.spec import _HERE, DEFAULT_SPEC, load_spec, parse_spec
+
+from .conftest import EXAMPLE
+
+HEAVY = ("jinja2", "multiprocessing", "concurrent.futures", "pandas", "xlwings", "sqlite3", "openpyxl", "docx", "tomllib")
+
+
+def test_check_imports_only_what_it_uses(tmp_path):
+    script = (
+        "import json, sys\nfrom budgetxl.cli import main\n"
+        f"main(['check', {str(EXAMPLE)!r}])\n"
+        "print(json.dumps(sorted(m for m in sys.modules)))\n"
+    )
+    env = {**os.environ, "BUDGETXL_CACHE": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False)  # fills the cache
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False)
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert not [m for m in HEAVY if m in loaded], sorted(m for m in HEAVY if m in loaded)
+
+
+def test_the_spec_cache_gives_the_parsed_spec_and_follows_edits(tmp_path):
+    env = {**os.environ, "BUDGETXL_CACHE": str(tmp_path)}
+    script = "from budgetxl.spec import load_spec; import pickle, sys; sys.stdout.buffer.write(pickle.dumps(load_spec()))"
+    first = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, check=True).stdout
+    entries = list(tmp_path.glob("spec-*.pickle"))
+    assert len(entries) == 1 and oct(entries[0].stat().st_mode & 0o777) == "0o600"
+    second = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, check=True).stdout
+    import pickle
+
+    fresh = parse_spec((_HERE / f"{DEFAULT_SPEC}.toml").read_text(encoding="utf-8"), _HERE / f"{DEFAULT_SPEC}.toml")
+    assert pickle.loads(first) == pickle.loads(second) == fresh
+    # an edited spec file is a new key: never a stale entry
+    edited = tmp_path / "edited.toml"
+    edited.write_text((_HERE / f"{DEFAULT_SPEC}.toml").read_text(encoding="utf-8").replace('title = "', 'title = "改', 1), encoding="utf-8")
+    os.environ["BUDGETXL_CACHE"] = str(tmp_path)
+    try:
+        load_spec.cache_clear()
+        spec = load_spec(str(edited))
+    finally:
+        del os.environ["BUDGETXL_CACHE"]
+        load_spec.cache_clear()
+    assert spec.title.startswith("改") and len(list(tmp_path.glob("spec-*.pickle"))) == 2
