@@ -1,4 +1,5 @@
-"""Finance-bureau intake speed: workbooks per second for N generated workbooks at
+"""Finance-bureau intake speed: workbooks per second for N generated workbooks (departments of
+several shapes from budgetxl.testing.generator) at
 -j 1 and -j 2, against a plain openpyxl loop that loads each workbook in the same
 run, and the per-workbook cost split (read, check, flatten, store).
 
@@ -24,21 +25,37 @@ from budgetxl.spec import load_spec as _load_spec  # noqa: E402
 SPEC = _load_spec()
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "akto_2026.xlsx"
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 
 
-def generate(folder: Path, n: int) -> list[Path]:
-    with zipfile.ZipFile(EXAMPLE) as z:
-        members = [(i, z.read(i.filename)) for i in z.infolist()]
+def generate(folder: Path, n: int, shapes: int = 8) -> list[Path]:
+    """N workbooks of ``shapes`` generated departments (budgetxl.testing.generator: 行政/参公/事业,
+    every income source, 0–120 projects, 元 and 万元), each shape filled once and copied under
+    new department names."""
+    import json
+
+    from budgetxl import pipeline
+    from budgetxl.testing.generator import department
+
+    sources = []
+    for k in range(min(n, shapes)):
+        d = department(k, SPEC)
+        data = folder / f"shape{k}.json"
+        data.write_text(json.dumps(d.data("万元" if d.round else "元"), ensure_ascii=False), encoding="utf-8")
+        sources.append((d.name, pipeline.fill_file(data, folder / f"shape{k}.xlsx", SPEC)))
+    members = {}
+    for name, path in sources:
+        with zipfile.ZipFile(path) as z:
+            members[name] = [(i, z.read(i.filename)) for i in z.infolist()]
     out = []
     for k in range(n):
+        name, _ = sources[k % len(sources)]
         target = folder / f"unit{k:04d}.xlsx"
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
-            for info, data in members:
-                if info.filename.startswith("xl/worksheets/"):
+            for info, data in members[name]:
+                if info.filename.startswith("xl/worksheets/") or info.filename == "xl/sharedStrings.xml":
                     text = re.sub(r"&#(\d+);", lambda m: chr(int(m.group(1))) if int(m.group(1)) > 127 else m.group(0), data.decode())
-                    data = text.replace("阿克陶县社会保险中心", f"单位{k:04d}").encode()
+                    data = text.replace(name, f"单位{k:04d}").encode()
                 zout.writestr(info, data)
         out.append(target)
     return out

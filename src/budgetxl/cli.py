@@ -90,11 +90,17 @@ def cmd_check(args, spec: Spec) -> int:
         json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2, default=decimal_default)
         sys.stdout.write("\n")
     else:
-        print(text_table(report))
+        print(text_table(report, min_severity=_severity(args.min_severity)))
     if args.annotate:
         path = pipeline.annotate(reading, report, spec, args.workbook, args.annotate)
         print(f"已写入带校验结果的副本：{path}", file=sys.stderr if args.json else sys.stdout)
     return EXIT_FINDINGS if report.has_errors else EXIT_OK
+
+
+def _severity(text: str | None):
+    from .model import Severity
+
+    return Severity(text) if text else None
 
 
 def cmd_narrate(args, spec: Spec) -> int:
@@ -452,6 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--select", help="只运行这些规则（代码或前缀，逗号分隔，如 B,C01）")
     p.add_argument("--ignore", help="不运行这些规则（代码或前缀，逗号分隔）")
     p.add_argument("--annotate", type=Path, metavar="OUT.xlsx", help="另存一份带“校验结果”工作表、标出问题单元格的副本")
+    p.add_argument("--min-severity", choices=("错误", "警告", "提示"), help="只列出不低于该级别的问题（如 警告：不列“提示”）；--json 仍含全部")
     p.add_argument("--functional-codes", type=Path, metavar="CSV", help="使用指定的功能分类代码表（code,level,name,parent）")
     p.add_argument("--economic-codes", type=Path, metavar="CSV", help="使用指定的经济分类代码表")
     p.set_defaults(func=cmd_check)

@@ -62,17 +62,40 @@ def _typed(value: Any, field_type: str, where: str):
     return value
 
 
-def table_edits(spec: Spec, data: dict[str, Any]) -> list[CellEdit]:
-    edits: list[CellEdit] = []
+def row_counts(spec: Spec, data: dict[str, Any]) -> dict[str, int]:
+    """Detail rows each table needs: the template's, or more when the data has more
+    (the template is then built with that many rows: formats, drop-downs and the
+    total row come with them)."""
+    counts = {}
     for t in spec.tables:
+        block = data.get("tables", {}).get(t.key) or {}
+        standard = spec.layout.total_row(t) - spec.layout.data_first_row(t)
+        if len(block.get("rows", [])) > standard and t.layout in ("classified", "projects", "items"):
+            counts[t.key] = len(block["rows"])
+    return counts
+
+
+def table_edits(spec: Spec, data: dict[str, Any], counts: dict[str, int] | None = None) -> list[CellEdit]:
+    """Cell edits for the tables, for a template whose tables have ``counts`` detail
+    rows (default: the standard template)."""
+    edits: list[CellEdit] = []
+    counts = counts or {}
+    unit = (data.get("info") or {}).get("金额单位")
+    for t in spec.tables:
+        if unit:  # the 单位 line of every table says the unit the figures are in
+            edits.append(CellEdit(CellRef(t.sheet, spec.layout.context_row, len(t.columns)), spec.context.unit_text(unit)))
         block = data.get("tables", {}).get(t.key)
         if not block:
             continue
         first = spec.layout.data_first_row(t)
-        total = spec.layout.total_row(t)
+        total = first + counts[t.key] if t.key in counts else spec.layout.total_row(t)
         rows = block.get("rows", [])
         if len(rows) > total - first:
-            raise FillError(f"{t.sheet}：数据有 {len(rows)} 行，模板只有 {total - first} 行。")
+            raise FillError(f"{t.sheet}：数据有 {len(rows)} 行，模板只有 {total - first} 行。请不指定模板（budgetxl 会按数据行数生成模板），或在模板中插入行。")
+        if block.get("department"):  # the 编制部门 line, as 计算小计 writes it
+            edits.append(CellEdit(CellRef(t.sheet, spec.layout.context_row, 1), spec.context.department_text(block["department"])))
+        if block.get("statement") and t.empty_statement:  # the empty-table statement under the total row
+            edits.append(CellEdit(CellRef(t.sheet, total + 1, 1), block["statement"]))
         for i, row in enumerate([*rows, *([block["total"]] if "total" in block else [])]):
             r = total if i == len(rows) else first + i
             if len(row) > len(t.columns):
@@ -109,5 +132,5 @@ def input_edits(spec: Spec, data: dict[str, Any]) -> list[CellEdit]:
     return edits
 
 
-def fill_edits(spec: Spec, data: dict[str, Any]) -> list[CellEdit]:
-    return table_edits(spec, data) + input_edits(spec, data)
+def fill_edits(spec: Spec, data: dict[str, Any], counts: dict[str, int] | None = None) -> list[CellEdit]:
+    return table_edits(spec, data, counts) + input_edits(spec, data)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .codes import code_part, normalize_code
@@ -28,6 +28,7 @@ from .model import (
     Record,
     ReviewMark,
     Row,
+    Severity,
     Table,
     Text,
     frozen_map,
@@ -654,9 +655,18 @@ def parse_workbook(grid: WorkbookGrid, spec: Spec) -> tuple[Disclosure, list[Fin
             findings.append(hidden)
     forms: dict[str, Form] = {}
     lists: dict[str, tuple[Record, ...]] = {}
+    # a workbook of the tables alone (the publication xlsx) has no input sheets at all: one note, not one warning per sheet
+    tables_only = all(find_sheet(grid, i.sheet, i.title) is None for i in spec.inputs)
+    if tables_only:
+        findings.append(replace(
+            problem("P12", "工作簿只有公开表，没有单位信息、上年数与原因等输入工作表：只校验表格本身和表间关系。", [CellRef(spec.inputs[0].sheet, 1, 1)]),
+            severity=Severity.INFO,
+        ))
     for i in spec.inputs:
         sheet = find_sheet(grid, i.sheet, i.title)
         if sheet is None:
+            if tables_only:
+                continue
             findings.append(
                 problem("P12", f"工作簿中没有“{i.sheet}”工作表，{i.title}无法读取。请使用标准模板。", [CellRef(i.sheet, 1, 1)])
             )

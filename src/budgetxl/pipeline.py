@@ -92,11 +92,12 @@ def subtotals(reading: Reading, spec: Spec) -> SubtotalResult:
 
 
 def narrate(reading: Reading, spec: Spec, templates: str | Path | None = None):
-    """The 情况说明 of a workbook (blank computed cells filled in first)."""
+    """The 情况说明 of a workbook, written from the figures as printed: in 万元, a 元
+    workbook's figures rounded once (``render.rounding``), blank computed cells filled in."""
     from .narrative import generate
-    from .subtotals import with_blanks_filled
+    from .render.rounding import printable
 
-    return generate(with_blanks_filled(reading.disclosure, spec), spec, templates)
+    return generate(printable(reading.disclosure, spec)[0], spec, templates)
 
 
 # ------------------------------------------------------------------ publish
@@ -247,11 +248,14 @@ def subtotal_file(path: str | Path, spec: Spec, out: str | Path | None = None, i
 def fill_file(data_path: str | Path, out: str | Path, spec: Spec, template: str | Path | None = None) -> Path:
     """Build a filled workbook from a data file (TOML/JSON) and the template."""
     from .io_atomic import atomic_save
+    from .fill import row_counts
     from .template import build_template
     from .xlsx_writer import apply_edits, load_for
 
-    edits = fill_edits(spec, load_data(data_path))
-    wb = load_for(template, out) if template else build_template(spec)
+    data = load_data(data_path)
+    counts = {} if template else row_counts(spec, data)  # the built template grows with the data
+    edits = fill_edits(spec, data, counts)
+    wb = load_for(template, out) if template else build_template(spec, counts)
     apply_edits(wb, edits)
     return atomic_save(wb, Path(out))
 

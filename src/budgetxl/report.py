@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
@@ -44,7 +45,8 @@ class Report:
         return self.count(Severity.ERROR) > 0
 
     def ordered(self) -> list[Finding]:
-        return sorted(self.findings, key=lambda f: (f.severity.rank, f.code, (f.refs[0].sheet, f.refs[0].row, f.refs[0].col) if f.refs else ("", 0, 0)))
+        """Worst first, then by rule, then by place: 表1, 表2 … 表12 in numeric order."""
+        return sorted(self.findings, key=lambda f: (f.severity.rank, f.code, place_key(f.refs[0]) if f.refs else ((), 0, 0)))
 
     def summary(self) -> dict[str, int]:
         out = {s.value: self.count(s) for s in Severity}
@@ -74,14 +76,103 @@ def _show(value) -> str:
     return str(value)
 
 
-def text_table(report: Report, limit: int | None = None) -> str:
+def _natural(text: str) -> tuple:
+    """'表10 …' after '表2 …': numbers in names compare as numbers."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
+
+
+def place_key(ref: CellRef) -> tuple:
+    return (_natural(ref.sheet), ref.row, ref.col)
+
+
+_REF = re.compile(r"'(?:[^']|'')+'!\$?[A-Z]{1,3}\$?\d+|\b[A-Z]{1,3}\d+\b")
+_QUOTED = re.compile(r"“[^”]*”|\([^)]*\)")
+_NUMBER = re.compile(r"[+-]?\d[\d,]*(?:\.\d+)?")
+ROUNDING_MARK = "（尾差）"
+
+
+def pattern(f: Finding) -> str:
+    """What the message asks to do (its last sentence), with cells, quoted names and numbers
+    taken out: findings of one rule that ask the same about different cells share a pattern."""
+    sentences = [x for x in re.split(r"(?<=[。！？；])", f.message) if x.strip()]
+    advice = sentences[-1] if len(sentences) > 1 else f.message
+    return _NUMBER.sub("#", _QUOTED.sub("“”", _REF.sub("@", advice)))
+
+
+@dataclass(frozen=True)
+class Group:
+    """Findings shown as one line: one rule and one pattern, or the 尾差 notes of one table."""
+
+    severity: Severity
+    findings: tuple[Finding, ...]
+    rounding: bool = False
+
+    @property
+    def first(self) -> Finding:
+        return self.findings[0]
+
+    def cells(self, limit: int = 12) -> str:
+        """'表6 …'!D46、E46 — the first cell of each finding, sheet named once."""
+        by_sheet: dict[str, list[str]] = {}
+        for f in self.findings:
+            if f.refs:
+                by_sheet.setdefault(f.refs[0].sheet, []).append(f.refs[0].a1)
+        parts, shown = [], 0
+        for sheet, cells in by_sheet.items():
+            cells = list(dict.fromkeys(cells))
+            take = cells[: max(0, limit - shown)]
+            shown += len(take)
+            if take:
+                parts.append(f"'{sheet}'!" + "、".join(take))
+        more = sum(len(set(c)) for c in by_sheet.values()) - shown
+        return "；".join(parts) + (f" 等（另 {more} 处）" if more > 0 else "")
+
+
+def groups(report: Report, min_severity: Severity | None = None) -> list[Group]:
+    """The findings as lines: one per rule and pattern, one per table for 尾差 notes, worst first."""
+    keyed: dict[tuple, list[Finding]] = {}
+    for f in report.ordered():
+        if min_severity is not None and f.severity.rank > min_severity.rank:
+            continue
+        verified = report.is_verified(f)
+        if ROUNDING_MARK in f.message:
+            key = (f.severity.rank, "尾差", f.refs[0].sheet if f.refs else "", verified)
+        else:
+            key = (f.severity.rank, f.code, pattern(f), verified)
+        keyed.setdefault(key, []).append(f)
+    out = [Group(fs[0].severity, tuple(fs), key[1] == "尾差") for key, fs in keyed.items()]
+    return sorted(out, key=lambda g: (g.severity.rank, g.rounding, g.first.code if not g.rounding else "",
+                                      place_key(g.first.refs[0]) if g.first.refs else ((), 0, 0)))
+
+
+def text_table(report: Report, limit: int | None = None, min_severity: Severity | None = None) -> str:
+    """The report for a terminal: one line per rule and pattern (with the count and the cells),
+    one 尾差 summary per table; ``--json`` keeps every finding."""
     lines = [f"校验 {report.year or ''}年 {report.department}：{report.summary_text()}"]
-    for i, f in enumerate(report.ordered(), start=1):
+    shown = groups(report, min_severity)
+    for i, g in enumerate(shown, start=1):
         if limit and i > limit:
-            lines.append(f"……另有 {len(report.findings) - limit} 条，用 --json 或 --annotate 查看全部。")
+            lines.append(f"……另有 {len(shown) - limit} 行，用 --json 或 --annotate 查看全部。")
             break
+        f = g.first
         mark = f"（{VERIFIED}）" if report.is_verified(f) else ""
-        lines.append(f"{f.severity.value}{mark} {f.code} {f.title}：{f.message}")
+        if len(g.findings) == 1:
+            lines.append(f"{f.severity.value}{mark} {f.code} {f.title}：{f.message}")
+        elif g.rounding:
+            codes = "/".join(dict.fromkeys(x.code for x in g.findings))
+            sheet = f.refs[0].sheet if f.refs else ""
+            what = "合计与各项之和" if all(x.code.startswith("B") for x in g.findings) else "数字与各项之和或其他表"
+            lines.append(
+                f"{f.severity.value}{mark} {codes} 尾差：{sheet} 有 {len(g.findings)} 处{what}相差一两分（{g.cells()}）。"
+                f"例：{f.message}"
+            )
+        elif len(g.findings) == 1:
+            lines.append(f"{f.severity.value}{mark} {f.code} {f.title}：{f.message}")
+        else:
+            lines.append(f"{f.severity.value}{mark} {f.code} {f.title}（同类 {len(g.findings)} 处：{g.cells()}）：例：{f.message}")
+    hidden = len(report.findings) - sum(len(g.findings) for g in shown)
+    if hidden:
+        lines.append(f"（另有 {hidden} 条较低级别的问题未列出；去掉 --min-severity 可查看。）")
     return "\n".join(lines)
 
 

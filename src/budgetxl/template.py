@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Mapping
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
@@ -88,7 +89,8 @@ def fill(spec: Spec, style: str) -> PatternFill:
     return PatternFill("solid", fgColor=spec.color(style))
 
 
-def build_template(spec: Spec) -> Workbook:
+def build_template(spec: Spec, counts: Mapping[str, int] | None = None) -> Workbook:
+    """The standard template; ``counts`` gives tables more detail rows than the standard (fill uses it)."""
     wb = Workbook()
     wb.properties.creator = "budgetxl"
     wb.properties.created = FIXED_TIMESTAMP
@@ -100,7 +102,7 @@ def build_template(spec: Spec) -> Workbook:
         if inp.key == "info":
             _form_sheet(wb.create_sheet(inp.sheet), inp, spec)
     for t in spec.tables:
-        _table_sheet(wb.create_sheet(t.sheet), t, spec)
+        _table_sheet(wb.create_sheet(t.sheet), t, spec, (counts or {}).get(t.key))
     for inp in spec.inputs:
         if inp.key != "info":
             if inp.kind == "form":
@@ -232,13 +234,13 @@ def title_block(ws: Worksheet, t: TableSpec, spec: Spec, department: str, unit: 
     _header(ws, t, spec)
 
 
-def _table_sheet(ws: Worksheet, t: TableSpec, spec: Spec) -> None:
+def _table_sheet(ws: Worksheet, t: TableSpec, spec: Spec, rows: int | None = None) -> None:
     width = len(t.columns)
     layout = spec.layout
     title_block(ws, t, spec, "", "万元")
     first = layout.data_first_row(t)
     classes = codes_for(spec, "functional").classes() if t.layout == "two_sided" else []
-    count = layout.data_row_count(t, len(classes) or None)
+    count = max(layout.data_row_count(t, len(classes) or None), rows or 0)
     total = first + count
 
     amount_cols = {i for i, c in enumerate(t.columns, start=1) if c.role == "amount"}

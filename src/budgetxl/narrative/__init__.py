@@ -96,7 +96,19 @@ class Narrative:
         }
 
 
+_ENVIRONMENTS: dict = {}
+
+
 def environment(templates: str | Path | None = None) -> "jinja2.Environment":
+    """One environment per template directory: templates are compiled once per process
+    (Jinja2 reloads a bureau's template file when it changes on disk)."""
+    key = str(templates) if templates is not None else None
+    if key not in _ENVIRONMENTS:
+        _ENVIRONMENTS[key] = _environment(templates)
+    return _ENVIRONMENTS[key]
+
+
+def _environment(templates: str | Path | None = None) -> "jinja2.Environment":
     import jinja2  # only when writing the narrative: `check` reads the 情况说明 sheet without it
 
     loaders: list[jinja2.BaseLoader] = []

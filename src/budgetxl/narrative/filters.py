@@ -7,7 +7,7 @@ year's figure is zero. All rounding is ROUND_HALF_UP at the last printed digit.
 
 from __future__ import annotations
 
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 
 from ..comparables import Comparable
 from ..money import fmt
@@ -27,7 +27,22 @@ def percent(value: Decimal) -> str:
 def ratio(part: Decimal | None, whole: Decimal | None) -> Decimal:
     if not whole:
         return Decimal(0)
-    return ((part or Decimal(0)) * HUNDRED / whole).quantize(CENT, rounding=ROUND_HALF_UP)
+    with localcontext() as ctx:  # a tiny last-year figure (0.000001) gives a huge rate, not a crash
+        ctx.prec = 80
+        return ((part or Decimal(0)) * HUNDRED / whole).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+TODO = "【待填写：{}】"
+
+
+def money_or(value: Decimal | None, label: str) -> str:
+    """An amount, or the visible placeholder 【待填写：label】 when the input is blank."""
+    return TODO.format(label) if value is None else money(value)
+
+
+def count_or(value: Decimal | int | None, label: str) -> str:
+    """A count (辆, 台, 个), or the placeholder when blank."""
+    return TODO.format(label) if value is None else str(int(value))
 
 
 def share(part: Decimal | None, whole: Decimal | None) -> str:
@@ -88,12 +103,31 @@ CHINESE_DIGITS = "零一二三四五六七八九"
 
 
 def chinese_number(n: int) -> str:
-    """1 → 一, 10 → 十, 11 → 十一, 21 → 二十一."""
+    """1 → 一, 10 → 十, 11 → 十一, 21 → 二十一, 100 → 一百, 101 → 一百零一, 120 → 一百二十, 1005 → 一千零五."""
+    if n < 0:
+        return "负" + chinese_number(-n)
     if n < 10:
         return CHINESE_DIGITS[n]
-    tens, ones = divmod(n, 10)
-    head = "" if tens == 1 else CHINESE_DIGITS[tens]
-    return f"{head}十{CHINESE_DIGITS[ones] if ones else ''}"
+    if n < 20:
+        return "十" + (CHINESE_DIGITS[n - 10] if n > 10 else "")
+    if n >= 10000:
+        high, low = divmod(n, 10000)
+        return chinese_number(high) + "万" + (("零" if low < 1000 else "") + _below_10000(low) if low else "")
+    return _below_10000(n)
+
+
+def _below_10000(n: int) -> str:
+    out, zero = "", False
+    for unit, size in (("千", 1000), ("百", 100), ("十", 10), ("", 1)):
+        digit, n = divmod(n, size)
+        if digit:
+            if zero and out:
+                out += "零"
+            out += CHINESE_DIGITS[digit] + unit
+            zero = False
+        else:
+            zero = True
+    return out
 
 
 FILTERS = {
@@ -103,4 +137,6 @@ FILTERS = {
     "change": change,
     "sentence": sentence,
     "cn": chinese_number,
+    "money_or": money_or,
+    "count_or": count_or,
 }

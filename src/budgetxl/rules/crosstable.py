@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..model import DETAIL, SUBTOTAL, Amount, Row, Severity, Table
+from ..textnorm import squash
 from . import rule
 from .context import CheckContext, row_label
 from .helpers import amount_of, check_equal, total_of, value_of
@@ -174,7 +175,7 @@ def _only_general_budget(ctx: CheckContext) -> bool:
     if not ctx.has("T2"):
         return False
     t2 = ctx.table("T2")
-    other = ("政府性基金预算", "上级政府性基金安排的转移支付", "国有资本经营预算", "财政专户（教育收费）", "单位资金", "非财政拨款结转结余")
+    other = ("政府性基金预算", "上级政府性基金安排的转移支付", "国有资本经营预算", "财政专户（教育收费）", "单位资金", "财政拨款结转", "非财政拨款结转结余")
     return all(not (_total(t2, c)[0] or 0) for c in other)
 
 
@@ -188,7 +189,7 @@ def check_t6_vs_t5(ctx: CheckContext, out) -> None:
         t6_total = ctx.table("T6").total_row()
         basic, ref = _total(ctx.table("T5"), "基本支出")
         if t6_total is not None:
-            check_equal(ctx, out, amount_of(t6_total, "合计"), basic, "表6 总计", "表5 基本支出总计", [ref.ref if ref else None])
+            check_equal(ctx, out, amount_of(t6_total, "合计"), basic, "表6 总计", "表5 基本支出总计", [ref.ref if ref else None], detail=("T6", "合计"))
 
 
 @rule("C07", Severity.ERROR, "表7与表5项目支出不一致")
@@ -220,7 +221,7 @@ def check_t7_vs_t5(ctx: CheckContext, out) -> None:
     t7_total = t7.total_row()
     t5_projects, ref = _total(t5, "项目支出")
     if t7_total is not None:
-        check_equal(ctx, out, amount_of(t7_total, "项目支出合计"), t5_projects, "表7 项目支出总计", "表5 项目支出总计", [ref.ref if ref else None])
+        check_equal(ctx, out, amount_of(t7_total, "项目支出合计"), t5_projects, "表7 项目支出总计", "表5 项目支出总计", [ref.ref if ref else None], detail=("T7", "项目支出合计"))
 
 
 @rule("C08", Severity.ERROR, "政府性基金、国有资本经营支出与收入不一致")
@@ -349,21 +350,21 @@ def check_code_names(ctx: CheckContext, out) -> None:
         official = ctx.codes(kind).name(code)
         if official is not None:
             for row, title in uses:
-                if row.name != official:
-                    others = [r.name_ref for r, _ in uses if r.name == official]
-                    out.emit(
+                if squash(row.name) != squash(official):  # 维修(护)费 and 维修（护）费 are the same name
+                    others = [r.name_ref for r, _ in uses if squash(r.name) == squash(official)]
+                    out.emit(  # only the wrong name is marked; the correct ones are named in the text
                         f"{row.name_ref} {title} 科目 {row_label(row)} 的名称应为“{official}”（分类代码表{'及' + str(others[0]) if others else ''}）。请改正科目名称。",
-                        [row.name_ref, *others[:3]], expected=official, actual=row.name,
+                        [row.name_ref], expected=official, actual=row.name,
                     )
             continue
-        distinct = {row.name for row, _ in uses}
+        distinct = {squash(row.name) for row, _ in uses}
         if len(distinct) > 1:
             first = uses[0][0]
             for row, title in uses[1:]:
-                if row.name != first.name:
+                if squash(row.name) != squash(first.name):
                     out.emit(
                         f"{row.name_ref} {title} 科目 {code} 名称“{row.name}”与 {first.name_ref} 的“{first.name}”不一致。请统一科目名称。",
-                        [row.name_ref, first.name_ref], expected=first.name, actual=row.name,
+                        [row.name_ref], expected=first.name, actual=row.name,
                     )
         else:
             row, title = uses[0]

@@ -8,7 +8,14 @@ from typing import Iterable
 from ..model import Amount, CellRef, Row, Severity, Table
 from .context import CheckContext
 
-ROUNDING_NOTE = "由元换算为万元时四舍五入造成，可以保留；如需一致，运行“计算小计”即改为精确合计。"
+ROUNDING_NOTE = "由元换算为万元时四舍五入造成，可以保留；如需一致，运行“计算小计”即改为各项之和。"
+# two tables print the same quantity from their own rounded details: 计算小计 cannot make them agree
+CROSS_NOTE = (
+    "两张表的明细分别四舍五入造成，运行“计算小计”不能消除（它只按各表自己的明细求和）。"
+    "如需一致，请把 {ref}（{name} {old}）改为 {new}，再运行“计算小计”；更好的办法是按元填报（单位信息“金额单位”选“元”），"
+    "由 budgetxl 统一换算为万元，公开的各表和说明就处处一致。"
+)
+FILL_IN_YUAN = "更好的办法是按元填报（单位信息“金额单位”选“元”），由 budgetxl 统一换算为万元，公开的各表和说明就处处一致。"
 
 
 def signed(ctx: CheckContext, value: Decimal) -> str:
@@ -25,6 +32,7 @@ def check_equal(
     refs: Iterable[CellRef | None] = (),
     terms: int = 1,
     fix: str = "",
+    detail: tuple[str, str] | None = None,
 ) -> None:
     """Report ``stated`` ≠ ``expected``: 提示 within the rounding envelope, the
     rule's own severity beyond it. Blank counts as zero."""
@@ -37,8 +45,15 @@ def check_equal(
     head = f"{where} " if where else ""
     text = f"{head}{what}为 {ctx.money(value)}，按{basis}应为 {ctx.money(expected)}，相差 {signed(ctx, cmp.difference)}"
     if cmp.within_rounding:
+        hint = detail_fix(ctx, *detail, cmp.difference) if detail else None
+        if hint is not None:
+            ref, name, old, new = hint
+            note = CROSS_NOTE.format(ref=ref, name=name, old=ctx.money(old).split()[0], new=ctx.money(new).split()[0])
+            all_refs = [where, ref, *refs]
+        else:
+            note = ROUNDING_NOTE if not detail else "两张表的明细分别四舍五入造成，可以保留。" + FILL_IN_YUAN
         out.emit(
-            f"{text}，在四舍五入尾差范围（±{ctx.money(cmp.envelope)}）内（尾差）。{ROUNDING_NOTE}",
+            f"{text}，在四舍五入尾差范围（±{ctx.money(cmp.envelope)}）内（尾差）。{note}",
             all_refs, Severity.INFO, expected, value, cmp.difference,
         )
     else:
@@ -80,3 +95,25 @@ def parent_map(table: Table) -> dict[int, Row | None]:
                 best = s
         parents[i] = best
     return parents
+
+
+def detail_fix(ctx: CheckContext, key: str, column: str, difference: Decimal):
+    """The input cell of table ``key`` to change by −``difference`` so that its ``column`` total
+    equals the other table's: the largest figure (the change matters least there).
+    (ref, row name, old value, new value), or None when the table has no such detail."""
+    if not ctx.has(key):
+        return None
+    spec = ctx.table_spec(key)
+    terms = next((rs.terms for rs in spec.row_sums if rs.target == column), (column,))
+    best = None
+    for row in ctx.table(key).rows:
+        if row.kind != "detail":
+            continue
+        for term in terms:
+            a = row.values.get(term)
+            if a is not None and a.value is not None and a.value > abs(difference) and (best is None or a.value > best[2]):
+                best = (a.ref, row.name, a.value)
+    if best is None:
+        return None
+    ref, name, old = best
+    return ref, name, old, old - difference

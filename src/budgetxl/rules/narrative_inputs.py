@@ -156,9 +156,9 @@ def check_edited_narrative(ctx: CheckContext, out) -> None:
     if not ctx.edited_text:
         return
     from ..narrative import generate
-    from ..subtotals import with_blanks_filled
+    from ..render.rounding import printable
 
-    generated = dict(generate(with_blanks_filled(ctx.disclosure, ctx.spec), ctx.spec).paragraphs())
+    generated = dict(generate(printable(ctx.disclosure, ctx.spec)[0], ctx.spec).paragraphs())
     for key, text in ctx.edited_text.items():
         fresh = generated.get(key)
         if fresh is None or squash(fresh) == squash(text.value):
@@ -170,4 +170,50 @@ def check_edited_narrative(ctx: CheckContext, out) -> None:
             out.emit(
                 f"{text.ref} 情况说明第 {key} 段中的 {shown} 与表格不一致；按表格应为 {expected}。请改正，或重新生成说明。",
                 [text.ref], expected=fresh, actual=text.value,
+            )
+
+
+# 其他事项 fields the 情况说明 states (§13 二、三): blank prints a placeholder
+NARRATED_FIELDS = (
+    "政府采购货物预算", "政府采购工程预算", "政府采购服务预算", "面向中小企业预留政府采购预算", "其中：小微企业预留政府采购预算",
+    "房屋面积（平方米）", "房屋价值", "一般公务用车（辆）", "一般公务用车价值", "执法执勤用车（辆）", "执法执勤用车价值",
+    "其他车辆（辆）", "其他车辆价值", "办公家具价值", "其他资产价值", "单价50万元以上大型设备（台）", "单价100万元以上大型设备（台）",
+    "本年安排购置单价50万元以上大型设备（台）", "本年安排购置单价100万元以上大型设备（台）",
+)
+
+
+@rule("A11", Severity.ERROR, "情况说明所需数据未填写")
+def check_narrated_inputs(ctx: CheckContext, out) -> None:
+    """检查内容：情况说明要写出的数据都已填写：“其他事项”中政府采购、中小企业预留、房屋、车辆（数量和价值）、家具、大型设备各项；
+    “绩效目标”工作表不为空；表5 有项目支出时表7 列有项目。没有发生的填 0，不要留空。
+    为何重要：留空的数据无法写成说明：budgetxl 不会把空白写成“0.00万元”“项目共0个”或“没有项目支出”这样的错误说法，
+    而是在说明中写“【待填写：……】”，公开前必须补齐。
+    示例：一般公务用车 2 辆而“一般公务用车价值”留空，说明中写“价值【待填写：一般公务用车价值】万元”，报此错误并指向该单元格。
+    处理方法：在所指单元格填写数据（没有的填 0），重新生成说明。"""
+    other = _other(ctx)
+    if other is not None:
+        for key in NARRATED_FIELDS:
+            a = other.amounts.get(key)
+            if a is not None and a.value is None:
+                out.emit(f"{a.ref} “其他事项”的“{key}”未填写，情况说明中将显示“【待填写】”。请填写（没有的填 0）。", [a.ref])
+    targets = ctx.disclosure.lists.get("targets")
+    if targets is not None and not targets:  # the sheet is there, and empty
+        sheet = next(i.sheet for i in ctx.spec.inputs if i.key == "targets")
+        from ..model import CellRef
+
+        ref = CellRef(sheet, ctx.spec.layout.list_first_row, 1)
+        out.emit(f"{ref} “{sheet}”工作表没有填写，情况说明无法写出绩效目标的个数。请逐行填写部门整体和各项目的绩效目标。", [ref])
+    if ctx.has("T5"):
+        t5_total = ctx.table("T5").total_row()
+        projects = [r for r in ctx.table("T7").rows if r.project] if ctx.has("T7") else []
+        stated = t5_total.values.get("项目支出") if t5_total is not None else None
+        if stated is not None and stated.value and not projects:
+            from ..model import CellRef
+
+            t7 = ctx.spec.table("T7")
+            first = CellRef(t7.sheet, ctx.spec.layout.data_first_row(t7), 5)
+            out.emit(
+                f"{first} 表7 没有列出项目，而 {stated.ref} 表5 项目支出为 {ctx.money(stated.value)}。"
+                "请在表7 逐项填写项目（科目代码、项目名称和金额），情况说明第七部分才能写出项目情况。",
+                [first, stated.ref], expected=stated.value, actual=Decimal(0),
             )

@@ -51,9 +51,19 @@ def _targets(ctx: CheckContext) -> list[Record]:
     return list(ctx.disclosure.lists.get("targets", ()))
 
 
+_BY_TARGET: dict[int, tuple[object, dict[str, list[Record]]]] = {}
+
+
 def _indicators(ctx: CheckContext, target: Record) -> list[Record]:
-    name = squash(target.text("目标表名称"))
-    return [r for r in ctx.disclosure.lists.get("indicators", ()) if squash(r.text("目标表名称")) == name]
+    records = ctx.disclosure.lists.get("indicators", ())
+    cached = _BY_TARGET.get(id(ctx.disclosure))
+    if cached is None or cached[0] is not records:  # one index per workbook, not one scan per target
+        index: dict[str, list[Record]] = {}
+        for r in records:
+            index.setdefault(squash(r.text("目标表名称")), []).append(r)
+        _BY_TARGET.clear()
+        _BY_TARGET[id(ctx.disclosure)] = cached = (records, index)
+    return cached[1].get(squash(target.text("目标表名称")), [])
 
 
 def _projects(ctx: CheckContext) -> list[Row]:
@@ -121,6 +131,15 @@ def check_whole_budget(ctx: CheckContext, out) -> None:
             check_equal(ctx, out, a["年度预算总额"], a["财政拨款"].or_zero + (a["其他资金"].or_zero if "其他资金" in a else 0), "部门整体绩效目标 年度预算总额", "财政拨款 + 其他资金", [a["财政拨款"].ref], 2)
 
 
+def _project_ref(ctx: CheckContext, row: Row):
+    """The 项目名称 cell of a 表7 row (``name_ref`` is its 科目名称 cell)."""
+    from ..model import CellRef
+
+    t7 = ctx.table_spec("T7")
+    column = t7.columns.index(t7.column("project")) + 1
+    return CellRef(row.name_ref.sheet, row.name_ref.row, column) if row.name_ref else None
+
+
 @rule("E02", Severity.ERROR, "项目绩效目标与表7不一致")
 def check_project_budget(ctx: CheckContext, out) -> None:
     """检查内容：每张项目绩效目标表对应表7 的一个项目（按“表7项目名称”列，未填则按名称去掉年度、“（县级）”、“项目”后匹配）；
@@ -139,7 +158,7 @@ def check_project_budget(ctx: CheckContext, out) -> None:
         if squash(target.text("目标表名称")) != squash(project.project):
             out.emit(
                 f"{name_ref} 绩效目标表项目名称“{target.text('目标表名称')}”与表7 项目名称“{project.project}”不一致。公开时请使用同一名称。",
-                [name_ref, project.name_ref], Severity.WARNING, expected=project.project, actual=target.text("目标表名称"),
+                [name_ref, _project_ref(ctx, project)], Severity.WARNING, expected=project.project, actual=target.text("目标表名称"),
             )
         a = target.amounts
         if "年度预算总额" in a:

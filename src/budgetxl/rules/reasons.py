@@ -41,6 +41,8 @@ def check_prior_present(ctx: CheckContext, out) -> None:
     为何重要：没有上年数，情况说明就只能写本年数，缺少增减变化，不符合公开要求。
     示例：表5 有 221 02 01 住房公积金 42.32，而“上年数与原因”没有功能分类科目 2210201 这一行，报此警告。
     处理方法：在“上年数与原因”补一行：类别、编码（功能分类科目填7位代码）、名称、上年预算数（上年为零填 0）。"""
+    if "priors" not in ctx.disclosure.lists:  # no 上年数与原因 sheet at all (the tables alone): P12 says so
+        return
     for item in ctx.comparables:
         if item.required and (item.prior is None or item.prior.value is None):
             ref = _ref(item)

@@ -168,6 +168,8 @@ def check_target_count(ctx: CheckContext, out) -> None:
     为何重要：绩效目标随预算公开，漏掉项目属于公开不完整。
     示例：参考文件表7 有 12 个项目，项目绩效目标表也是 12 张，一一对应。
     处理方法：在“绩效目标”工作表补齐缺少的目标表，并填写“表7项目名称”。"""
+    if "targets" not in ctx.disclosure.lists:  # no 绩效目标 sheet at all (a workbook of the tables alone): P12 says so
+        return
     targets = list(ctx.disclosure.lists.get("targets", ()))
     if not any(t.text("类型") == WHOLE for t in targets):
         out.emit("“绩效目标”工作表中没有部门整体绩效目标（类型为“部门整体”的一行）。请补充。", [])
@@ -186,6 +188,8 @@ def check_project_notes(ctx: CheckContext, out) -> None:
     为何重要：情况说明第七部分逐个说明项目，缺少说明就只能公开一个金额。
     示例：参考文件 12 个项目都有政策依据、资金分配和执行时间。
     处理方法：在“项目说明”补齐；项目名称从表7 复制。"""
+    if "projects" not in ctx.disclosure.lists:  # no 项目说明 sheet at all: P12 says so
+        return
     notes = {squash(r.text("项目名称")): r for r in ctx.disclosure.lists.get("projects", ())}
     projects = [r for r in ctx.table("T7").rows if r.kind == DETAIL and r.project] if ctx.has("T7") else []
     names = {squash(p.project) for p in projects}
@@ -210,7 +214,7 @@ def check_purposes(ctx: CheckContext, out) -> None:
     为何重要：只列金额不说用途的说明不完整，读者看不出钱花在哪里。
     示例：参考文件“社会保障和就业支出1,381.56万元，主要用于职工工资、公用经费、单位退休费支出及项目等支出”。
     处理方法：在“支出用途”工作表为该类补一行：科目代码、科目名称、主要用途。"""
-    if not ctx.has("T4"):
+    if not ctx.has("T4") or "purposes" not in ctx.disclosure.lists:  # no 支出用途 sheet at all: P12 says so
         return
     written = {squash(r.text("科目代码")) for r in ctx.disclosure.lists.get("purposes", ()) if r.text("主要用途")}
     for row in ctx.table("T4").rows_of(SUBTOTAL, side="支出"):
