@@ -41,11 +41,15 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
-# 2. system packages: LibreOffice (recalculate, convert to PDF), CJK fonts, pdftotext, Chromium
+# 2. system packages: LibreOffice (recalculate, convert to PDF; python3-uno keeps one running for a batch),
+#    CJK fonts, pdftotext, Chromium
 missing=()
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc libreoffice-writer)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 fc-list 2>/dev/null | grep -i "Noto Serif CJK" >/dev/null || missing+=(fonts-noto-cjk)  # no -q: grep -q + pipefail = SIGPIPE
+fc-list 2>/dev/null | grep -i "AR PL UKai" >/dev/null || missing+=(fonts-arphic-ukai)  # 楷体 for the 二级标题
+# a persistent LibreOffice for batches of PDFs is driven over UNO from the system Python
+/usr/bin/python3 -c 'import uno' >/dev/null 2>&1 || missing+=(python3-uno)
 # Chromium: the web page tests drive it through Playwright (executable_path=/usr/bin/chromium);
 # Playwright's own browser download is not used.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)

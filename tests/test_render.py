@@ -83,7 +83,8 @@ def test_docx_structure_and_fonts(document):
     assert text.count("项目支出绩效目标表") == 12
     assert "阿克陶县社会保险中心2026年没有使用政府性基金预算拨款安排的支出，政府性基金预算支出情况表为空表。" in text
     orientations = [s.orientation for s in doc.sections]
-    assert len(orientations) == 4 and orientations[1] == orientations[3] != orientations[0]
+    # cover and 目录 (unnumbered), 第一部分, the tables (landscape), 第三/四部分, 绩效目标表 (landscape)
+    assert len(orientations) == 5 and orientations[0] == orientations[1] == orientations[3] != orientations[2] == orientations[4]
     import zipfile
 
     body = zipfile.ZipFile(document).read("word/styles.xml").decode()

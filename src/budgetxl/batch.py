@@ -5,8 +5,9 @@ A front end over the pipeline: each workbook is read, checked and rendered by
 processes, progress, one result per file, and atomic file names.
 
 Stage 1 renders each workbook in a worker process (read, check, print model,
-narrative, docx/xlsx). Stage 2 converts the Word files to PDF with LibreOffice,
-one start per chunk of files, chunks in parallel. Every file is written under
+narrative, docx/xlsx). Stage 2 converts the Word files to PDF with LibreOffice
+kept running for the whole batch (one per worker), each file as soon as stage 1
+has made it. Every file is written under
 a temporary name and renamed when complete, so an interrupted run leaves no
 partial file under a final name; a rerun skips what is already there and
 cleans up what a killed run left behind.
@@ -19,7 +20,7 @@ import shutil
 import tempfile
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -110,57 +111,57 @@ def _render(job: Job) -> Result:
     return result
 
 
-def _pdf_stage(results: list[Result], outdir: Path, workers: int, chunk: int = 10) -> None:
-    """Stage 2: docx → pdf, one LibreOffice start per chunk, chunks in parallel."""
-    from . import pipeline
-    from .render import pdf
+class _PdfStage:
+    """Stage 2: docx → pdf while stage 1 is still rendering. One persistent
+    LibreOffice per worker for the whole batch (render/office.py), started
+    with the batch; the one-shot ``soffice --convert-to`` as fallback."""
 
-    for r in results:
-        r.pdf_stage_done = True
-    wanted = [r for r in results if r.status == OK and r.pdf_from is not None]
-    if not wanted:
-        return
-    try:
-        pdf.soffice()
-    except pdf.PdfUnavailable as exc:
-        for r in wanted:
-            r.message = str(exc)
-        return
-    size = max(1, min(chunk, -(-len(wanted) // max(1, workers))))
-    chunks = [wanted[i : i + size] for i in range(0, len(wanted), size)]
-    work = Path(tempfile.mkdtemp(prefix=f".budgetxl-pdf.{os.getpid()}.part", dir=outdir))
-    try:
-        def run(i: int, batch: list[Result]) -> None:
-            try:
-                convert_chunk(i, batch)
-            except Exception as exc:  # one chunk's failure must not stop the others
-                for r in batch:
-                    r.message = f"PDF 转换出错：{type(exc).__name__}（Word 文件已生成）"
+    def __init__(self, outdir: Path, workers: int):
+        from .render import office, pdf
 
-        def convert_chunk(i: int, batch: list[Result]) -> None:
-            # LibreOffice names its output after the input: give each input a unique stem
-            inputs = work / f"in{i}"
-            inputs.mkdir()
-            links = {}
-            for k, r in enumerate(batch):
-                link = inputs / f"{k}.docx"
-                shutil.copyfile(r.pdf_from, link)
-                links[link] = r
-            t = time.perf_counter()
-            made = pipeline.pdf_files(list(links), work / f"chunk{i}")
-            share = (time.perf_counter() - t) / len(batch)
-            for link, r in links.items():
-                r.seconds["pdf"] = share
-                if made.get(link) is None:
+        self.unavailable = ""
+        self.pool = None
+        self.pairs: dict[Path, tuple[Result, Path]] = {}
+        try:
+            pdf.soffice()
+        except pdf.PdfUnavailable as exc:
+            self.unavailable = str(exc)
+            return
+        # work/ is inside outdir: a finished PDF is renamed atomically
+        self.work = Path(tempfile.mkdtemp(prefix=f".budgetxl-pdf.{os.getpid()}.part", dir=outdir))
+        self.pool = office.PdfPool(self.work, workers)
+
+    def submit(self, r: Result) -> None:
+        if r.status != OK or r.pdf_from is None:
+            return
+        if self.pool is None:
+            r.message = self.unavailable
+            return
+        made = self.work / f"{len(self.pairs)}.pdf"
+        self.pairs[r.pdf_from] = (r, made)
+        self.pool.submit(r.pdf_from, made)
+
+    def finish(self, results: list[Result]) -> None:
+        try:
+            done = self.pool.finish() if self.pool else {}
+            for src, (r, made) in self.pairs.items():
+                seconds = done.get(src)
+                if seconds is None or not made.exists():
                     r.message = "LibreOffice 未能生成 PDF（Word 文件已生成，可在 Word/WPS 中另存为 PDF）。"
                     continue
-                os.replace(made[link], r.targets["pdf"])  # work/ is inside outdir: an atomic rename
+                r.seconds["pdf"] = seconds
+                os.replace(made, r.targets["pdf"])
                 r.outputs.append(r.targets["pdf"])
+        finally:
+            self.close()
+        for r in results:
+            r.pdf_stage_done = True
 
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            list(pool.map(lambda a: run(*a), enumerate(chunks)))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            shutil.rmtree(self.work, ignore_errors=True)
+            self.pool = None
 
 
 def convert_all(
@@ -181,23 +182,35 @@ def convert_all(
     results: list[Result] = []
     owners: dict[str, Path] = {}
 
+    pdfs = _PdfStage(outdir, workers) if "pdf" in formats else None
+
     def done(result: Result) -> None:
         _claim(result, owners)
         _finish(result)  # docx and xlsx get their final names as soon as they are complete
+        if pdfs:
+            pdfs.submit(result)  # converted while the next workbooks render
         results.append(result)
         if progress:
             progress(len(results), len(jobs), result)
 
-    if workers <= 1:
-        for job in jobs:
-            done(render_one(job))
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for future in as_completed([pool.submit(render_one, job) for job in jobs]):
-                done(future.result())
-        order = {s: i for i, s in enumerate(sources)}
-        results.sort(key=lambda r: order[r.source])
-    _pdf_stage(results, outdir, workers)
+    try:
+        if workers <= 1:
+            for job in jobs:
+                done(render_one(job))
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                for future in as_completed([pool.submit(render_one, job) for job in jobs]):
+                    done(future.result())
+            order = {s: i for i, s in enumerate(sources)}
+            results.sort(key=lambda r: order[r.source])
+        if pdfs:
+            pdfs.finish(results)
+        else:
+            for r in results:
+                r.pdf_stage_done = True
+    finally:
+        if pdfs:
+            pdfs.close()  # interrupted: stop the offices
     for r in results:
         _finish(r)
     return results

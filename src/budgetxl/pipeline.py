@@ -143,11 +143,17 @@ def write_documents(pub: Publication, spec: Spec, targets: Mapping[str, Path]) -
 
 
 def pdf_files(docx_files: Iterable[Path], work: Path) -> dict[Path, Path]:
-    """docx → pdf with LibreOffice (one start for all files); missing entries failed.
+    """docx → pdf with LibreOffice (one start for all files, kept running so the
+    目录 gets its page numbers; see render/office.py); missing entries failed.
     Raises ``render.pdf.PdfUnavailable`` when there is no LibreOffice."""
-    from .render import pdf
+    from .render import office, pdf
 
-    return pdf.convert(list(docx_files), work / "pdf", work / "profile")
+    pdf.soffice()
+    files = list(docx_files)
+    (work / "pdf").mkdir(parents=True, exist_ok=True)
+    targets = {f: work / "pdf" / f"{i}.pdf" for i, f in enumerate(files)}
+    done = office.convert_many(list(targets.items()), work / "office")
+    return {f: t for f, t in targets.items() if done.get(f) is not None}
 
 
 def publish(reading: Reading, spec: Spec, folder: Path, formats: Iterable[str] = DOCUMENT_FORMATS) -> tuple[list[Path], str]:

@@ -1,7 +1,10 @@
-"""docx → PDF through LibreOffice (headless), many files per start.
+"""docx → PDF through LibreOffice (headless): the one-shot path.
 
-LibreOffice start-up dominates (≈1.5 s), so each call converts a whole chunk
-of documents with one private profile. Government fonts are mapped to the
+``office`` keeps one LibreOffice running for a whole batch; this module is the
+fallback when that is not possible (no Python with ``uno``). LibreOffice
+start-up dominates (≈1.5 s), so each call converts a whole chunk of documents
+with one private profile. The 目录 keeps the entries without page numbers on
+this path (``soffice --convert-to`` does not update indexes). Government fonts are mapped to the
 open CJK fonts by ``fonts.conf`` (FONTCONFIG_FILE), so the PDF shows Chinese
 glyphs with a serif body and mainland punctuation on any Linux machine.
 """
@@ -49,3 +52,46 @@ def convert(docx_files: list[Path], outdir: Path, profile: Path, timeout_per_fil
         pdf = outdir / (f.stem + ".pdf")
         result[f] = pdf if pdf.exists() and pdf.stat().st_size > 0 else None
     return result
+
+
+def convert_pairs(pairs: list[tuple[Path, Path]], work: Path, workers: int = 1, chunk: int = 10) -> dict[Path, float | None]:
+    """The one-shot path for (source, target) pairs: one LibreOffice start per
+    chunk of files, chunks in parallel. Returns source -> seconds (None: failed)."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not pairs:
+        return {}
+    size = max(1, min(chunk, -(-len(pairs) // max(1, workers))))
+    chunks = [pairs[i : i + size] for i in range(0, len(pairs), size)]
+    done: dict[Path, float | None] = {}
+
+    def run(i: int, batch: list[tuple[Path, Path]]) -> None:
+        # LibreOffice names its output after the input: give each input a unique stem
+        inputs = work / f"in{i}"
+        inputs.mkdir(parents=True)
+        links = {}
+        for k, (source, target) in enumerate(batch):
+            link = inputs / f"{k}.docx"
+            shutil.copyfile(source, link)
+            links[link] = (source, target)
+        t = time.perf_counter()
+        made = convert(list(links), work / f"out{i}", work / f"profile{i}")
+        share = (time.perf_counter() - t) / len(batch)
+        for link, (source, target) in links.items():
+            if made.get(link) is None:
+                done[source] = None
+            else:
+                os.replace(made[link], target)
+                done[source] = share
+
+    def guarded(i: int, batch: list[tuple[Path, Path]]) -> None:
+        try:
+            run(i, batch)
+        except Exception:  # one chunk's failure must not stop the others
+            for source, _ in batch:
+                done.setdefault(source, None)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        list(pool.map(lambda a: guarded(*a), enumerate(chunks)))
+    return done

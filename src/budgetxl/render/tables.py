@@ -128,3 +128,18 @@ def all_tables(d: Disclosure, spec) -> list[PrintedTable]:
         out.append(printed_table(d, t, statement, spec.context))
     return out
 
+
+
+@dataclass(frozen=True)
+class TitleBlock:
+    """What stands above a table's header, in every medium: 表N, the title and
+    the 编制部门/单位 line."""
+
+    label: str
+    title: str
+    department_line: str
+    unit_line: str
+
+
+def title_block(pt: PrintedTable) -> TitleBlock:
+    return TitleBlock(f"表{pt.number}", pt.title, pt.department_line, pt.unit_line)

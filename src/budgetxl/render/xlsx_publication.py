@@ -3,6 +3,7 @@ the same printed cells as the Word document, formatted for A4 printing."""
 
 from __future__ import annotations
 
+from copy import copy
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -25,6 +26,7 @@ def build_publication(d: Disclosure, spec: Spec) -> Workbook:
     wb.properties.creator = "budgetxl"
     wb.properties.created = FIXED_TIMESTAMP
     wb.properties.title = f"{d.year}年{d.department}部门预算公开表"
+    styled: dict[tuple[str, bool], object] = {}  # (kind, bold) -> openpyxl StyleArray of the workbook
     for t, pt in zip(spec.tables, all_tables(d, spec)):
         ws = wb.create_sheet(t.sheet)
         width = len(t.columns)
@@ -34,13 +36,21 @@ def build_publication(d: Disclosure, spec: Spec) -> Workbook:
             for c, value in enumerate(cells, start=1):
                 cell = ws.cell(first + i, c)
                 set_text(cell, value)  # names from departments are text, never formulas
+                kind = "amount" if pt.numeric[c - 1] else "code" if (c - 1) in pt.code_columns else "text"
+                key = (kind, bold[c - 1])
+                if key in styled:
+                    # the look of an identical cell, copied: setting border, font and
+                    # alignment one by one costs openpyxl a style lookup each
+                    cell._style = copy(styled[key])
+                    continue
                 cell.border = BORDER
                 cell.font = Font(name=FONT, size=10, bold=bold[c - 1])
-                if pt.numeric[c - 1]:
+                if kind == "amount":
                     cell.number_format = spec.money_format
                     cell.alignment = Alignment(horizontal="right", vertical="center")
                 else:
-                    cell.alignment = Alignment(vertical="center", wrap_text=True, horizontal="center" if (c - 1) in pt.code_columns else None)
+                    cell.alignment = Alignment(vertical="center", wrap_text=True, horizontal="center" if kind == "code" else None)
+                styled[key] = copy(cell._style)
         end = first + len(pt.rows) - 1
         if pt.statement:
             ws.merge_cells(start_row=end + 1, start_column=1, end_row=end + 1, end_column=width)

@@ -1,0 +1,109 @@
+"""Where LibreOffice's time goes when it converts the example's Word file to PDF.
+
+    .venv/bin/python bench/bench_office.py
+
+Builds the example document whole and without some of its parts, then has one
+persistent LibreOffice (the system Python with ``uno``, as render/office.py
+does) load, update the 目录 and export each, three times. Reports the CPU
+seconds LibreOffice itself spent in each step (best of three): CPU time, not
+wall time, so that other work on the machine does not blur the split.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import budgetxl.render.docx_document as dd
+from budgetxl import pipeline
+from budgetxl.render import prepare
+from budgetxl.render.office import WORKER, uno_python
+from budgetxl.render.pdf import fonts_conf, soffice
+from budgetxl.spec import load_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PROBE = r'''
+import json, os, subprocess, sys
+sys.path.insert(0, os.path.dirname(sys.argv[1]))
+import office_worker as w
+import uno
+soffice, profile, files = sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+pipe = "budgetxl-bench-%d" % os.getpid()
+proc = subprocess.Popen([soffice, "-env:UserInstallation=" + profile, "--headless", "--norestore", "--nolockcheck",
+                         "--accept=pipe,name=%s;urp;StarOffice.ComponentContext" % pipe], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+ctx = w._connect(proc, pipe)
+desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+def office_pid():
+    for p in os.listdir("/proc"):
+        try:
+            if p.isdigit() and open("/proc/%s/comm" % p).read().strip() == "soffice.bin" and profile in open("/proc/%s/cmdline" % p).read():
+                return int(p)
+        except OSError:
+            pass
+pid = office_pid()
+tick = os.sysconf("SC_CLK_TCK")
+def cpu():
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / tick
+out = {}
+for name, path in files.items():
+    runs = []
+    for _ in range(3):
+        c0 = cpu()
+        doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(path), "_blank", 0, (w._prop("Hidden", True), w._prop("ReadOnly", True)))
+        c1 = cpu()
+        idx = doc.getDocumentIndexes()
+        for k in range(idx.getCount()):
+            idx.getByIndex(k).update()
+        c2 = cpu()
+        doc.storeToURL(uno.systemPathToFileUrl(path + ".pdf"), (w._prop("FilterName", "writer_pdf_Export"),))
+        c3 = cpu()
+        doc.close(True)
+        runs.append((c1 - c0, c2 - c1, c3 - c2))
+    out[name] = min(runs, key=sum)
+desktop.terminate()
+proc.wait()
+print(json.dumps(out))
+'''
+
+
+def main() -> None:
+    python = uno_python()
+    if python is None:
+        sys.exit("需要带 uno 的系统 Python（apt-get install python3-uno）")
+    spec = load_spec()
+    model, narrative, _ = prepare(pipeline.read(ROOT / "examples" / "akto_2026.xlsx", spec).disclosure, spec)
+    work = Path(tempfile.mkdtemp(prefix="bench-office-"))
+    nothing = lambda *a: None  # noqa: E731
+    variants = {
+        "whole document": {},
+        "without 绩效目标表": {"_performance": nothing},
+        "without any table": {"_performance": nothing, "_tables": nothing},
+        "cover and 目录 only": {"_performance": nothing, "_tables": nothing, "_overview": nothing, "_explanation": nothing, "_glossary": nothing},
+    }
+    files = {}
+    for name, patches in variants.items():
+        saved = {k: getattr(dd, k) for k in patches}
+        for k, v in patches.items():
+            setattr(dd, k, v)
+        try:
+            files[name] = str(dd.write_docx(model, narrative, spec, work / f"{len(files)}.docx"))
+        finally:
+            for k, v in saved.items():
+                setattr(dd, k, v)
+    env = {"FONTCONFIG_FILE": str(fonts_conf()), "PATH": "/usr/bin:/bin", "HOME": str(work)}
+    run = subprocess.run([python, "-c", PROBE, str(WORKER), soffice(), (work / "profile").as_uri(), json.dumps(files)],
+                         capture_output=True, text=True, env=env, check=True)
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    print("LibreOffice CPU seconds per conversion (best of 3)")
+    print(f"{'document':<22} {'load+layout':>11} {'目录':>6} {'export':>7} {'total':>7}")
+    for name, (load, index, export) in result.items():
+        print(f"{name:<22} {load:11.2f} {index:6.2f} {export:7.2f} {load + index + export:7.2f}")
+
+
+if __name__ == "__main__":
+    main()

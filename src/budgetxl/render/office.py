@@ -1,0 +1,205 @@
+"""A persistent LibreOffice for a whole batch of docx → PDF conversions.
+
+LibreOffice's start-up costs more than laying out a document, and the one-shot
+``soffice --convert-to`` does not update the 目录 (its page numbers stay
+empty). ``Office`` starts LibreOffice once, through ``office_worker.py`` under
+the system Python that has ``uno`` (Debian's ``python3-uno``), converts files
+one after another, and stops it on ``close()``. Every process it starts is in
+its own process group, which ``close()`` ends if LibreOffice does not exit.
+
+When no Python with ``uno`` is installed, or the office cannot be started,
+``Office.start()`` returns False and the caller uses ``pdf.convert`` (one
+``soffice --convert-to`` per chunk of files) instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import select
+import signal
+import subprocess
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+from .pdf import fonts_conf, soffice
+
+WORKER = Path(__file__).with_name("office_worker.py")
+UNO_PYTHONS = ("/usr/bin/python3", "/usr/local/bin/python3")
+
+
+@lru_cache(maxsize=1)
+def uno_python() -> str | None:
+    """A Python that can ``import uno`` (BUDGETXL_UNO_PYTHON overrides; "" disables)."""
+    override = os.environ.get("BUDGETXL_UNO_PYTHON")
+    candidates = (override,) if override is not None else UNO_PYTHONS
+    for exe in candidates:
+        if exe and Path(exe).exists():
+            ok = subprocess.run([exe, "-c", "import uno"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            if ok.returncode == 0:
+                return exe
+    return None
+
+
+_COUNTER = iter(range(1 << 30))
+_COUNTER_LOCK = threading.Lock()
+
+
+class Office:
+    def __init__(self, profile: Path, start_timeout: float = 90):
+        self.profile = Path(profile)
+        self.start_timeout = start_timeout
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Office":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start(self) -> bool:
+        python = uno_python()
+        if python is None:
+            return False
+        with _COUNTER_LOCK:
+            n = next(_COUNTER)
+        pipe = f"budgetxl-{os.getpid()}-{n}"
+        env = {**os.environ, "FONTCONFIG_FILE": str(fonts_conf())}
+        env.pop("PYTHONPATH", None)
+        env.pop("PYTHONHOME", None)
+        self.proc = subprocess.Popen(
+            [python, str(WORKER), soffice(), self.profile.resolve().as_uri(), pipe],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env=env, text=True, start_new_session=True,
+        )
+        reply = self._read(self.start_timeout)
+        if not (reply and reply.get("ready")):
+            self.close()
+            return False
+        return True
+
+    def convert(self, source: Path, target: Path, timeout: float = 120) -> bool:
+        """Convert one file; False (and the office is stopped) if it failed."""
+        if self.proc is None:
+            return False
+        try:
+            self.proc.stdin.write(json.dumps({"in": str(Path(source).resolve()), "out": str(Path(target).resolve())}) + "\n")
+            self.proc.stdin.flush()
+        except OSError:
+            self.close()
+            return False
+        reply = self._read(timeout)
+        if reply is None:  # hung or died: stop it, the caller falls back
+            self.close()
+            return False
+        return bool(reply.get("ok")) and Path(target).exists() and Path(target).stat().st_size > 0
+
+    def _read(self, timeout: float) -> dict | None:
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not ready:
+            return None
+        line = self.proc.stdout.readline()
+        try:
+            return json.loads(line) if line else None
+        except ValueError:
+            return None
+
+    def close(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        try:
+            proc.stdin.close()  # end of input: the worker closes LibreOffice
+        except OSError:
+            pass
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        try:  # whatever is left of this office (LibreOffice's own processes too)
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
+
+
+class PdfPool:
+    """docx → PDF in the background while the batch is still rendering.
+
+    ``workers`` persistent offices start at once (their start-up overlaps the
+    rendering) and take files from one queue as ``submit`` adds them; what
+    they cannot do (no ``uno``, an office that does not start or crashes
+    twice) goes through the one-shot ``soffice --convert-to`` path in
+    ``finish``, which returns source -> seconds spent (None: failed)."""
+
+    def __init__(self, work: Path, workers: int = 1, timeout: float = 120):
+        self.work = Path(work)
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.timeout = timeout
+        self.queue: "queue.Queue[tuple[Path, Path] | None]" = queue.Queue()
+        self.done: dict[Path, float | None] = {}
+        self.leftover: list[tuple[Path, Path]] = []
+        self.workers = max(1, workers)
+        self.threads = [threading.Thread(target=self._run, args=(k,), daemon=True) for k in range(self.workers)] if uno_python() else []
+        for t in self.threads:
+            t.start()
+
+    def submit(self, source: Path, target: Path) -> None:
+        if self.threads:
+            self.queue.put((Path(source), Path(target)))
+        else:
+            self.leftover.append((Path(source), Path(target)))
+
+    def _run(self, k: int) -> None:
+        import time
+
+        office = Office(self.work / f"office{k}")
+        lives = 2  # one restart after a crash
+        alive = office.start()
+        try:
+            # an office that cannot start stops taking files: the others (or
+            # the one-shot path in finish) do them
+            while alive and (job := self.queue.get()) is not None:
+                t = time.perf_counter()
+                if office.convert(*job, timeout=self.timeout):
+                    self.done[job[0]] = time.perf_counter() - t
+                    continue
+                self.leftover.append(job)  # tried again in finish, the one-shot way
+                if office.proc is None:  # it hung or died
+                    lives -= 1
+                    alive = lives > 0 and office.start()
+        finally:
+            office.close()
+
+    def close(self) -> None:
+        """Stop the offices (what is queued is left undone)."""
+        for _ in self.threads:
+            self.queue.put(None)
+        for t in self.threads:
+            t.join()
+        self.threads = []
+        while not self.queue.empty():  # left by offices that stopped early
+            job = self.queue.get()
+            if job is not None:
+                self.leftover.append(job)
+
+    def finish(self) -> dict[Path, float | None]:
+        from . import pdf
+
+        self.close()
+        if self.leftover:
+            self.done.update(pdf.convert_pairs(self.leftover, self.work / "oneshot", self.workers))
+            self.leftover = []
+        return self.done
+
+
+def convert_many(pairs: list[tuple[Path, Path]], work: Path, workers: int = 1, timeout: float = 120) -> dict[Path, float | None]:
+    """docx → PDF for every (source, target) pair; see ``PdfPool``."""
+    pool = PdfPool(work, min(workers, max(1, len(pairs))), timeout)
+    for source, target in pairs:
+        pool.submit(source, target)
+    return pool.finish()
