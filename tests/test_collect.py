@@ -74,10 +74,12 @@ def test_collect_status_and_totals(inbox, tmp_path):
     problems = set(zip(bureau.problems["问题"], bureau.problems["文件"]))
     assert ("无法读取", "坏文件.xlsx") in problems and ("无法读取", "空文件.xlsx") in problems
     assert ("不在名单中", "名单外单位.xlsx") in problems
-    # consolidated totals = the sum of the departments' own tables (latest valid versions)
+    # consolidated totals = the sum of the roster departments' own tables (latest valid versions);
+    # the unit not on the roster is listed on its own and not counted
     used = set(bureau.used["单位名称"])
-    assert "有错误单位" not in used and "名单外单位" in used
-    departments = [*[(n, k) for n, k in expected.items()], ("名单外单位", 1), ("formula", 1)]
+    assert "有错误单位" not in used and "名单外单位" not in used
+    assert list(bureau.off_roster["单位名称"]) == ["名单外单位"]
+    departments = [*[(n, k) for n, k in expected.items()], ("formula", 1)]
     for table, code, column in (("T3", "2101101", "合计"), ("T3", "2080109", "基本支出"), ("T6", "30101", "人员经费")):
         own = {k: pipeline.read(bases[k], SPEC).disclosure.table(table).by_code(code).value(column) for k in bases}
         key = "功能分类（项）" if table == "T3" else "经济分类（基本支出）"
@@ -178,7 +180,8 @@ def test_collect_cli(inbox, tmp_path, capsys):
     code = main(["collect", str(box), "--db", str(tmp_path / "b.db"), "-o", str(tmp_path / "s.xlsx"), "-j", "2"])
     assert code == 0
     out = capsys.readouterr().out
-    assert "收到 36 个文件：新报送 35 份，已收过 1 份" in out and "无法读取" in out and "各单位状态：" in out
+    assert "收到 36 个文件：新报送 35 份，已收过 1 份" in out and "无法读取" in out and "各单位状态（" in out
+    assert "无法读取的文件 2 个" in out  # files with no department are counted too
     assert (tmp_path / "s.xlsx").exists()
 
 

@@ -190,27 +190,48 @@ def cmd_excel_configure(args, spec: Spec) -> int:
     return EXIT_OK
 
 
-def _bureau_output(bureau, output) -> None:
-    from .collect.status import status_sheets
-    from .xlsx_writer import write_workbook
+def _bureau_output(bureau, args, spec: Spec) -> None:
+    """The status workbook (-o) and the feedback files (--feedback)."""
+    if args.previous and bureau.previous_year and bureau.previous_year == bureau.year:
+        print(f"注意：--previous 指定的数据库也是 {bureau.year} 年的数据，请确认是否为上一年度的数据库。", file=sys.stderr)
+    if args.output:
+        from .collect.status_book import write
 
-    with _reporting_cleanings():
-        path = write_workbook(status_sheets(bureau), output)
-    print(f"已写入报送状态与汇总：{path}")
+        with _reporting_cleanings():
+            path = write(bureau, args.output)
+        print(f"已写入报送状态与汇总：{path}")
+    if args.feedback:
+        from .collect.feedback import write_feedback
+
+        run = write_feedback(bureau, args.db, args.feedback, spec, args.feedback_zip,
+                             progress=lambda dep, path: print(f"  反馈  {dep}  {path.name}", flush=True), workers=getattr(args, "jobs", 1))
+        print(f"校验反馈：新写入 {len(run.written)} 个，内容未变未重写 {len(run.unchanged)} 个。目录：{run.folder}")
+        for dep, why in run.missing:
+            print(f"  未能生成反馈  {dep}：{why}")
+        if run.zip:
+            print(f"本次写入的反馈已打包：{run.zip}")
 
 
-def _status_summary(bureau) -> str:
-    counts = bureau.status["状态"].value_counts().to_dict()
-    order = ("通过", "有警告", "有错误", "无法读取", "未报送")
-    return "，".join(f"{k} {counts.get(k, 0)} 个" for k in order)
+def _bureau(args):
+    """Status, consolidated totals, comparisons (and last year's, with --previous) from a bureau database."""
+    from .collect.roster import RosterError, read_roster
+    from .collect.status import PreviousError, analyse
+
+    try:
+        return analyse(args.db, read_roster(args.roster) if args.roster else None, args.year, args.previous)
+    except PreviousError as exc:  # shown like a bad roster
+        raise RosterError(str(exc)) from None
 
 
-def _bureau(db, roster_path=None, year: int | None = None):
-    """Status and consolidated totals from a bureau database."""
-    from .collect.roster import read_roster
-    from .collect.status import analyse
+def _check_previous(args) -> None:
+    if args.previous and not Path(args.previous).is_file():
+        raise FileNotFoundError(2, "no such file", str(args.previous))
 
-    return analyse(db, read_roster(roster_path) if roster_path else None, year)
+
+def _file_line(done: int, total: int, sub) -> str:
+    who = sub.department or "（无单位名称）"
+    detail = sub.error if sub.error else f"错误 {sub.errors}，警告 {sub.warnings}，提示 {sub.infos}"
+    return f"[{done}/{total}] {sub.file_name}  {who}  {sub.status}  {detail}"
 
 
 def cmd_collect(args, spec: Spec) -> int:
@@ -220,26 +241,29 @@ def cmd_collect(args, spec: Spec) -> int:
 
     if args.roster:
         read_roster(args.roster)  # a bad roster fails before hours of intake, not after
+    _check_previous(args)
     paths = find_workbooks(args.inputs)
-    tty = sys.stderr.isatty()
+    bar = sys.stderr.isatty()  # a bar only where someone watches; the lines always (a log gets them)
 
     def progress(done, total, sub) -> None:
-        if tty:
-            bar = "█" * (20 * done // total) + "░" * (20 - 20 * done // total)
-            print(f"\r[{bar}] {done}/{total}", end="", file=sys.stderr, flush=True)
+        if bar:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+        print(_file_line(done, total, sub), flush=True)
+        if bar:
+            filled = 20 * done // total
+            print(f"\r[{'█' * filled}{'░' * (20 - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
 
+    print(f"收到 {len(paths)} 个文件，开始读取和校验……", flush=True)
     run = collect(paths, args.db, spec, args.jobs, args.scheduler, progress)
-    if tty:
-        print(file=sys.stderr)
+    if bar:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
     print(f"收到 {len(paths)} 个文件：新报送 {len(run.new)} 份，已收过 {len(run.known)} 份（未重复保存）。数据库：{args.db}")
     _print_unopened(run)
-    for sub in run.new:
-        who = sub.department or "（无单位名称）"
-        print(f"  {sub.status}  {who}  {sub.file_name}" + (f"  {sub.error}" if sub.error else f"  错误 {sub.errors}，警告 {sub.warnings}"))
-    bureau = _bureau(args.db, args.roster, args.year)
-    print(f"各单位状态：{_status_summary(bureau)}")
-    if args.output:
-        _bureau_output(bureau, args.output)
+    bureau = _bureau(args)
+    print(bureau.summary_line())
+    if bureau.bureau_findings:
+        print(f"与 {bureau.previous_year or '上'}年数据核对：发现 {len(bureau.bureau_findings)} 个问题（见“跨年度核对”）")
+    _bureau_output(bureau, args, spec)
     return EXIT_OK
 
 
@@ -247,15 +271,17 @@ def cmd_report(args, spec: Spec) -> int:
     if not Path(args.db).exists():
         print(f"错误：数据库 {args.db} 不存在。请先运行 budgetxl collect。", file=sys.stderr)
         return EXIT_FAILED
-    bureau = _bureau(args.db, args.roster, args.year)
-    print(f"各单位状态：{_status_summary(bureau)}；汇总使用 {len(bureau.used)} 个单位的最新有效版本。")
+    _check_previous(args)
+    bureau = _bureau(args)
+    print(f"{bureau.summary_line()}；汇总使用 {len(bureau.used)} 个单位的最新有效版本。")
+    if bureau.bureau_findings:
+        print(f"与 {bureau.previous_year or '上'}年数据核对：发现 {len(bureau.bureau_findings)} 个问题（见“跨年度核对”）")
     totals = bureau.totals.get("功能分类（类）")
     if totals is not None and not totals.empty:
         print("按功能分类（类）汇总（万元）：")
         for row in totals.itertuples(index=False):
             print(f"  {row[0]} {row[1]}  合计 {fmt(row[2] or Decimal(0))}  基本支出 {fmt(row[3] or Decimal(0))}  项目支出 {fmt(row[4] or Decimal(0))}（{row[5]} 个单位）")
-    if args.output:
-        _bureau_output(bureau, args.output)
+    _bureau_output(bureau, args, spec)
     return EXIT_OK
 
 
@@ -286,6 +312,12 @@ def cmd_dump(args, spec: Spec) -> int:
         print(f"读取时发现的问题（{_summary(reading.findings)}）：")
         _print_findings(reading.findings)
     return EXIT_OK
+
+
+def _bureau_options(p) -> None:
+    p.add_argument("--feedback", type=Path, metavar="DIR", help="给每个单位写一份校验反馈（带“校验结果”的工作簿副本和一页反馈说明），内容未变的不重写")
+    p.add_argument("--feedback-zip", action="store_true", help="把本次新写入的反馈文件打包为一个 .zip")
+    p.add_argument("--previous", type=Path, metavar="上年.db", help="上一年度的数据库：增加上年对比和跨年度核对（Y01–Y05）")
 
 
 def cmd_serve(args, spec: Spec) -> int:
@@ -476,18 +508,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("collect", help="财政局：收取各单位工作簿，校验、入库，生成报送状态和汇总")
     p.add_argument("inputs", nargs="+", help="收件目录或工作簿")
     p.add_argument("--db", required=True, type=Path, help="SQLite 数据库文件（不存在则新建）")
-    p.add_argument("--roster", type=Path, help="报送名单（.xlsx，含“单位名称”列，可有“单位编码”列）")
+    p.add_argument("--roster", type=Path, help="报送名单（.xlsx，含“单位名称”列，可有“单位编码”“截止日期”列）")
     p.add_argument("-o", "--output", type=Path, help="报送状态与汇总工作簿（.xlsx）")
     p.add_argument("-j", "--jobs", type=int, default=1, help="并行进程数")
     p.add_argument("--scheduler", help="Dask 分布式调度器地址（如 tcp://10.0.0.5:8786），在集群上处理")
     p.add_argument("--year", type=int, help="汇总年度（默认取多数工作簿的年度）")
+    _bureau_options(p)
     p.set_defaults(func=cmd_collect)
 
     p = sub.add_parser("report", help="财政局：从数据库生成报送状态和汇总")
     p.add_argument("--db", required=True, type=Path)
     p.add_argument("--roster", type=Path)
     p.add_argument("-o", "--output", type=Path, help="报送状态与汇总工作簿（.xlsx）")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="写校验反馈的并行进程数")
     p.add_argument("--year", type=int)
+    _bureau_options(p)
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("rules", help="列出全部校验规则")
@@ -536,7 +571,7 @@ def _validate_paths(args) -> str | None:
     """Every path argument checked before any work: the problem in Chinese, or None."""
     from .paths import path_problems
 
-    inputs = [getattr(args, name) for name in ("workbook", "data", "template", "roster", "functional_codes", "economic_codes") if getattr(args, name, None)]
+    inputs = [getattr(args, name) for name in ("workbook", "data", "template", "roster", "functional_codes", "economic_codes", "previous") if getattr(args, name, None)]
     if args.command in ("template", "excel"):
         inputs = []  # template/excel: -o is the only path
     outputs = [getattr(args, name) for name in ("output", "annotate", "write") if getattr(args, name, None)]

@@ -208,8 +208,9 @@ def _check_target(source: Path, target: Path | None, in_place: bool) -> Path:
     return target
 
 
-def annotate(reading: Reading, report: Report, spec: Spec, source: str | Path, target: str | Path) -> Path:
-    """A copy of the workbook with a 校验结果 sheet and the offending cells highlighted."""
+def annotate(reading: Reading, report: Report, spec: Spec, source: str | Path, target: str | Path, finish=None) -> Path:
+    """A copy of the workbook with a 校验结果 sheet and the offending cells highlighted.
+    ``finish(workbook)``, when given, adds to the copy before it is saved (the bureau's 反馈说明)."""
     from .report import highlight_edits, result_sheet
     from .xlsx_writer import write_annotated
 
@@ -217,7 +218,7 @@ def annotate(reading: Reading, report: Report, spec: Spec, source: str | Path, t
     if target.resolve() == source.resolve():
         raise OutputError("--annotate 的输出文件不能与输入文件相同。")
     edits = highlight_edits(report)  # the writer skips cells on sheets the workbook does not have
-    return write_annotated(source, target, result_sheet(report, spec.layout.result_sheet), edits, dict(spec.colors))
+    return write_annotated(source, target, result_sheet(report, spec.layout.result_sheet), edits, dict(spec.colors), finish)
 
 
 def write_narrative(reading: Reading, narrative, spec: Spec, source: str | Path, target: str | Path | None, in_place: bool = False) -> Path:

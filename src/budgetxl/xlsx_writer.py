@@ -211,11 +211,13 @@ def write_sheet(source: Path, target: Path, content: SheetContent, index: int | 
     return atomic_save(wb, Path(target))
 
 
-def write_annotated(source: Path, target: Path, sheet, edits: list[CellEdit], palette: Palette = DEFAULT_COLORS) -> Path:
+def write_annotated(source: Path, target: Path, sheet, edits: list[CellEdit], palette: Palette = DEFAULT_COLORS, finish=None) -> Path:
     wb = load_for(source, target)
     apply_edits(wb, [e for e in edits if e.value is not None or e.style or e.comment], keep_values=True, palette=palette)
     put_sheet(wb, sheet, 0, palette)
     wb.active = 0
+    if finish is not None:
+        finish(wb)
     return atomic_save(wb, Path(target))
 
 

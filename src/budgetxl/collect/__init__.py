@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..spec import Spec
+from . import archive
 from .intake import Submission, file_hash, process_file
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def collect(
     run = CollectRun()
     t0 = time.perf_counter()
     with Store(db) as store:
-        todo = []
+        todo, seen = [], []
         for p in sorted(paths, key=lambda p: (_mtime(p), str(p))):
             problem = screen(p)
             if problem is None:
@@ -89,9 +90,11 @@ def collect(
             if problem is not None:
                 run.failed.append((p, problem))
             elif store.known(digest):
+                seen.append((p, digest))
                 run.known.append(p)
             else:
                 todo.append(p)
+        store.seen(seen)
         run.seconds["hash"] = time.perf_counter() - t0
         done = len(run.known) + len(run.failed)
         store_seconds = 0.0
@@ -100,6 +103,13 @@ def collect(
                 run.failed.append((Path(sub.path), sub.error))
                 continue
             t = time.perf_counter()
+            try:
+                archive.keep(db, sub.path, sub.sha256)  # before the row: a stored submission always has its bytes
+            except OSError as exc:  # the file went away meanwhile, or the archive cannot be written: a row, not a stop
+                from ..io_atomic import environment_message
+
+                run.failed.append((Path(sub.path), environment_message(exc, exc.filename or sub.path)))
+                continue
             _, new = store.add(sub)
             store_seconds += time.perf_counter() - t
             if new:

@@ -40,6 +40,8 @@ class Submission:
     items: list[tuple] = field(default_factory=list)
     # (code, severity, title, message, refs, expected, actual, difference)
     findings: list[tuple] = field(default_factory=list)
+    # (kind, category, code, name, amount, cell): the figures the bureau compares (compare.statement_rows)
+    statements: list[tuple] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -107,7 +109,7 @@ def process_file(path: str | Path, spec: Spec) -> Submission:
         return _flatten(sub, reading, spec, t0)
     except Exception as exc:  # a bug of ours on one file must not stop the intake
         sub.readable, sub.error = False, f"处理时出错（{type(exc).__name__}），请把该文件发给维护人员。"
-        sub.items, sub.findings = [], []
+        sub.items, sub.findings, sub.statements = [], [], []
         return sub
 
 
@@ -138,6 +140,9 @@ def _flatten(sub: Submission, reading, spec, t0: float) -> Submission:
             _text(f.expected) if f.expected is not None else None, _text(f.actual) if f.actual is not None else None,
             _text(f.difference),
         ))
+    from .compare import statement_rows
+
+    sub.statements = statement_rows(d, spec)
     sub.seconds = {"read": t1 - t0, "check": t2 - t1, "flatten": time.perf_counter() - t2}
     return sub
 

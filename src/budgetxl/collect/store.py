@@ -61,6 +61,23 @@ CREATE TABLE IF NOT EXISTS findings (
     actual      TEXT,
     difference  TEXT
 );
+CREATE TABLE IF NOT EXISTS statements (    -- the figures the bureau compares (collect/compare.py)
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    kind        TEXT NOT NULL,             -- figure / current (this year's item) / prior (上年数与原因)
+    category    TEXT NOT NULL,
+    code        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    amount      TEXT NOT NULL,             -- decimal string, workbook unit (项目数: a count)
+    cell        TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS received_files ( -- every file received, also a copy of content already stored
+    sha256      TEXT NOT NULL,             -- submissions.sha256
+    file_name   TEXT NOT NULL,
+    file_path   TEXT NOT NULL,
+    seen_at     TEXT NOT NULL,             -- first time it was collected (UTC, ISO 8601)
+    UNIQUE (file_path, sha256)
+);
+CREATE INDEX IF NOT EXISTS statements_submission ON statements(submission_id);
 CREATE INDEX IF NOT EXISTS line_items_submission ON line_items(submission_id);
 CREATE INDEX IF NOT EXISTS findings_submission ON findings(submission_id);
 CREATE INDEX IF NOT EXISTS submissions_department ON submissions(department, year);
@@ -116,6 +133,21 @@ class Store:
     def known(self, sha256: str) -> bool:
         return self.conn.execute("SELECT 1 FROM submissions WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
+    def seen(self, files: list[tuple[str | Path, str]]) -> None:
+        """Record that files (path, sha256) were received; their content is stored once, under its hash."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._seen(files)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+
+    def _seen(self, files: list[tuple[str | Path, str]]) -> None:
+        now = _iso()
+        self.conn.executemany("INSERT OR IGNORE INTO received_files VALUES (?,?,?,?)", [(sha, Path(p).name, str(p), now) for p, sha in files])
+
     def add(self, sub: Submission) -> tuple[int, bool]:
         """Store a submission in one transaction; (id, True) if new, (id, False) if already there."""
         self.conn.execute("BEGIN IMMEDIATE")  # the write lock first: no other collect counts versions meanwhile
@@ -131,6 +163,7 @@ class Store:
     def _add(self, sub: Submission) -> tuple[int, bool]:
         row = self.conn.execute("SELECT id FROM submissions WHERE sha256 = ?", (sub.sha256,)).fetchone()
         if row:
+            self._seen([(sub.path, sub.sha256)])  # inside add's transaction
             return row[0], False
         version = 1
         if sub.department:
@@ -148,6 +181,8 @@ class Store:
         sid = cur.lastrowid
         self.conn.executemany("INSERT INTO line_items VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", [(sid, *item) for item in sub.items])
         self.conn.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?)", [(sid, *f) for f in sub.findings])
+        self.conn.executemany("INSERT INTO statements VALUES (?,?,?,?,?,?,?)", [(sid, *r) for r in sub.statements])
+        self.conn.execute("INSERT OR IGNORE INTO received_files VALUES (?,?,?,?)", (sub.sha256, sub.file_name, sub.path, _iso()))
         return sid, True
 
     def counts(self) -> dict[str, int]:

@@ -1,5 +1,6 @@
 """The catalogue: every code budgetxl reports — the reader's and subtotal
-pass's problems (P…, S…) and the rules (A…F) — with its severity, title and
+pass's problems (P…, S…), the rules (A…F) and the bureau's checks across
+departments and years (Y…) — with its severity, title and
 four-section documentation. ``docs/rules.md`` is generated from here
 (``budgetxl rules --markdown``)."""
 
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..problems import PROBLEMS
+from ..problems import BUREAU_PROBLEMS, PROBLEMS
 from ..problems import Problem as Entry  # a catalogue entry: code, severity, title, four-section doc
 from . import DOC_SECTIONS, REGISTRY
 
@@ -16,6 +17,7 @@ def entries() -> dict[str, Entry]:
     """Every catalogued code: problems first, then rules."""
     out = dict(PROBLEMS)
     out.update({code: Entry(code, r.severity, r.title, r.doc) for code, r in sorted(REGISTRY.items())})
+    out.update(BUREAU_PROBLEMS)  # the bureau's checks across departments and years
     return out
 
 FAMILIES = {
@@ -27,6 +29,7 @@ FAMILIES = {
     "D": "D 情况说明数据（其他事项）",
     "E": "E 绩效目标",
     "F": "F 上年数与增减原因",
+    "Y": "Y 财政局跨年度核对（collect/report --previous）",
 }
 
 

@@ -589,11 +589,10 @@ def create_app(config: Config) -> Starlette:
         out = Path(tempfile.mkdtemp(dir=server.root))
 
         def write() -> Path:
-            from ..collect.status import status_sheets
-            from ..xlsx_writer import write_workbook
+            from ..collect.status_book import write
 
             result, _ = analysis()
-            return write_workbook(status_sheets(result), out / "status.xlsx")
+            return write(result, out / "status.xlsx")  # the same workbook as budgetxl report -o
 
         path = await run_in_threadpool(write)
         return file_response(path, "报送状态与汇总.xlsx", work.XLSX, cleanup=out)
