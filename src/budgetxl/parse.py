@@ -512,6 +512,16 @@ def _field_value(reader: _Reader, field_type: str, r: int, c: int, label: str):
     return reader.text(r, c)
 
 
+def _read_field(reader: "_Reader", r: int, c: int, field, title: str, texts: dict, amounts: dict) -> None:
+    """One input cell: numbers (amount, count, year) as an Amount plus their text, the rest as text."""
+    if field.type in NUMERIC_FIELDS:
+        amount = reader.amount(r, c, f"{title} {field.key}")
+        amounts[field.key] = amount
+        texts[field.key] = Text(tidy(reader.sheet.value(r, c)), amount.ref)
+    else:
+        texts[field.key] = reader.text(r, c)
+
+
 def parse_form(sheet: SheetGrid, spec: InputSpec, layout: SheetLayout = SheetLayout()) -> tuple[Form, list[Finding]]:
     """A form sheet: keys in one column, values beside them (rows found by key)."""
     findings: list[Finding] = []
@@ -525,12 +535,7 @@ def parse_form(sheet: SheetGrid, spec: InputSpec, layout: SheetLayout = SheetLay
         field = wanted.get(key)
         if field is None:
             continue
-        if field.type in NUMERIC_FIELDS:
-            amount = reader.amount(r, value_col, f"{spec.title} {field.key}")
-            amounts[field.key] = amount
-            texts[field.key] = Text(tidy(sheet.value(r, value_col)), amount.ref)
-        else:
-            texts[field.key] = reader.text(r, value_col)
+        _read_field(reader, r, value_col, field, spec.title, texts, amounts)
     for field in spec.fields:
         if field.required and not texts.get(field.key, Text("", None)).value:
             where = texts.get(field.key)
@@ -567,12 +572,7 @@ def parse_list(sheet: SheetGrid, spec: InputSpec) -> tuple[tuple[Record, ...], l
             c = columns.get(f.key)
             if c is None:
                 continue
-            if f.type in NUMERIC_FIELDS:
-                amount = reader.amount(r, c, f"{spec.title} {f.key}")
-                amounts[f.key] = amount
-                texts[f.key] = Text(tidy(sheet.value(r, c)), amount.ref)
-            else:
-                texts[f.key] = reader.text(r, c)
+            _read_field(reader, r, c, f, spec.title, texts, amounts)
         records.append(Record(frozen_map(texts), frozen_map(amounts), r))
     return tuple(records), findings
 
