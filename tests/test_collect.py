@@ -210,3 +210,20 @@ def test_a_roster_without_the_name_column_is_refused_before_intake(tmp_path, cap
     assert main(["collect", str(tmp_path), "--db", str(tmp_path / "b.db"), "--roster", str(bad)]) == 2
     assert "找不到“单位名称”列" in capsys.readouterr().err
     assert not (tmp_path / "b.db").exists()
+
+
+def test_a_workbook_of_another_year_never_decides_this_years_status(tmp_path):
+    """Next year's workbook of the same unit in the inbox: reported as 年度不符, while the
+    unit's 2026 status and totals come from its 2026 workbook."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copyfile(EXAMPLE, inbox / "a2026.xlsx")
+    assert main(["rollover", str(EXAMPLE), "-o", str(inbox / "b2027.xlsx")]) == 0
+    db = tmp_path / "b.db"
+    collect(sorted(inbox.iterdir()), db, SPEC)
+    bureau = analyse(db, year=2026)
+    latest = bureau.latest.set_index("department")
+    assert latest.loc["阿克陶县社会保险中心", "file_name"] == "a2026.xlsx"
+    mismatch = bureau.problems[bureau.problems.iloc[:, 0] == "b2027.xlsx"]
+    assert len(mismatch) and mismatch.iloc[:, 2].str.contains("年度").any()
+    assert not bureau.problems.iloc[:, 2].str.contains("同一单位多个文件").any()

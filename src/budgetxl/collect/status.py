@@ -109,13 +109,15 @@ def analyse(db: str | Path, roster: list[Member] | None = None, year: int | None
         subs = _frame(conn, "SELECT * FROM submissions ORDER BY id")
         subs["department"] = _roster_names(subs, roster)
         readable = subs[subs.readable == 1]
+        if year is None and len(readable):
+            year = int(readable.year.mode().iloc[0]) if readable.year.notna().any() else None
+        if year is not None:  # a workbook of another year is reported (年度不符), never this year's status
+            readable = readable[(readable.year == year) | readable.year.isna()]
         latest = readable[readable.department != ""].groupby(["department"], sort=False).tail(1)
         valid = readable[readable.status.isin(VALID)].groupby(["department"], sort=False).tail(1)
         names = [m.name for m in roster]
         if roster:
             valid = valid[valid.department.isin(names)]
-        if year is None and len(readable):
-            year = int(readable.year.mode().iloc[0]) if readable.year.notna().any() else None
         broken = _unreadable_files(conn, subs, roster)
         unreadable = broken[broken.department != ""].groupby("department").tail(1)
         status = _status(names or list(dict.fromkeys(latest.department)), latest, valid, unreadable, roster)
@@ -280,6 +282,8 @@ def _problems(subs, roster, year, template_problems: dict[int, int], broken: pd.
         if template_problems.get(int(s.id)):
             rows.append((s.file_name, s.department, "不是标准模板", f"缺少或改动了标准模板的工作表/表头（{template_problems[int(s.id)]} 处），可能使用了其他年度或地区的模板。请使用当年标准模板。"))
     readable = subs[(subs.readable == 1) & (subs.department != "")]
+    if year is not None:
+        readable = readable[(readable.year == year) | readable.year.isna()]
     for department, group in readable.groupby("department"):
         files = list(dict.fromkeys(group.file_name))
         if len(files) > 1:
