@@ -55,3 +55,38 @@ def test_template_and_fill_commands(tmp_path, capsys):
     assert main(["dump", str(tmp_path / "e.xlsx"), "--json"]) == 0
     out = capsys.readouterr().out
     assert '"department": "阿克陶县社会保险中心"' in out
+
+
+def _mistakes(tmp):
+    (tmp / "tpl").mkdir()
+    (tmp / "tpl" / "s02_income.j2").write_text("{% if %}", encoding="utf-8")
+    (tmp / "bad.toml").write_text("x", encoding="utf-8")
+    ex = str(EXAMPLE)
+    return {
+        "workbook given to fill": ["fill", ex, "-o", str(tmp / "y.xlsx")],
+        "syntax error in a bureau's template": ["narrate", ex, "--templates", str(tmp / "tpl")],
+        "code list that is not a CSV": ["check", ex, "--functional-codes", str(tmp / "bad.toml")],
+        "rule code that does not exist": ["check", ex, "--select", "ZZ"],
+        "users list on a missing database": ["users", "list", "--db", str(tmp / "nosuch.db")],
+        "backup of a missing database": ["backup", "--db", str(tmp / "nosuch.db"), "-o", str(tmp / "b.db")],
+        "bad option value": ["check", ex, "--min-severity", "严重"],
+        "unknown command": ["bogus"],
+        "missing workbook": ["check"],
+        "unknown spec": ["--spec", "nosuch", "check", ex],
+    }
+
+
+def test_mistakes_a_clerk_makes_get_a_chinese_answer(tmp_path, capsys):
+    """Found by a fresh-clone trial: each of these gave a traceback-like 内部错误, English, or a silent pass."""
+    import re
+
+    for name, argv in _mistakes(tmp_path).items():
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse exits
+            code = exc.code
+        err = capsys.readouterr().err
+        assert code == 2, name
+        assert "错误：" in err and "内部错误" not in err and "Traceback" not in err, (name, err)
+        assert not re.search(r"\b(error|invalid choice|required|usage)\b", err), (name, err)
+    assert not (tmp_path / "nosuch.db").exists()  # a typo never creates a database

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import traceback
 from decimal import Decimal
@@ -20,6 +21,8 @@ from . import pipeline
 from .model_json import decimal_default, disclosure_json
 from .collect.roster import RosterError
 from .excel_setup import ConfigureError
+from .codes import CodeListError
+from .errors import TemplateError
 from .fill import FillError
 from .grid import WorkbookError
 from .model import Finding, Severity
@@ -84,8 +87,20 @@ def _codes(text: str | None) -> list[str] | None:
     return [c for c in text.replace("，", ",").split(",") if c.strip()] if text else None
 
 
+def _unknown_codes(patterns: list[str]) -> list[str]:
+    """--select/--ignore patterns that match no catalogued code (a typo would otherwise look like a pass)."""
+    from .rules.catalogue import entries
+
+    codes = list(entries())
+    return [p.strip() for p in patterns if not any(c.upper().startswith(p.strip().upper()) for c in codes)]
+
+
 def cmd_check(args, spec: Spec) -> int:
     reading = pipeline.read(args.workbook, spec)
+    unknown = _unknown_codes([*(_codes(args.select) or []), *(_codes(args.ignore) or [])])
+    if unknown:
+        print(f"错误：没有代码或前缀为 {'、'.join(unknown)} 的规则。运行 budgetxl rules 查看全部规则代码。", file=sys.stderr)
+        return EXIT_FAILED
     report = pipeline.check(reading, spec, _codes(args.select), _codes(args.ignore), args.functional_codes, args.economic_codes)
     if args.json:
         json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2, default=decimal_default)
@@ -351,6 +366,9 @@ def cmd_users(args, spec: Spec) -> int:
     """Accounts of the bureau's server: bureau staff, and department accounts issued from the roster."""
     from .web.accounts import AccountError, Accounts, new_password
 
+    if args.users_command == "list" and not Path(args.db).is_file():
+        print(f"错误：数据库 {args.db} 不存在。请检查路径（账户与报送数据在同一个数据库中）。", file=sys.stderr)
+        return EXIT_FAILED
     accounts = Accounts(args.db)
     try:
         if args.users_command == "add-bureau":
@@ -389,6 +407,9 @@ def cmd_backup(args, spec: Spec) -> int:
     """A consistent copy of the bureau's database while the server runs."""
     from .web import backup
 
+    if not Path(args.db).is_file():
+        print(f"错误：要备份的数据库 {args.db} 不存在。请检查路径。", file=sys.stderr)
+        return EXIT_FAILED
     if Path(args.output).resolve() == Path(args.db).resolve():
         print("错误：备份文件不能与数据库相同。", file=sys.stderr)
         return EXIT_FAILED
@@ -434,8 +455,45 @@ def _add_web_commands(sub) -> None:
     p.set_defaults(func=cmd_backup)
 
 
+class _ChineseHelp(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        return super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+
+_ARGPARSE_MESSAGES = (  # argparse's English messages, as a clerk should read them
+    (re.compile(r"the following arguments are required: (.+)"), "缺少参数：{0}"),
+    (re.compile(r"argument (\S+): invalid choice: (\S+) \(choose from (.+)\)"), "参数 {0} 的值 {1} 无效，可选：{2}"),
+    (re.compile(r"argument (\S+): invalid (\w+) value: (\S+)"), "参数 {0} 的值 {2} 格式不对"),
+    (re.compile(r"argument (\S+): expected one argument"), "参数 {0} 后面需要一个值"),
+    (re.compile(r"argument (\S+): not allowed with argument (\S+)"), "参数 {0} 不能与 {1} 同时使用"),
+    (re.compile(r"one of the arguments (.+) is required"), "需要下列参数之一：{0}"),
+    (re.compile(r"unrecognized arguments: (.+)"), "无法识别的参数：{0}"),
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse speaking Chinese: help headings, usage and error messages."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _ChineseHelp)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "位置参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示本帮助并退出")
+
+    def error(self, message: str):
+        for pattern, chinese in _ARGPARSE_MESSAGES:
+            m = pattern.search(message)
+            if m:
+                message = chinese.format(*m.groups())
+                break
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_FAILED, f"错误：{message}。运行 {self.prog} --help 查看用法。\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="budgetxl", description="部门预算公开：模板、小计、校验、情况说明与公开文件")
+    parser = _Parser(prog="budgetxl", description="部门预算公开：模板、小计、校验、情况说明与公开文件")
     parser.add_argument("--spec", default=DEFAULT_SPEC, help="模板规格（默认 %(default)s，或 .toml 文件路径）")
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
 
@@ -616,8 +674,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         spec = load_spec(args.spec)
+    except FileNotFoundError:
+        print(f"错误：找不到模板规格 {args.spec}。内置规格为 {DEFAULT_SPEC}，其他规格请给出 .toml 文件的路径。", file=sys.stderr)
+        return EXIT_FAILED
     except (OSError, ValueError, KeyError) as exc:
-        print(f"错误：无法读取模板规格 {args.spec}：{exc}", file=sys.stderr)
+        print(f"错误：无法读取模板规格 {args.spec}（{type(exc).__name__}：{exc}）。请检查该规格文件。", file=sys.stderr)
         return EXIT_FAILED
     problem = _validate_paths(args)
     if problem:
@@ -627,7 +688,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args, spec)
     except WorkbookError as exc:
         print(f"错误：{exc.path}：{exc.message}", file=sys.stderr)
-    except (pipeline.OutputError, FillError, RosterError, ConfigureError) as exc:
+    except (pipeline.OutputError, FillError, RosterError, ConfigureError, CodeListError, TemplateError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
     except BrokenPipeError:  # output piped into head: not an error
         sys.stderr.close()

@@ -35,20 +35,32 @@ class CodeList:
         return code in self.names
 
 
+class CodeListError(ValueError):
+    """A code list the user gave cannot be used; the message is for the user."""
+
+
 def parse_code_csv(text: str, kind: str, source: str = "") -> CodeList:
     reader = csv.DictReader(io.StringIO(text))
+    if not {"code", "name"} <= set(reader.fieldnames or ()):
+        raise CodeListError(f"分类代码表 {Path(source).name or source} 不是 code,level,name,parent 格式的 CSV 文件（第一行应为列名 code、level、name、parent）。")
     names: dict[str, str] = {}
     for row in reader:
         code = normalize_code(row.get("code", ""))
         if code:
             names[code] = (row.get("name") or "").strip()
+    if not names:
+        raise CodeListError(f"分类代码表 {Path(source).name or source} 中没有任何代码。")
     return CodeList(kind, dict(sorted(names.items())), source)
 
 
 @lru_cache(maxsize=16)
 def load_codes(kind: str, path: str) -> CodeList:
     p = Path(path)
-    return parse_code_csv(p.read_text(encoding="utf-8-sig"), kind, str(p))
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CodeListError(f"分类代码表 {p.name} 不是 UTF-8 编码的 CSV 文件。") from exc
+    return parse_code_csv(text, kind, str(p))
 
 
 def codes_for(spec: Spec, kind: str, override: str | Path | None = None) -> CodeList:

@@ -24,7 +24,12 @@ def load_data(path: str | Path) -> dict[str, Any]:
     import tomllib  # only when filling: not on every command's start
 
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".et", ".ods"):
+        raise FillError(f"{path.name} 是工作簿，不是数据文件。fill 需要 TOML 或 JSON 数据文件（格式见 examples/akto_2026.toml）；已填好的工作簿请直接用 check、subtotal 等命令。")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise FillError(f"数据文件 {path.name} 不是 UTF-8 编码的文本。fill 需要 TOML 或 JSON 数据文件（格式见 examples/akto_2026.toml）。") from exc
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)

@@ -162,12 +162,11 @@ def text_table(report: Report, limit: int | None = None, min_severity: Severity 
             codes = "/".join(dict.fromkeys(x.code for x in g.findings))
             sheet = f.refs[0].sheet if f.refs else ""
             what = "合计与各项之和" if all(x.code.startswith("B") for x in g.findings) else "数字与各项之和或其他表"
+            places = len({x.refs[0] for x in g.findings if x.refs}) or len(g.findings)  # a cell two rules noted counts once
             lines.append(
-                f"{f.severity.value}{mark} {codes} 尾差：{sheet} 有 {len(g.findings)} 处{what}相差一两分（{g.cells()}）。"
+                f"{f.severity.value}{mark} {codes} 尾差：{sheet} 有 {places} 处{what}相差一两分（{g.cells()}）。"
                 f"例：{f.message}"
             )
-        elif len(g.findings) == 1:
-            lines.append(f"{f.severity.value}{mark} {f.code} {f.title}：{f.message}")
         else:
             lines.append(f"{f.severity.value}{mark} {f.code} {f.title}（同类 {len(g.findings)} 处：{g.cells()}）：例：{f.message}")
     hidden = len(report.findings) - sum(len(g.findings) for g in shown)

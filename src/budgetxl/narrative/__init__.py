@@ -131,12 +131,18 @@ def _lines(text: str) -> tuple[str, ...]:
 def generate(disclosure: Disclosure, spec: Spec, templates: str | Path | None = None) -> Narrative:
     import jinja2
 
+    from ..errors import TemplateError
+
     env = environment(templates)
     context = build_context(disclosure, spec)
     sections = []
     for section_id, level, title, template in SECTIONS:
         try:
             paragraphs = _lines(env.get_template(template).render(context)) if template else ()
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(
+                f"情况说明模板 {exc.name or template} 第{exc.lineno}行有语法错误（{exc.message}）。请改正该模板，或不用 --templates 使用内置模板。"
+            ) from exc
         except jinja2.UndefinedError as exc:  # an input this spec's workbook does not have: say so, visibly
             missing = re.findall(r"attribute '([^']+)'|'([^']+)' is undefined", str(exc))
             name = next((a or b for a, b in missing), "")
