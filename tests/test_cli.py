@@ -61,9 +61,11 @@ def _mistakes(tmp):
     (tmp / "tpl").mkdir()
     (tmp / "tpl" / "s02_income.j2").write_text("{% if %}", encoding="utf-8")
     (tmp / "bad.toml").write_text("x", encoding="utf-8")
+    (tmp / "unknown.json").write_text('{"a": 1}', encoding="utf-8")
     ex = str(EXAMPLE)
     return {
         "workbook given to fill": ["fill", ex, "-o", str(tmp / "y.xlsx")],
+        "data file with parts fill does not know": ["fill", str(tmp / "unknown.json"), "-o", str(tmp / "z.xlsx")],
         "syntax error in a bureau's template": ["narrate", ex, "--templates", str(tmp / "tpl")],
         "code list that is not a CSV": ["check", ex, "--functional-codes", str(tmp / "bad.toml")],
         "rule code that does not exist": ["check", ex, "--select", "ZZ"],
@@ -73,6 +75,8 @@ def _mistakes(tmp):
         "unknown command": ["bogus"],
         "missing workbook": ["check"],
         "unknown spec": ["--spec", "nosuch", "check", ex],
+        "a file name given to convert as its folder": ["convert", ex, "-o", str(tmp / "公开文件.pdf")],
+        "a workbook written under another extension": ["subtotal", ex, "-o", str(tmp / "x.csv")],
     }
 
 

@@ -635,6 +635,13 @@ def _validate_paths(args) -> str | None:
     outputs = [getattr(args, name) for name in ("output", "annotate", "write") if getattr(args, name, None)]
     if args.command == "convert":
         outputs = []  # a folder: checked below
+        if Path(args.output).suffix.lower() in (".pdf", ".docx", ".xlsx", ".xls", ".zip") and not Path(args.output).is_dir():
+            return f"convert 的 -o 是输出文件夹，文件名由单位名称生成；{args.output} 看起来是一个文件名。请给出文件夹，如 -o 公开文件/。"
+    workbooks = [Path(o) for name in ("output", "annotate", "write") if (o := getattr(args, name, None))
+                 and args.command in ("template", "fill", "subtotal", "check", "narrate", "rollover")]
+    wrong = [str(o) for o in workbooks if o.suffix.lower() not in (".xlsx", ".xlsm")]
+    if wrong:
+        return f"输出文件 {wrong[0]} 应以 .xlsx（或 .xlsm）结尾：budgetxl 写出的是 Excel 工作簿。"
     return path_problems(
         inputs=inputs,
         outputs=outputs,

@@ -138,4 +138,11 @@ def input_edits(spec: Spec, data: dict[str, Any]) -> list[CellEdit]:
 
 
 def fill_edits(spec: Spec, data: dict[str, Any], counts: dict[str, int] | None = None) -> list[CellEdit]:
+    known = {"tables", *(i.key for i in spec.inputs)}
+    unknown = sorted(set(data) - known) if isinstance(data, dict) else []
+    if not isinstance(data, dict) or unknown:
+        raise FillError(
+            f"数据文件中有不认识的部分：{'、'.join(unknown) or '（不是键值结构）'}。可用的部分：{'、'.join(sorted(known))}"
+            "（格式见 examples/akto_2026.toml）。"
+        )
     return table_edits(spec, data, counts) + input_edits(spec, data)
