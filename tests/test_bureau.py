@@ -2,7 +2,7 @@
 departments and years, the status workbook (printed through real LibreOffice).
 
 One inbox as a bureau receives it: a roster of UNITS units (30 is the bureau's case:
-BUDGETXL_BUREAU_UNITS=30; the default suite uses 16 to stay fast) with 单位编码 and a
+BUDGETXL_BUREAU_UNITS=30; the default suite uses 12 to stay fast) with 单位编码 and a
 截止日期: UNITS-6 clean submissions, 3 with 错误, one unit that sent nothing, two
 whose files are broken (named after them), two more broken files nobody can be
 told apart by, one unit not on the roster. Last year's database is built from
@@ -43,7 +43,7 @@ CODE = "UNITCODE"  # placeholder in the base workbooks, replaced per department
 T10 = SPEC.table("T10").sheet
 WRONG_NAME = {"人力资源和社会保障管理事务": "人力资源和社会管理事务"}  # the reference's 错误, put back
 DEADLINE = dt.date(2026, 1, 20)
-UNITS = max(12, int(os.environ.get("BUDGETXL_BUREAU_UNITS", "16")))
+UNITS = max(12, int(os.environ.get("BUDGETXL_BUREAU_UNITS", "12")))
 GOOD = UNITS - 6  # clean submissions; then 3 with 错误, one missing, two broken
 ERROR_UNIT, MISSING_UNIT, BROKEN_UNIT, BROKEN_UNIT2 = (f"第{i:02d}单位" for i in (GOOD + 1, GOOD + 4, GOOD + 5, GOOD + 6))
 
