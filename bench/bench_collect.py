@@ -17,7 +17,8 @@ import time
 import zipfile
 from pathlib import Path
 
-import openpyxl
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import openpyxl_loop  # noqa: E402
 
 from budgetxl.collect import collect
 from budgetxl.spec import load_spec as _load_spec  # noqa: E402
@@ -61,13 +62,6 @@ def generate(folder: Path, n: int, shapes: int = 8) -> list[Path]:
     return out
 
 
-def openpyxl_loop(paths):
-    for p in paths:
-        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-        for ws in wb.worksheets:
-            for _ in ws.iter_rows(values_only=True):
-                pass
-        wb.close()
 
 
 work = Path(tempfile.mkdtemp(prefix="bench-collect-"))

@@ -5,10 +5,12 @@ are compared against."""
 from __future__ import annotations
 
 import re
+import sys
 import zipfile
 from pathlib import Path
 
-import openpyxl
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import openpyxl_loop  # noqa: E402,F401  (re-exported for the isolation benches)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "akto_2026.xlsx"
@@ -30,10 +32,3 @@ def generate(folder: Path, n: int) -> list[Path]:
     return out
 
 
-def openpyxl_loop(paths):
-    for p in paths:
-        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-        for ws in wb.worksheets:
-            for _ in ws.iter_rows(values_only=True):
-                pass
-        wb.close()

@@ -34,3 +34,15 @@ def raw_calamine(path) -> list:
 
     wb = CalamineWorkbook.from_path(str(path))
     return [wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in wb.sheet_names]
+
+
+def openpyxl_loop(paths) -> None:
+    """The baseline of the bureau benches: load each workbook with openpyxl (read-only) and walk every row."""
+    import openpyxl
+
+    for p in paths:
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+        for ws in wb.worksheets:
+            for _ in ws.iter_rows(values_only=True):
+                pass
+        wb.close()

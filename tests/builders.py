@@ -64,13 +64,9 @@ class GridEditor:
         from budgetxl.model import CellRef
 
         ref = a1 if not isinstance(a1, str) else CellRef.parse(f"'x'!{a1}")
-        rows = self.sheets[self._sheet(sheet)]
-        while len(rows) < ref.row:
-            rows.append([])
-        row = rows[ref.row - 1]
-        while len(row) < ref.col:
-            row.append(None)
-        row[ref.col - 1] = value
+        from budgetxl.testing.workbook import set_cell
+
+        set_cell(self.sheets[self._sheet(sheet)], ref.row, ref.col, value)
         return self
 
     def setref(self, ref, value) -> "GridEditor":

@@ -177,11 +177,9 @@ def _shared_string_cells(count: int) -> str:
 
 
 def _col(n: int) -> str:
-    s = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        s = chr(65 + rem) + s
-    return s
+    from budgetxl.model import column_letter
+
+    return column_letter(n)
 
 
 def _long_shared_string(count: int) -> Callable[[Path], None]:

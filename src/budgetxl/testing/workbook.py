@@ -23,6 +23,16 @@ def _template_values(spec: Spec) -> tuple[tuple[str, tuple[tuple[Any, ...], ...]
     return _CACHE[id(spec)][1]
 
 
+def set_cell(rows: list[list[Any]], row: int, col: int, value: Any) -> None:
+    """Put a value into a sheet held as a list of rows (1-based), growing it as needed."""
+    while len(rows) < row:
+        rows.append([])
+    cells = rows[row - 1]
+    while len(cells) < col:
+        cells.append(None)
+    cells[col - 1] = value
+
+
 def filled_grid(data: dict[str, Any], spec: Spec) -> WorkbookGrid:
     """What ``fill`` writes, as a grid: tables with more rows than the template grow
     by blank rows above their total row, as the built template does."""
@@ -54,14 +64,8 @@ def printed_grid(grid: WorkbookGrid, model, spec: Spec) -> WorkbookGrid:
 
     def put(ref, value):
         rows = sheets.get(ref.sheet)
-        if rows is None:
-            return
-        while len(rows) < ref.row:
-            rows.append([])
-        row = rows[ref.row - 1]
-        while len(row) < ref.col:
-            row.append(None)
-        row[ref.col - 1] = value
+        if rows is not None:
+            set_cell(rows, ref.row, ref.col, value)
 
     def amounts(values):
         for a in values:
