@@ -22,8 +22,11 @@ LibreOffice break numbers at the decimal point.
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -31,7 +34,7 @@ from docx import Document
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 
-from ..io_atomic import atomic_save
+from ..io_atomic import atomic_write_bytes
 from ..writable import property_text
 from ..model import Disclosure
 from ..narrative import Narrative
@@ -137,13 +140,19 @@ STYLES = (
 
 
 def _install_styles(doc) -> None:
-    """Replace the template's look of the styles used, add the others. The
-    built-in headings keep their names (heading 1…3), which is what Word,
-    WPS and LibreOffice map to their own outline headings."""
+    """Replace the template's styles with the ones used. The built-in
+    headings keep their names (heading 1…3), which is what Word, WPS and
+    LibreOffice map to their own outline headings. The template's other
+    styles (about 160, most of them table styles with conditional formats)
+    and its latent-style list are dropped: LibreOffice imports every style
+    of the file, which cost about a fifth of its docx import time; the
+    defaults (w:default) stay."""
     styles = doc.styles.element
-    existing = {s.get(qn("w:styleId")): s for s in styles.findall(qn("w:style"))}
+    for old in [*styles.findall(qn("w:style")), *styles.findall(qn("w:latentStyles"))]:
+        if old.get(qn("w:default")) not in ("1", "true", "on"):
+            styles.remove(old)
     for d in STYLES:
-        old = existing.get(d.style_id)
+        old = next((s for s in styles.findall(qn("w:style")) if s.get(qn("w:styleId")) == d.style_id), None)
         if old is not None:
             styles.remove(old)
         outline = f'<w:outlineLvl w:val="{d.outline}"/>' if d.outline is not None else ""
@@ -229,7 +238,10 @@ class Body:
 def _table_xml(grid: list[list[str]], widths_twips: list[int], header_rows: int, spans: list[tuple[int, int, int, int]],
                styles: list[list[str]], aligns: list[list[str | None]], repeat: bool, center: bool = True) -> str:
     """A table with a fixed grid. ``spans`` are merged rectangles; every row is
-    kept on one page (cantSplit) and the first ``header_rows`` repeat."""
+    kept on one page (cantSplit) and the first ``header_rows`` repeat.
+    Borders and cell margins are the table's own, with no table style: for
+    a table style LibreOffice's docx import resolves the conditional formats
+    (first row, banding) cell by cell, which was a third of its import time."""
     origin: dict[tuple[int, int], tuple[int, int, int, int]] = {}
     covered: dict[tuple[int, int], tuple[int, int, int, int]] = {}
     for top, left, bottom, right in spans:
@@ -240,12 +252,12 @@ def _table_xml(grid: list[list[str]], widths_twips: list[int], header_rows: int,
                     covered[(r, c)] = (top, left, bottom, right)
     total = sum(widths_twips)
     out = [
-        f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:w="{total}" w:type="dxa"/>'
+        f'<w:tbl><w:tblPr><w:tblW w:w="{total}" w:type="dxa"/>'
         + ('<w:jc w:val="center"/>' if center else "")
         + '<w:tblBorders>' + "".join(f'<w:{s} w:val="single" w:sz="4" w:space="0" w:color="000000"/>' for s in ("top", "left", "bottom", "right", "insideH", "insideV"))
         + '</w:tblBorders><w:tblLayout w:type="fixed"/>'
         f'<w:tblCellMar><w:left w:w="{CELL_PAD_TWIPS}" w:type="dxa"/><w:right w:w="{CELL_PAD_TWIPS}" w:type="dxa"/></w:tblCellMar>'
-        '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr><w:tblGrid>'
+        '</w:tblPr><w:tblGrid>'
         + "".join(f'<w:gridCol w:w="{w}"/>' for w in widths_twips)
         + "</w:tblGrid>"
     ]
@@ -388,9 +400,9 @@ def _performance_table(body: Body, pt: PerformanceTable, width_twips: int) -> No
     body.add(_table_xml(grid, widths_twips, 0, list(pt.merges), styles, aligns, repeat=False))
 
 
-def _performance(body: Body, d: Disclosure) -> None:
+def _performance(body: Body, tables: list[PerformanceTable]) -> None:
     """部门整体 and 项目支出 绩效目标表, each from a new page."""
-    for pt in performance_tables(d):
+    for pt in tables:
         _performance_table(body, pt, LANDSCAPE.text_width_twips)
 
 
@@ -409,7 +421,7 @@ def _chinese_date(text: str) -> str:
 
 # ---------------------------------------------------------------- assembly
 
-def build_document(d: Disclosure, narrative: Narrative, spec: Spec):
+def _body(d: Disclosure, narrative: Narrative, spec: Spec) -> Body:
     body = Body()
     _cover(body, d)
     _contents(body, d, narrative, spec)
@@ -420,19 +432,46 @@ def build_document(d: Disclosure, narrative: Narrative, spec: Spec):
     body.end_section(LANDSCAPE, numbered=True)
     _explanation(body, narrative)
     _glossary(body, narrative)
-    has_performance = bool(performance_tables(d))
-    if not has_performance:
+    performance = performance_tables(d)
+    if not performance:
         _signature(body, d)
     body.end_section(PORTRAIT, numbered=True)
-    if has_performance:
-        _performance(body, d)
+    if performance:
+        _performance(body, performance)
         _signature(body, d)
         body.end_section(LANDSCAPE, numbered=True)
-    return _assemble(body, d)
+    return body
 
 
-def _assemble(body: Body, d: Disclosure):
+@dataclass(frozen=True)
+class _Package:
+    """Everything of the .docx but the body and two properties, saved once
+    per process by python-docx: the styles, settings, footers and the other
+    parts of its template. ``document_bytes`` puts each document's body into
+    it as text (python-docx would parse the body and serialise it again)."""
+
+    parts: dict[str, bytes]
+    head: str  # word/document.xml up to the body
+    tail: str  # after the body
+    footer_id: str  # "— N —"
+    empty_footer_id: str
+
+
+_TITLE, _AUTHOR = "BUDGETXLTITLE", "BUDGETXLAUTHOR"  # placeholders in docProps/core.xml
+_BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@lru_cache(maxsize=1)
+def _package() -> _Package:
     doc = Document()
+    # the template's Word 2010 copy of its styles (430 KB, not read by LibreOffice;
+    # Word rebuilds it) would only be compressed again for every document
+    for rid, rel in list(doc.part.rels.items()):
+        if rel.reltype.endswith("/stylesWithEffects"):
+            doc.part.drop_rel(rid)
+    for rid, rel in list(doc.part.package.rels.items()):
+        if rel.reltype.endswith("/thumbnail"):  # a picture of the template, not of this document
+            del doc.part.package.rels[rid]
     _install_styles(doc)
     settings = doc.settings.element
     update = parse_xml(f'<w:updateFields {nsdecls("w")} w:val="true"/>')  # Word fills the 目录 on opening
@@ -442,25 +481,54 @@ def _assemble(body: Body, d: Disclosure):
         anchor.addprevious(update)
     else:
         settings.append(update)
-    doc.core_properties.title = property_text(f"{d.year}年{d.department}部门预算公开")  # ≤ 255 characters
-    doc.core_properties.author = property_text(d.department)
+    doc.core_properties.title = _TITLE
+    doc.core_properties.author = _AUTHOR
     footer_id = _page_number_footer(doc)
+    empty_footer_id = _empty_footer(doc)
+    body = doc.element.body
+    for child in list(body):
+        body.remove(child)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    with zipfile.ZipFile(buffer) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    document = parts.pop("word/document.xml").decode("utf-8")
+    head, found, tail = document.partition("<w:body/>")
+    root = document[: document.index(">", document.index("<w:document"))]
+    if not found or 'xmlns:w="' not in root or 'xmlns:r="' not in root:
+        raise RuntimeError("python-docx's template changed: no empty body or namespaces to put one in")
+    return _Package(parts, head, tail, footer_id, empty_footer_id)
+
+
+def document_bytes(d: Disclosure, narrative: Narrative, spec: Spec) -> bytes:
+    """The .docx package of one document."""
+    body = _body(d, narrative, spec)
+    package = _package()
     text = "".join(body.parts)
     last = len(body.sections) - 1
     for i, (page, numbered, start_at) in enumerate(body.sections):
-        footer = f'<w:footerReference w:type="default" r:id="{footer_id}"/>' if numbered else _empty_footer(doc)
+        footer = f'<w:footerReference w:type="default" r:id="{package.footer_id if numbered else package.empty_footer_id}"/>'
         sect = _sect_pr(page, footer, start_at)
         # the last section's properties are the body's own; the others close their section
         text = text.replace(f"\x00SECTION{i}\x00", "" if i == last else sect)
         if i == last:
             final = sect
-    parsed = parse_xml(f'<w:body {nsdecls("w", "r")}>{text}{final}</w:body>')
-    old = doc.element.body
-    for child in list(old):
-        old.remove(child)
-    for child in list(parsed):
-        old.append(child)
-    return doc
+    text = f"<w:body>{text}{final}</w:body>"
+    bad = _BAD_XML.search(text)
+    if bad:  # the model is scrubbed (writable.scrub) before it gets here
+        raise ValueError(f"character U+{ord(bad.group()):04X} cannot be written to a Word file")
+    core = package.parts["docProps/core.xml"].decode("utf-8")
+    core = core.replace(_TITLE, escape(property_text(f"{d.year}年{d.department}部门预算公开")), 1)  # ≤ 255 characters
+    core = core.replace(_AUTHOR, escape(property_text(d.department)), 1)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in package.parts.items():
+            if name == "docProps/core.xml":
+                data = core.encode("utf-8")
+            z.writestr(name, data)
+            if name == "[Content_Types].xml":  # the main part right after the content types, as python-docx writes it
+                z.writestr("word/document.xml", (package.head + text + package.tail).encode("utf-8"))
+    return out.getvalue()
 
 
 def _page_number_footer(doc) -> str:
@@ -480,7 +548,8 @@ def _page_number_footer(doc) -> str:
 
 
 def _empty_footer(doc) -> str:
-    """An explicitly empty footer, so an unnumbered section does not inherit one."""
+    """An explicitly empty footer, so an unnumbered section does not inherit one;
+    returns its relationship id."""
     from docx.opc.constants import RELATIONSHIP_TYPE as RT
     from docx.parts.hdrftr import FooterPart
 
@@ -488,10 +557,9 @@ def _empty_footer(doc) -> str:
     for child in list(part.element):
         part.element.remove(child)
     part.element.append(parse_xml(f'<w:p {nsdecls("w")}/>'))
-    return f'<w:footerReference w:type="default" r:id="{doc.part.relate_to(part, RT.FOOTER)}"/>'
+    return doc.part.relate_to(part, RT.FOOTER)
 
 
 def write_docx(d: Disclosure, narrative: Narrative, spec: Spec, path: Path) -> Path:
-    doc = build_document(d, narrative, spec)
-    return atomic_save(doc, Path(path))  # built in memory, then written atomically
+    return atomic_write_bytes(Path(path), document_bytes(d, narrative, spec))  # built in memory, then written atomically
 

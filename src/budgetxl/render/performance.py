@@ -88,10 +88,12 @@ def _project(d: Disclosure, target: Record, indicators: list[Record]) -> Perform
 
 
 def performance_tables(d: Disclosure) -> list[PerformanceTable]:
-    indicators = list(d.lists.get("indicators", ()))
+    by_table: dict[str, list] = {}  # the indicators of each 目标表, in the order given
+    for i in d.lists.get("indicators", ()):
+        by_table.setdefault(squash(i.text("目标表名称")), []).append(i)
     out = []
     for target in d.lists.get("targets", ()):
-        mine = [i for i in indicators if squash(i.text("目标表名称")) == squash(target.text("目标表名称"))]
+        mine = by_table.get(squash(target.text("目标表名称")), [])
         if target.text("类型") == "部门整体":
             out.append(_whole(d, target, mine))
         elif target.text("类型") == "项目":
