@@ -7,14 +7,22 @@ Excel only, then all three formats with the persistent LibreOffice
 (render/office.py), and at -j 2 also through the one-shot ``soffice
 --convert-to`` path. The baseline, measured in the same run, is one bare
 ``soffice --convert-to pdf`` of one of the same Word files (warm profile):
-every figure is also given as a ratio to it. Ends with the per-workbook cost
-split (read+check, narrative, docx, xlsx, pdf).
+every figure is also given as a ratio to it, with the CPU seconds per
+document of all processes (a figure other work on the machine blurs less)
+and how many cores two busy processes got before and after the runs. Each
+configuration runs in a fresh Python process, as ``budgetxl convert`` does
+(nothing imported or built by an earlier run helps a later one); the time is
+that of ``convert_all`` in it. Ends with the per-workbook cost split
+(read+check, narrative, docx, xlsx, pdf).
 """
 
 from __future__ import annotations
 
+import json
+import multiprocessing
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -33,7 +41,7 @@ SPEC = load_spec()
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "akto_2026.xlsx"
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+N = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] != "--one" else 20
 
 
 def variants(folder: Path, n: int) -> list[Path]:
@@ -51,15 +59,41 @@ def variants(folder: Path, n: int) -> list[Path]:
     return out
 
 
-def run(sources, jobs: int, formats, one_shot: bool = False):
+def cpu_seconds() -> float:
+    """CPU time of this process and of every finished child process (worker
+    processes, LibreOffice and its helpers: all are waited for)."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def cores_available(seconds: float = 1.0) -> float:
+    """How many cores two busy-looping processes get right now (2.0 on an idle
+    2-core machine; less when other work shares the machine)."""
+    def spin() -> None:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            pass
+
+    before, t = cpu_seconds(), time.perf_counter()
+    procs = [multiprocessing.get_context("fork").Process(target=spin) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    return (cpu_seconds() - before) / (time.perf_counter() - t)
+
+
+def run_here(sources, jobs: int, formats, one_shot: bool = False) -> dict:
+    """One configuration, in this process: wall and CPU seconds of convert_all,
+    each workbook's cost split, and a copy of one Word file."""
     out = Path(tempfile.mkdtemp(prefix="bench-out-"))
     if one_shot:
         os.environ["BUDGETXL_UNO_PYTHON"] = ""
     office.uno_python.cache_clear()
     try:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), cpu_seconds()
         results = convert_all(sources, out, formats, jobs, spec=SPEC)
-        wall = time.perf_counter() - t
+        wall, cpu = time.perf_counter() - t, cpu_seconds() - cpu
     finally:
         os.environ.pop("BUDGETXL_UNO_PYTHON", None)
         office.uno_python.cache_clear()
@@ -70,7 +104,16 @@ def run(sources, jobs: int, formats, one_shot: bool = False):
         shutil.copyfile(docx, kept)
     shutil.rmtree(out)
     assert all(r.status == "完成" for r in results), [r.message for r in results if r.status != "完成"]
-    return wall, results, kept
+    return {"wall": wall, "cpu": cpu, "seconds": [r.seconds for r in results], "kept": str(kept) if kept else None}
+
+
+def run(sources, jobs: int, formats, one_shot: bool = False) -> dict:
+    """One configuration in a fresh Python process."""
+    args = [sys.executable, __file__, "--one", json.dumps([[str(s) for s in sources], jobs, list(formats), one_shot])]
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(done.stderr)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def bare_soffice(docx: Path) -> float:
@@ -87,32 +130,48 @@ def bare_soffice(docx: Path) -> float:
     return times[-1]
 
 
-work = Path(tempfile.mkdtemp(prefix="bench-in-"))
-sources = variants(work, N)
-configs = [
-    (("docx", "xlsx"), 1, False),
-    (("docx", "xlsx"), 2, False),
-    (("docx", "pdf", "xlsx"), 1, False),
-    (("docx", "pdf", "xlsx"), 2, False),
-    (("docx", "pdf", "xlsx"), 2, True),
-]
-rows = []
-sample = None
-for formats, jobs, one_shot in configs:
-    wall, results, kept = run(sources, jobs, formats, one_shot)
-    sample = sample or kept
-    rows.append((",".join(formats), jobs, "one-shot" if one_shot else ("office" if "pdf" in formats else ""), wall, results))
-bare = bare_soffice(sample)
-print(f"{N} workbooks, {os.cpu_count()} cores; baseline: one bare `soffice --convert-to pdf` of one of the Word files = {bare:.2f} s")
-print(f"{'formats':<16} {'-j':>3} {'pdf path':<9} {'seconds':>8} {'s/doc':>6} {'docs/min':>9} {'s/doc ÷ bare':>13}")
-for formats, jobs, path, wall, _ in rows:
-    per = wall / N
-    print(f"{formats:<16} {jobs:>3} {path:<9} {wall:8.2f} {per:6.2f} {N / wall * 60:9.1f} {per / bare:13.2f}")
-_, _, _, _, results = rows[2]  # all formats, -j 1, office
-split = {k: statistics.mean(r.seconds.get(k, 0.0) for r in results) for k in ("read+check", "narrative", "docx", "xlsx", "pdf")}
-total = sum(split.values())
-print("cost per workbook (-j 1, all formats, persistent office):")
-for k, v in split.items():
-    print(f"  {k:<11} {v * 1000:7.0f} ms  {v / total:6.1%}")
-shutil.rmtree(work)
-shutil.rmtree(sample.parent, ignore_errors=True)
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="bench-in-"))
+    sources = variants(work, N)
+    configs = [
+        (("docx", "xlsx"), 1, False),
+        (("docx", "xlsx"), 2, False),
+        (("docx", "pdf", "xlsx"), 1, False),
+        (("docx", "pdf", "xlsx"), 2, False),
+        (("docx", "pdf", "xlsx"), 2, True),
+    ]
+    rows = []
+    sample = None
+    cores_before = cores_available()
+    for formats, jobs, one_shot in configs:
+        r = run(sources, jobs, formats, one_shot)
+        sample = sample or (Path(r["kept"]) if r["kept"] else None)
+        rows.append((",".join(formats), jobs, "one-shot" if one_shot else ("office" if "pdf" in formats else ""), r))
+    bare = bare_soffice(sample)
+    cores_after = cores_available()
+    print(f"{N} workbooks, {os.cpu_count()} cores; baseline: one bare `soffice --convert-to pdf` of one of the Word files = {bare:.2f} s")
+    print(f"cores two busy processes got: {cores_before:.2f} before the runs, {cores_after:.2f} after (2.00: nothing else was running)")
+    print(f"{'formats':<16} {'-j':>3} {'pdf path':<9} {'seconds':>8} {'s/doc':>6} {'docs/min':>9} {'s/doc ÷ bare':>13} {'CPU-s/doc':>10}")
+    for formats, jobs, path, r in rows:
+        per = r["wall"] / N
+        print(f"{formats:<16} {jobs:>3} {path:<9} {r['wall']:8.2f} {per:6.2f} {N / r['wall'] * 60:9.1f} {per / bare:13.2f} {r['cpu'] / N:10.2f}")
+    print("CPU-s/doc: all processes (workers, LibreOffice and its helpers); on 2 otherwise idle cores a batch needs at least CPU-s/doc ÷ 2 per document")
+    print(f"the PDF stage (all formats -j 2 office minus Word+Excel -j 2): {(rows[3][3]['cpu'] - rows[1][3]['cpu']) / N:.2f} CPU-s/doc")
+    seconds = rows[2][3]["seconds"]  # all formats, -j 1, office
+    split = {k: statistics.mean(s.get(k, 0.0) for s in seconds) for k in ("read+check", "narrative", "docx", "xlsx", "pdf")}
+    total = sum(split.values())
+    print("cost per workbook (-j 1, all formats, persistent office):")
+    for k, v in split.items():
+        print(f"  {k:<11} {v * 1000:7.0f} ms  {v / total:6.1%}")
+    shutil.rmtree(work)
+    for _, _, _, r in rows:
+        if r["kept"]:
+            shutil.rmtree(Path(r["kept"]).parent, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--one"]:
+        paths, jobs, formats, one_shot = json.loads(sys.argv[2])
+        print(json.dumps(run_here([Path(p) for p in paths], jobs, tuple(formats), one_shot)))
+    else:
+        main()

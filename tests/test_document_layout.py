@@ -85,6 +85,26 @@ def test_every_row_is_kept_whole_and_header_rows_repeat(docx_path, spec):
         assert before.find(".//w:tab", NS) is not None  # 单位 at the right edge
 
 
+def test_tables_draw_their_own_borders_with_no_table_style(docx_path):
+    """For a table style LibreOffice's docx import resolves its conditional
+    formats cell by cell, and it imports every style of the file: together
+    about 40% of its import time here (bench/bench_office.py). The tables
+    carry their borders and cell margins themselves; styles.xml holds the
+    styles the document uses and the defaults, nothing from the template."""
+    from budgetxl.render.docx_document import STYLES
+
+    package = zipfile.ZipFile(docx_path)
+    body = _xml(docx_path, "word/document.xml")
+    tables = body.findall(".//w:tbl", NS)
+    assert tables and all(t.find("w:tblPr/w:tblBorders", NS) is not None and t.find("w:tblPr/w:tblCellMar", NS) is not None for t in tables)
+    assert not body.findall(".//w:tblStyle", NS)
+    styles = _xml(docx_path, "word/styles.xml")
+    ids = {s.get(W + "styleId") for s in styles.findall("w:style", NS)}
+    assert ids == {d.style_id for d in STYLES} | {"DefaultParagraphFont", "TableNormal", "NoList"}
+    assert styles.find("w:latentStyles", NS) is None
+    assert not [n for n in package.namelist() if "stylesWithEffects" in n or "thumbnail" in n]
+
+
 def test_each_table_starts_on_a_new_page(docx_path, spec):
     body = _xml(docx_path, "word/document.xml").find("w:body", NS)
     styles = _xml(docx_path, "word/styles.xml")

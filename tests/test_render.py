@@ -108,6 +108,29 @@ def test_publication_workbook(tmp_path, printed, spec):
     assert any("为空表" in str(c.value) for row in statement.iter_rows() for c in row if c.value)
 
 
+def test_publication_workbooks_of_one_process_keep_their_own_text(tmp_path, printed, spec):
+    """The workbook is a skeleton built once per process with each department's
+    rows spliced in: one department's text never shows in the next, text that
+    looks like a formula or markup stays text, and every print area ends at
+    its sheet's last row."""
+    import dataclasses
+
+    model = printed[0]
+    odd = dataclasses.replace(model, department="=1+1 <测试&单位>", unit="元")
+    for department, unit, path in ((odd.department, "元", write_publication(odd, spec, tmp_path / "a.xlsx")),
+                                   (model.department, "万元", write_publication(model, spec, tmp_path / "b.xlsx"))):
+        wb = openpyxl.load_workbook(path)
+        assert wb.properties.title == f"{model.year}年{department}部门预算公开表"
+        for t in spec.tables:
+            ws = wb[t.sheet]
+            context = spec.layout.context_row
+            cell = ws.cell(context, 1)
+            assert cell.value == spec.context.department_text(department) and cell.data_type == "s"
+            assert ws.cell(context, len(t.columns)).value == spec.context.unit_text(unit)
+            assert ws.print_area.endswith(f"${ws.max_row}"), (t.sheet, ws.print_area, ws.max_row)
+            assert ws.max_row >= spec.layout.data_first_row(t)
+
+
 def test_largest_remainder_keeps_the_sum():
     parts = [D("0.38084"), D("0.00935"), D("0.39019")]
     assert largest_remainder(parts, D("0.78")) == [D("0.38"), D("0.01"), D("0.39")]

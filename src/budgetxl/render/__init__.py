@@ -11,3 +11,18 @@ def prepare(disclosure, spec):
 
     model, adjustments = printable(disclosure, spec)
     return model, generate(model, spec), adjustments
+
+
+def warm(spec, formats=("docx", "pdf", "xlsx")) -> None:
+    """Import the renderers and build their per-process package skeletons now
+    (a batch does it before forking its workers, which then share them)."""
+    from ..narrative import environment, template_names
+    from . import docx_document, rounding, xlsx_publication  # noqa: F401
+
+    env = environment()
+    for name in template_names():  # compiled once, here
+        env.get_template(name)
+    if "docx" in formats or "pdf" in formats:
+        docx_document._package()
+    if "xlsx" in formats:
+        xlsx_publication._skeleton(spec)
