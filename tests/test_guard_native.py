@@ -1,8 +1,8 @@
 """The C worksheet pass (``budgetxl._sheetscan``) counts exactly what the
 Python pass counts: extent, merged area, cells present, text as used, formulas
 without a value, error values, and refuses at the same point with the same
-message. Generated sheets (hypothesis) and the hostile-file corpus are run
-through both."""
+message. Generated sheets (hypothesis) are run through both here; the
+hostile-file corpus in test_guard.py."""
 
 from __future__ import annotations
 
@@ -19,8 +19,6 @@ from hypothesis import strategies as st
 
 from budgetxl import guard
 
-from .hostile import Unavailable
-from .hostile_guard import CASES, build
 
 native = pytest.mark.skipif(guard._native is None, reason="the C pass is not built")
 
@@ -124,38 +122,3 @@ def test_both_passes_agree_on_generated_sheets(xml, rooms):
 def test_both_passes_agree_on_malformed_parts(xml):
     limits = guard.Limits()
     assert _run(guard._sheet_part_native, xml, limits, SST) == _run(guard._sheet_part_python, xml, limits, SST)
-
-
-# ------------------------------------------------------------------ the hostile corpus
-
-@pytest.fixture(scope="module")
-def light_corpus(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("guard-native")
-    built = {}
-    for case in CASES:
-        if case.heavy:
-            continue
-        try:
-            built[case.name] = build(case, folder)
-        except Unavailable:
-            pass
-    return built
-
-
-def _scan(path: Path, kind: str):
-    try:
-        s = guard.scan(path, kind)
-    except guard.Refused as exc:
-        return ("refused", exc.message)
-    return (s.cells, s.present, s.text_chars, s.strings, s.styles, s.unpacked, s.uncached, s.errors,
-            [(x.name, x.state, x.rows, x.cols) for x in s.sheets])
-
-
-@native
-def test_both_passes_agree_on_the_hostile_corpus(light_corpus, monkeypatch):
-    assert len(light_corpus) > 20
-    xlsx = [(n, p) for n, p in light_corpus.items() if Path(p).suffix.lower() in (".xlsx", ".xlsm")]
-    fast = {n: _scan(Path(p), "xlsx") for n, p in xlsx}
-    monkeypatch.setattr(guard, "_native", None)
-    slow = {n: _scan(Path(p), "xlsx") for n, p in xlsx}
-    assert fast == slow
