@@ -32,8 +32,19 @@ if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
   fi
 fi
+# a C compiler, expat's and Python's headers: pip builds budgetxl._sheetscan, the fast
+# pass of the check that runs before any reader (without them the slower Python pass runs)
+headers=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+build=()
+command -v cc >/dev/null 2>&1 || build+=(gcc libc6-dev)
+[ -f /usr/include/expat.h ] || build+=(libexpat1-dev)
+[ -f "$headers/Python.h" ] || build+=(python3-dev)
+if [ ${#build[@]} -gt 0 ]; then
+  echo "安装编译工具：${build[*]} …"
+  apt_install "${build[@]}" || echo "警告：无法安装 ${build[*]}，读取前的安全检查将使用较慢的纯 Python 版本。" >&2
+fi
 stamp=.venv/.budgetxl-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ setup.py -nt "$stamp" ] || [ src/budgetxl/_sheetscan.c -nt "$stamp" ]; then
   echo "安装 Python 依赖到 .venv …"
   if ! { .venv/bin/python -m pip install -q --upgrade pip && .venv/bin/python -m pip install -q -e '.[test]'; } > .venv/pip.log 2>&1; then
     cat .venv/pip.log >&2; echo "安装 Python 依赖失败（详见上面的输出）。" >&2; exit 1

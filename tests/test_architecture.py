@@ -14,6 +14,7 @@ import pytest
 
 from budgetxl.cli import main
 
+from .conftest import EXAMPLE
 from .test_spec import OTHER_REGION
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "budgetxl"
@@ -159,3 +160,27 @@ def test_convert_uses_the_spec_given(tmp_path, other_region):
     ws = published["表一 支出总表"]
     row = next(r for r in ws.iter_rows(values_only=True) if r[0] == "2080109")
     assert row[1] == "社会保险经办机构" and Decimal(str(row[3])) == 10
+
+
+CHECK_MUST_NOT_IMPORT = (
+    "openpyxl", "jinja2", "multiprocessing", "sqlite3", "pandas", "tomllib", "docx", "lxml",
+    "budgetxl.fill", "budgetxl.subtotals", "budgetxl.collect", "budgetxl.narrative", "budgetxl.render",
+    "budgetxl.model_json", "budgetxl.excel_setup", "budgetxl.template", "budgetxl.xlsx_writer",
+)
+
+
+def test_check_imports_only_what_it_uses(tmp_path):
+    """`budgetxl check` starts on every click of 校验 and every file of a batch: it
+    must not pay for the writers, the bureau, the narrative or a TOML parse."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\nfrom budgetxl.cli import main\ncode = main(['check', sys.argv[1]])\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, str(EXAMPLE)], capture_output=True, text=True, check=False)
+    loaded = set(out.stdout.split())
+    assert "budgetxl.rules" in loaded, out.stderr  # the probe really ran a check
+    heavy = sorted(m for m in loaded for banned in CHECK_MUST_NOT_IMPORT if m == banned or m.startswith(banned + "."))
+    assert heavy == []

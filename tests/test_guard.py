@@ -305,3 +305,29 @@ def test_writing_a_copy_of_a_workbook_near_the_budget_is_bounded(corpus, tmp_pat
     data = json.loads(out.stdout.strip().splitlines()[-1])
     print(data)
     assert data["peak_mb"] < 1024 and data["seconds"] < 30, data
+
+
+def _scan(path: Path):
+    from budgetxl import guard
+
+    try:
+        s = guard.scan(path, "xlsx")
+    except guard.Refused as exc:
+        return ("refused", exc.message)
+    return (s.cells, s.present, s.text_chars, s.strings, s.styles, s.unpacked, s.uncached, s.errors,
+            [(x.name, x.state, x.rows, x.cols) for x in s.sheets])
+
+
+def test_the_c_and_python_passes_agree_on_the_hostile_corpus(corpus, monkeypatch):
+    """The worksheet pass in C (budgetxl._sheetscan) and in Python refuse the same
+    files with the same message and measure the others the same."""
+    from budgetxl import guard
+
+    if guard._native is None:
+        pytest.skip("the C pass is not built (tests/test_guard_native.py requires it on Linux)")
+    xlsx = {n: Path(p) for n, p in corpus.items() if Path(p).suffix.lower() in (".xlsx", ".xlsm")}
+    assert len(xlsx) > 15
+    fast = {n: _scan(p) for n, p in xlsx.items()}
+    monkeypatch.setattr(guard, "_native", None)
+    slow = {n: _scan(p) for n, p in xlsx.items()}
+    assert fast == slow

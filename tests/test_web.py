@@ -519,3 +519,37 @@ def test_users_issue_only_new_accounts(bureau, tmp_path, capsys):
     capsys.readouterr()
     assert main(["users", "add-bureau", "caizhengju", "--db", str(bureau.db)]) == 2
     assert "已存在" in capsys.readouterr().err
+
+
+def test_the_server_log_is_chinese_and_names_a_port_in_use(tmp_path):
+    """uvicorn's own lines (start, stop, a port already taken) reach the IT person in Chinese."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .web_servers import free_port
+
+    port = free_port()
+    argv = [sys.executable, "-m", "budgetxl.cli", "serve", "--port", str(port)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline and first.poll() is None, "server did not start"
+                time.sleep(0.2)
+        second = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
+    finally:
+        first.send_signal(signal.SIGINT)
+        out, _ = first.communicate(timeout=30)
+    assert second.returncode != 0
+    assert f"无法监听 127.0.0.1:{port}：端口已被其他程序占用" in second.stderr and "--port" in second.stderr, second.stderr
+    assert f"正在监听 http://127.0.0.1:{port}" in out and "请求 127.0.0.1" in out and "服务已停止" in out, out
+    for english in ("INFO", "Uvicorn", "Started server", "Application startup", "Errno"):
+        assert english not in out + second.stderr

@@ -13,23 +13,19 @@ import json
 import os
 import re
 import sys
-import traceback
 from decimal import Decimal
 from pathlib import Path
 
 from . import pipeline
-from .model_json import decimal_default, disclosure_json
-from .collect.roster import RosterError
-from .excel_setup import ConfigureError
-from .codes import CodeListError
-from .errors import TemplateError
-from .fill import FillError
+from .errors import CodeListError, ConfigureError, FillError, RosterError, TemplateError
 from .grid import WorkbookError
 from .model import Finding, Severity
 from .spec import DEFAULT_SPEC, Spec, load_spec
 from .money import fmt
 from .report import text_table
-from .subtotals import describe
+
+# Imported where used, not here: every command starts by importing this module,
+# and `check` should not pay for the JSON writer, subtotals, fill or the bureau.
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
 
@@ -70,6 +66,8 @@ def cmd_subtotal(args, spec: Spec) -> int:
         run = pipeline.subtotal_file(args.workbook, spec, args.output, args.in_place)
     edits = run.edits
     if edits:
+        from .subtotals import describe
+
         print(f"计算小计：改动 {len(edits)} 个单元格")
         for e in edits:
             print(f"  {describe(e)}")
@@ -103,6 +101,8 @@ def cmd_check(args, spec: Spec) -> int:
         return EXIT_FAILED
     report = pipeline.check(reading, spec, _codes(args.select), _codes(args.ignore), args.functional_codes, args.economic_codes)
     if args.json:
+        from .model_json import decimal_default
+
         json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2, default=decimal_default)
         sys.stdout.write("\n")
     else:
@@ -312,6 +312,8 @@ def cmd_rules(args, spec: Spec) -> int:
 
 
 def cmd_dump(args, spec: Spec) -> int:
+    from .model_json import decimal_default, disclosure_json
+
     reading = pipeline.read(args.workbook, spec, reader=args.reader)
     data = disclosure_json(reading.disclosure, spec, reading.findings)
     if args.json:
@@ -710,6 +712,8 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_FAILED
         if os.environ.get("BUDGETXL_DEBUG"):
             raise
+        import traceback
+
         where = traceback.extract_tb(exc.__traceback__)[-1]
         print(
             f"内部错误：{type(exc).__name__}（{os.path.basename(where.filename)} 第{where.lineno}行）。这是 budgetxl 的问题，"

@@ -35,8 +35,7 @@ class CodeList:
         return code in self.names
 
 
-class CodeListError(ValueError):
-    """A code list the user gave cannot be used; the message is for the user."""
+from .errors import CodeListError  # noqa: E402,F401
 
 
 def parse_code_csv(text: str, kind: str, source: str = "") -> CodeList:

@@ -46,8 +46,7 @@ def default_interpreter() -> str:
     return str(exe)
 
 
-class ConfigureError(Exception):
-    pass
+from .errors import ConfigureError  # noqa: E402,F401
 
 
 def read_conf(workbook: str | Path) -> dict[str, str]:

@@ -16,8 +16,7 @@ from .model import CellEdit, CellRef
 from .money import NotAnAmount, parse_amount
 from .spec import CODE_ROLES, Spec
 
-class FillError(ValueError):
-    """The data file does not fit the template; the message is for the user."""
+from .errors import FillError  # noqa: E402,F401  (raised here; defined where the CLI can catch it cheaply)
 
 
 def load_data(path: str | Path) -> dict[str, Any]:

@@ -32,6 +32,10 @@ README ("坏文件与安全"). Legacy ``.xls`` files get the same budgets from t
 BIFF records (olefile): cell records give the real extent, the DIMENSIONS
 record is counted too, the SST gives the shared-string lengths.
 
+The worksheet pass runs in C (``_sheetscan.c``, the same expat tokenizer with
+its handlers in C; built by setup.py where a compiler is available) or, where
+that is not built, in Python; both count the same (tests/test_guard_native.py).
+
 The same pass collects what the reader needs and calamine does not give:
 cells with a formula but no cached value, error values (``#DIV/0!``), and each
 sheet's visibility (hidden sheets do not win over visible ones).
@@ -355,7 +359,82 @@ _KINDS = {"row": _ROW, "c": _CELL, "f": _F, "v": _V, "t": _T, "mergeCell": _MERG
 _REFS: dict[str, tuple[int, int]] = {}  # 'B7' → (7, 2): refs repeat across sheets and workbooks
 
 
+try:  # the same pass in C (setup.py builds it where a compiler and expat's headers are)
+    from . import _sheetscan as _native
+except ImportError:  # pragma: no cover - depends on the install
+    _native = None
+
+_XML_SPACE = " \t\r\n"
+
+
+def _sst_index(v: str) -> int:
+    """The shared-string index a <v> names (sign and ASCII digits, as calamine
+    reads it); -1 when it is not one."""
+    body = v[1:] if v[:1] in ("+", "-") and v else v
+    if not body or not body.isascii() or not body.isdigit() or len(body) > 12:
+        return -1
+    i = int(body)
+    return -1 if v[0] == "-" and i else i
+
+
 def _sheet_part(zf, info, budget: _Budget, sst: array, cells_before: int, chars_before: int, present_before: int, label: str) -> _PartStats:
+    """The one streaming pass over a worksheet part (in C when it is built)."""
+    run = _sheet_part_native if _native is not None else _sheet_part_python
+    return run(zf, info, budget, sst, cells_before, chars_before, present_before, label)
+
+
+_GO, _CELLS, _CELLS_MERGED, _TEXT, _DTD, _BAD_XML = range(6)
+
+
+def _sheet_part_native(zf, info, budget: _Budget, sst: array, cells_before: int, chars_before: int, present_before: int, label: str) -> _PartStats:
+    """``_sheet_part_python`` with the handlers in C (``_sheetscan.c``): the same
+    counts, refusals and messages."""
+    limits = budget.limits
+    present_room = limits.present - present_before
+    char_room = limits.text_chars - chars_before
+    scanner = _native.Scanner(sst, limits.cells - cells_before, char_room)
+
+    def refuse(code: int) -> None:
+        max_r, max_c, _, _, _, r, c = scanner.state()
+        if code in (_CELLS, _CELLS_MERGED):
+            budget.cells("超过", f"（工作表“{label}”{'含合并单元格' if code == _CELLS_MERGED else ''}最远到 {_a1(max_r, max_c)}）")
+        if code == _TEXT:
+            budget.text(f"，到工作表“{label}”的 {_a1(r, c)} 时已超过")
+        if code == _DTD:
+            raise _Dtd()
+        if code == _BAD_XML:
+            number, line = scanner.xml_error()
+            error = expat.ExpatError(expat.ErrorString(number))
+            error.code, error.lineno = number, line
+            raise error
+
+    class _Parser:
+        @staticmethod
+        def Parse(data: bytes, final: bool) -> None:  # noqa: N802 - the expat parser's name, for _feed
+            code = scanner.feed(data, final)
+            if code:
+                refuse(code)
+
+    def after_chunk():
+        _, _, _, present, chars, r, c = scanner.state()
+        if present > present_room:
+            budget.present("超过", f"（到工作表“{label}”的 {_a1(r, c)} 时）")
+        if chars > char_room:
+            budget.text(f"，到工作表“{label}”的 {_a1(r, c)} 时已超过")
+
+    _feed(zf, info, _Parser, budget, after_chunk)
+    code = scanner.finish()
+    if code:
+        refuse(code)
+    after_chunk()
+    st = _PartStats()
+    st.rows, st.cols, st.merged, st.present, st.text_chars, _, _ = scanner.state()
+    st.uncached = set(scanner.uncached)
+    st.errors = dict(scanner.errors)
+    return st
+
+
+def _sheet_part_python(zf, info, budget: _Budget, sst: array, cells_before: int, chars_before: int, present_before: int, label: str) -> _PartStats:
     """The one streaming pass over a worksheet part: extent, text as used,
     uncached formulas, error values. Refuses as soon as a budget is passed
     (the count of cells present is checked after each 64 KB chunk).
@@ -386,13 +465,10 @@ def _sheet_part(zf, info, budget: _Budget, sst: array, cells_before: int, chars_
     def close_cell():
         nonlocal open_cell, chars
         open_cell = False
-        v = "".join(value).strip() if value else ""
+        v = "".join(value).strip(_XML_SPACE) if value else ""
         if t == "s":
             if v:
-                try:
-                    i = int(v)
-                except ValueError:
-                    i = -1
+                i = _sst_index(v)
                 if 0 <= i < sst_len:
                     chars += sst[i]
         elif t == "str":

@@ -22,15 +22,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
-from .fill import fill_edits, load_data
 from .grid import WorkbookGrid, read_workbook
 from .model import CellEdit, Disclosure, Finding
 from .parse import parse_workbook
 from .report import Report
 from .spec import Spec
-from .subtotals import SubtotalResult, compute
+
+if TYPE_CHECKING:  # imported where used: `check` starts without subtotals or fill
+    from .subtotals import SubtotalResult
 
 DOCUMENT_FORMATS = ("docx", "pdf", "xlsx")
 
@@ -85,6 +86,8 @@ def check(
 
 def subtotals(reading: Reading, spec: Spec) -> SubtotalResult:
     """Every subtotal, total and 表1/表4 figure, as cell edits."""
+    from .subtotals import compute
+
     return compute(reading.disclosure, spec)
 
 
@@ -247,6 +250,7 @@ class SubtotalRun:
 
 def subtotal_file(path: str | Path, spec: Spec, out: str | Path | None = None, in_place: bool = False) -> SubtotalRun:
     from .problems import problem
+    from .subtotals import compute
     from .xlsx_writer import write_computed
 
     source = Path(path)
@@ -265,8 +269,8 @@ def subtotal_file(path: str | Path, spec: Spec, out: str | Path | None = None, i
 
 def fill_file(data_path: str | Path, out: str | Path, spec: Spec, template: str | Path | None = None) -> Path:
     """Build a filled workbook from a data file (TOML/JSON) and the template."""
+    from .fill import fill_edits, load_data, row_counts
     from .io_atomic import atomic_save
-    from .fill import row_counts
     from .template import build_template
     from .xlsx_writer import apply_edits, load_for
 
@@ -280,6 +284,7 @@ def fill_file(data_path: str | Path, out: str | Path, spec: Spec, template: str 
 
 def rollover_file(path: str | Path, out: str | Path, spec: Spec) -> tuple[Path, int]:
     """Next year's workbook from this year's; returns the path and the number of 上年数 carried."""
+    from .fill import fill_edits
     from .io_atomic import atomic_save
     from .rollover import rollover_data
     from .subtotals import with_blanks_filled

@@ -12,11 +12,23 @@ _NUMBERING = re.compile(
 _QIZHONG = re.compile(r"^其中[:]?")
 
 
+_SQUASHED: dict[str, str] = {}  # labels repeat within and across workbooks; bounded (a server lives long)
+_SQUASH_ENTRIES, _SQUASH_LENGTH = 20_000, 100
+
+
 def squash(text: object) -> str:
     """NFKC, no whitespace at all: 'a （教育收 费）' == 'a(教育收费)'."""
     if text is None:
         return ""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", str(text)))
+    s = text if type(text) is str else str(text)
+    out = _SQUASHED.get(s)
+    if out is None:
+        out = _SPACE.sub("", unicodedata.normalize("NFKC", s))
+        if len(s) <= _SQUASH_LENGTH:
+            if len(_SQUASHED) >= _SQUASH_ENTRIES:
+                _SQUASHED.clear()
+            _SQUASHED[s] = out
+    return out
 
 
 def bare_label(text: object) -> str:

@@ -18,8 +18,7 @@ class Member:
     deadline: dt.date | None = None  # 截止日期, when the roster gives one
 
 
-class RosterError(ValueError):
-    """The roster file cannot be used; the message is for the user."""
+from ..errors import RosterError  # noqa: E402,F401
 
 
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 
 from ..model import DETAIL, Record, Row, Severity
@@ -72,6 +73,7 @@ def _projects(ctx: CheckContext) -> list[Row]:
     return [r for r in ctx.table("T7").rows if r.kind == DETAIL and r.project]
 
 
+@lru_cache(maxsize=4096)
 def normalize_project(name: str) -> str:
     """'2026年城乡居民养老保险网络费项目（县级）' → '城乡居民养老保险网络费'."""
     s = squash(name)

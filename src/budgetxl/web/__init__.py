@@ -21,12 +21,14 @@ def serve(config: Config, host: str, port: int, open_browser: bool = False, prox
 
     import uvicorn
 
+    from .logs import LOG_CONFIG
+
     app = create_app(config)
     if open_browser:
         threading.Timer(1.5, webbrowser.open, [f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"]).start()
     uvicorn.run(
         app, host=host, port=port, proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips or "127.0.0.1",
-        log_level=log_level, server_header=False, limit_concurrency=200, timeout_keep_alive=10,
+        log_config=LOG_CONFIG, log_level=log_level, server_header=False, limit_concurrency=200, timeout_keep_alive=10,
     )
 
 

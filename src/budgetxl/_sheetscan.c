@@ -1,0 +1,454 @@
+/* The worksheet pass of budgetxl.guard, in C: the same expat tokenizer the
+ * pure-Python pass uses, with the element and text handlers in C instead of
+ * Python callbacks (those callbacks were most of the guard's time).
+ *
+ * It must count exactly what guard._sheet_part_python counts; the parity test
+ * (tests/test_guard_native.py) runs both on generated sheets. Optional: when
+ * it is not built (no compiler, no expat headers, e.g. a Windows install) the
+ * Python pass runs instead.
+ *
+ *   s = Scanner(sst_lengths, cell_room, char_room)   # array('L'), ints
+ *   code = s.feed(data, final)    # 0 go on; 1 cells over budget; 2 the same,
+ *                                 # by a merged range; 3 text over budget;
+ *                                 # 4 a DTD or entity declaration; 5 bad XML
+ *   code = s.finish()             # closes the open cell: 0 or 3
+ *   s.state()  -> (max_r, max_c, merged, present, chars, r, c)
+ *   s.xml_error() -> (expat error code, line)
+ *   s.uncached (list of (r, c)), s.errors (dict (r, c) -> str)
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <expat.h>
+#include <string.h>
+
+#define FAR 1000000000LL
+
+enum { T_N, T_S, T_STR, T_E };
+enum { GO, CELLS, CELLS_MERGED, TEXT, DTD, BAD_XML, NO_MEMORY };
+
+typedef struct {
+    PyObject_HEAD
+    XML_Parser p;
+    Py_buffer sst;
+    int has_sst;
+    Py_ssize_t sst_len;
+    long long cell_room, char_room;
+    long long row, r, c, max_r, max_c, merged, chars, present;
+    int open_cell, t, has_f, cap; /* cap: 1 inside <v>, 2 inside <t> */
+    char *v;
+    size_t v_len, v_cap;
+    int stop;
+    PyObject *uncached;
+    PyObject *errors;
+} Scanner;
+
+static int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+static int is_alpha(char ch) { return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z'); }
+static int is_space(char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; }
+
+/* 'XFD1048576' -> (1048576, 16384); 0 when it is not a plain A1 reference
+ * (guard._ref). '$' is removed by the caller where the Python pass removes it. */
+static int parse_ref(const char *s, size_t n, long long *row, long long *col) {
+    size_t i = n;
+    while (i > 0 && is_digit(s[i - 1]))
+        i--;
+    size_t nd = n - i, nl = i;
+    if (nd == 0 || nl == 0)
+        return 0;
+    for (size_t k = 0; k < nl; k++)
+        if (!is_alpha(s[k]))
+            return 0;
+    if (nd < 10) {
+        long long v = 0;
+        for (size_t k = i; k < n; k++)
+            v = v * 10 + (s[k] - '0');
+        *row = v;
+    } else
+        *row = FAR;
+    if (nl < 5) {
+        long long v = 0;
+        for (size_t k = 0; k < nl; k++) {
+            char ch = s[k];
+            if (ch >= 'a')
+                ch -= 32;
+            v = v * 26 + (ch - 64);
+        }
+        *col = v;
+    } else
+        *col = FAR;
+    return 1;
+}
+
+/* guard._area: cells in 'A1:C3' ('$' ignored), 0 when unreadable */
+static long long area_of(const char *ref) {
+    const char *colon = strchr(ref, ':');
+    size_t total = strlen(ref);
+    const char *end_a = colon ? colon : ref + total;
+    const char *sb = (colon && colon[1]) ? colon + 1 : ref; /* 'A1:' is 'A1' */
+    const char *end_b = (colon && colon[1]) ? ref + total : end_a;
+    char *a = PyMem_Malloc(total + 1), *b = PyMem_Malloc(total + 1);
+    long long cells = 0;
+    if (a && b) {
+        size_t na = 0, nb = 0;
+        for (const char *q = ref; q < end_a; q++)
+            if (*q != '$') a[na++] = *q;
+        for (const char *q = sb; q < end_b; q++)
+            if (*q != '$') b[nb++] = *q;
+        long long r1, c1, r2, c2;
+        if (parse_ref(a, na, &r1, &c1) && parse_ref(b, nb, &r2, &c2))
+            cells = ((r2 > r1 ? r2 - r1 : r1 - r2) + 1) * ((c2 > c1 ? c2 - c1 : c1 - c2) + 1); /* ≤ (1e9 + 1)^2 */
+    }
+    PyMem_Free(a);
+    PyMem_Free(b);
+    return cells;
+}
+
+static long long codepoints(const char *s, size_t n) {
+    long long k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
+            k++;
+    return k;
+}
+
+static const char *attr(const XML_Char **atts, const char *name) {
+    for (int i = 0; atts[i]; i += 2)
+        if (strcmp(atts[i], name) == 0)
+            return atts[i + 1];
+    return NULL;
+}
+
+static void halt(Scanner *s, int why) {
+    if (!s->stop) {
+        s->stop = why;
+        XML_StopParser(s->p, XML_FALSE);
+    }
+}
+
+static int over_cells(Scanner *s) {
+    /* max_r * max_c + merged > cell_room, without overflow */
+    long double spanned = (long double)s->max_r * (long double)s->max_c + (long double)s->merged;
+    return spanned > (long double)s->cell_room;
+}
+
+static void close_cell(Scanner *s) {
+    s->open_cell = 0;
+    const char *v = s->v ? s->v : "";
+    size_t a = 0, b = s->v_len;
+    while (a < b && is_space(v[a])) a++;
+    while (b > a && is_space(v[b - 1])) b--;
+    size_t n = b - a;
+    v += a;
+    if (s->t == T_S) {
+        if (n) { /* guard._sst_index: optional sign, ASCII digits */
+            size_t i = 0;
+            int negative = 0;
+            if (v[0] == '+' || v[0] == '-') { negative = v[0] == '-'; i = 1; }
+            if (i < n) {
+                unsigned long long idx = 0;
+                int ok = 1, big = 0;
+                for (size_t k = i; k < n; k++) {
+                    if (!is_digit(v[k])) { ok = 0; break; }
+                    if (idx > 1000000000000ULL) big = 1; else idx = idx * 10 + (unsigned)(v[k] - '0');
+                }
+                if (ok && !big && (!negative || idx == 0) && idx < (unsigned long long)s->sst_len)
+                    s->chars += (long long)((unsigned long *)s->sst.buf)[idx];
+            }
+        }
+    } else if (s->t == T_STR) {
+        s->chars += codepoints(v, n);
+    } else if (s->t == T_E && n) {
+        PyObject *key = Py_BuildValue("(LL)", s->r, s->c);
+        PyObject *text = PyUnicode_DecodeUTF8(v, (Py_ssize_t)n, "replace");
+        if (!key || !text || PyDict_SetItem(s->errors, key, text) < 0) {
+            PyErr_Clear();
+            halt(s, NO_MEMORY);
+        }
+        Py_XDECREF(key);
+        Py_XDECREF(text);
+    }
+    if (s->has_f && !n) {
+        PyObject *key = Py_BuildValue("(LL)", s->r, s->c);
+        if (!key || PyList_Append(s->uncached, key) < 0) {
+            PyErr_Clear();
+            halt(s, NO_MEMORY);
+        }
+        Py_XDECREF(key);
+    }
+    if (s->chars > s->char_room)
+        halt(s, TEXT);
+}
+
+static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **atts) {
+    Scanner *s = (Scanner *)data;
+    if (s->stop)
+        return;
+    const char *local = strrchr(name, ':');
+    local = local ? local + 1 : name;
+    switch (local[0]) {
+    case 'c':
+        if (local[1] == 0) {
+            if (s->open_cell && (s->v_len || s->has_f))
+                close_cell(s);
+            if (s->stop) return;
+            const char *ref = attr(atts, "r");
+            long long rr, cc;
+            if (ref && ref[0] && parse_ref(ref, strlen(ref), &rr, &cc)) {
+                s->r = rr;
+                s->c = cc;
+            } else { /* no usable reference: the next cell of the row */
+                s->r = s->row ? s->row : 1;
+                s->c = s->c + 1;
+            }
+            s->present++;
+            const char *t = attr(atts, "t");
+            s->t = !t ? T_N : strcmp(t, "s") == 0 ? T_S : strcmp(t, "str") == 0 ? T_STR : strcmp(t, "e") == 0 ? T_E : T_N;
+            s->has_f = 0;
+            s->v_len = 0;
+            s->cap = 0;
+            s->open_cell = 1;
+            if (s->r > s->max_r || s->c > s->max_c) {
+                if (s->r > s->max_r) s->max_r = s->r;
+                if (s->c > s->max_c) s->max_c = s->c;
+                if (over_cells(s))
+                    halt(s, CELLS);
+            }
+            return;
+        }
+        break;
+    case 'v':
+        if (local[1] == 0) { s->cap = 1; return; }
+        break;
+    case 'f':
+        if (local[1] == 0) { s->has_f = 1; s->cap = 0; return; }
+        break;
+    case 't':
+        if (local[1] == 0) { s->cap = 2; return; }
+        break;
+    case 'r':
+        if (strcmp(local, "row") == 0) {
+            if (s->open_cell)
+                close_cell(s);
+            if (s->stop) return;
+            const char *text = attr(atts, "r");
+            int digits = text && text[0];
+            if (digits)
+                for (const char *q = text; *q; q++)
+                    if (!is_digit(*q)) { digits = 0; break; }
+            if (digits) {
+                size_t n = strlen(text);
+                long long v = 0;
+                if (n < 10)
+                    for (size_t k = 0; k < n; k++) v = v * 10 + (text[k] - '0');
+                else
+                    v = FAR;
+                s->row = v;
+            } else
+                s->row = s->row + 1;
+            s->r = s->row;
+            s->c = 0;
+            s->cap = 0;
+            return;
+        }
+        break;
+    case 'm':
+        if (strcmp(local, "mergeCell") == 0) {
+            const char *ref = attr(atts, "ref");
+            s->merged += area_of(ref ? ref : "");
+            if (over_cells(s))
+                halt(s, CELLS_MERGED);
+            return;
+        }
+        break;
+    }
+    s->cap = 0;
+}
+
+static void XMLCALL on_text(void *data, const XML_Char *text, int len) {
+    Scanner *s = (Scanner *)data;
+    if (s->stop)
+        return;
+    if (s->cap == 1) {
+        if (s->open_cell) {
+            if (s->v_len + (size_t)len > s->v_cap) {
+                size_t want = (s->v_len + (size_t)len) * 2 + 64;
+                char *grown = PyMem_Realloc(s->v, want);
+                if (!grown) { halt(s, NO_MEMORY); return; }
+                s->v = grown;
+                s->v_cap = want;
+            }
+            memcpy(s->v + s->v_len, text, (size_t)len);
+            s->v_len += (size_t)len;
+        }
+    } else if (s->cap == 2) {
+        s->chars += codepoints(text, (size_t)len);
+    }
+}
+
+static void XMLCALL on_doctype(void *data, const XML_Char *name, const XML_Char *sysid, const XML_Char *pubid, int internal) {
+    (void)name; (void)sysid; (void)pubid; (void)internal;
+    halt((Scanner *)data, DTD);
+}
+
+static void XMLCALL on_entity(void *data, const XML_Char *name, int pe, const XML_Char *value, int len, const XML_Char *base,
+                              const XML_Char *sysid, const XML_Char *pubid, const XML_Char *notation) {
+    (void)name; (void)pe; (void)value; (void)len; (void)base; (void)sysid; (void)pubid; (void)notation;
+    halt((Scanner *)data, DTD);
+}
+
+static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
+    PyObject *sst;
+    long long cell_room, char_room;
+    static char *names[] = {"sst", "cell_room", "char_room", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OLL", names, &sst, &cell_room, &char_room))
+        return -1;
+    if (s->p) {
+        PyErr_SetString(PyExc_RuntimeError, "Scanner already initialised");
+        return -1;
+    }
+    if (PyObject_GetBuffer(sst, &s->sst, PyBUF_FORMAT | PyBUF_ND) < 0)
+        return -1;
+    s->has_sst = 1;
+    if (s->sst.itemsize != sizeof(unsigned long) || !s->sst.format || strcmp(s->sst.format, "L") != 0) {
+        PyErr_SetString(PyExc_TypeError, "sst must be array('L')");
+        return -1;
+    }
+    s->sst_len = s->sst.len / s->sst.itemsize;
+    s->cell_room = cell_room;
+    s->char_room = char_room;
+    s->uncached = PyList_New(0);
+    s->errors = PyDict_New();
+    if (!s->uncached || !s->errors)
+        return -1;
+    s->p = XML_ParserCreate(NULL);
+    if (!s->p) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    XML_SetUserData(s->p, s);
+    XML_SetStartElementHandler(s->p, on_start);
+    XML_SetCharacterDataHandler(s->p, on_text);
+    XML_SetStartDoctypeDeclHandler(s->p, on_doctype);
+    XML_SetEntityDeclHandler(s->p, on_entity);
+    return 0;
+}
+
+static void Scanner_dealloc(Scanner *s) {
+    if (s->p) XML_ParserFree(s->p);
+    if (s->has_sst) PyBuffer_Release(&s->sst);
+    PyMem_Free(s->v);
+    Py_XDECREF(s->uncached);
+    Py_XDECREF(s->errors);
+    Py_TYPE(s)->tp_free((PyObject *)s);
+}
+
+static PyObject *Scanner_feed(Scanner *s, PyObject *args) {
+    Py_buffer data;
+    int final;
+    if (!PyArg_ParseTuple(args, "y*p", &data, &final))
+        return NULL;
+    if (!s->p) {
+        PyBuffer_Release(&data);
+        PyErr_SetString(PyExc_RuntimeError, "Scanner not initialised");
+        return NULL;
+    }
+    if (s->stop) {
+        PyBuffer_Release(&data);
+        return PyLong_FromLong(s->stop);
+    }
+    const char *buf = data.buf;
+    Py_ssize_t left = data.len;
+    enum XML_Status status = XML_STATUS_OK;
+    do { /* expat takes an int length */
+        int n = left > (1 << 30) ? (1 << 30) : (int)left;
+        left -= n;
+        status = XML_Parse(s->p, buf, n, final && left == 0);
+        buf += n;
+    } while (status == XML_STATUS_OK && left > 0);
+    PyBuffer_Release(&data);
+    if (s->stop == NO_MEMORY)
+        return PyErr_NoMemory();
+    if (s->stop)
+        return PyLong_FromLong(s->stop);
+    if (status != XML_STATUS_OK) {
+        s->stop = BAD_XML;
+        return PyLong_FromLong(BAD_XML);
+    }
+    return PyLong_FromLong(GO);
+}
+
+static PyObject *Scanner_finish(Scanner *s, PyObject *unused) {
+    (void)unused;
+    if (!s->stop && s->open_cell)
+        close_cell(s);
+    if (s->stop == NO_MEMORY)
+        return PyErr_NoMemory();
+    return PyLong_FromLong(s->stop == TEXT ? TEXT : GO);
+}
+
+static PyObject *Scanner_state(Scanner *s, PyObject *unused) {
+    (void)unused;
+    return Py_BuildValue("(LLLLLLL)", s->max_r, s->max_c, s->merged, s->present, s->chars, s->r, s->c);
+}
+
+static PyObject *Scanner_xml_error(Scanner *s, PyObject *unused) {
+    (void)unused;
+    if (!s->p)
+        Py_RETURN_NONE;
+    return Py_BuildValue("(in)", (int)XML_GetErrorCode(s->p), (Py_ssize_t)XML_GetCurrentLineNumber(s->p));
+}
+
+static PyObject *Scanner_uncached(Scanner *s, void *closure) {
+    (void)closure;
+    Py_INCREF(s->uncached ? s->uncached : Py_None);
+    return s->uncached ? s->uncached : Py_None;
+}
+
+static PyObject *Scanner_errors(Scanner *s, void *closure) {
+    (void)closure;
+    Py_INCREF(s->errors ? s->errors : Py_None);
+    return s->errors ? s->errors : Py_None;
+}
+
+static PyMethodDef Scanner_methods[] = {
+    {"feed", (PyCFunction)Scanner_feed, METH_VARARGS, "feed(data, final) -> code"},
+    {"finish", (PyCFunction)Scanner_finish, METH_NOARGS, "close the open cell -> code"},
+    {"state", (PyCFunction)Scanner_state, METH_NOARGS, "(max_r, max_c, merged, present, chars, r, c)"},
+    {"xml_error", (PyCFunction)Scanner_xml_error, METH_NOARGS, "(expat error code, line)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Scanner_getset[] = {
+    {"uncached", (getter)Scanner_uncached, NULL, "cells with a formula and no value", NULL},
+    {"errors", (getter)Scanner_errors, NULL, "error values by cell", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject ScannerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "budgetxl._sheetscan.Scanner",
+    .tp_basicsize = sizeof(Scanner),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Scanner_init,
+    .tp_dealloc = (destructor)Scanner_dealloc,
+    .tp_methods = Scanner_methods,
+    .tp_getset = Scanner_getset,
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_sheetscan", "The worksheet pass of budgetxl.guard, in C.", -1, NULL};
+
+PyMODINIT_FUNC PyInit__sheetscan(void) {
+    if (PyType_Ready(&ScannerType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m)
+        return NULL;
+    Py_INCREF(&ScannerType);
+    if (PyModule_AddObject(m, "Scanner", (PyObject *)&ScannerType) < 0) {
+        Py_DECREF(&ScannerType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
