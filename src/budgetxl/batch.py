@@ -149,7 +149,12 @@ class _PdfStage:
             return
         # work/ is inside outdir: a finished PDF is renamed atomically
         self.work = Path(tempfile.mkdtemp(prefix=f".budgetxl-pdf.{os.getpid()}.part", dir=outdir))
-        self.pool = office.PdfPool(self.work, workers)
+        # the offices start now, their threads once the worker processes are forked
+        self.pool = office.PdfPool(self.work, workers, threads=False)
+
+    def start_threads(self) -> None:
+        if self.pool is not None:
+            self.pool.start_threads()
 
     def submit(self, r: Result) -> None:
         if r.status != OK or r.pdf_from is None:
@@ -210,25 +215,28 @@ def convert_all(
     results: list[Result] = []
     owners: dict[str, Path] = {}
 
-    pdfs = None  # started with the first result: the worker processes are forked before its threads exist
+    # LibreOffice starts first, so that its start-up overlaps everything else; the
+    # threads that feed it start with the first result, when the worker
+    # processes are forked (no process is forked while threads run)
+    pdfs: _PdfStage | None = None
 
     def done(result: Result) -> None:
-        nonlocal pdfs
         _claim(result, owners, inputs)
         _finish(result)  # docx and xlsx get their final names as soon as they are complete
-        if pdfs is None and "pdf" in formats:
-            pdfs = _PdfStage(outdir, workers)
         if pdfs:
+            pdfs.start_threads()
             pdfs.submit(result)  # converted while the next workbooks render
         results.append(result)
         if progress:
             progress(len(results), len(jobs), result)
 
-    if len(jobs) > 1:
-        _warm(spec, formats)
     # every workbook in a worker process of its own (isolate): an abort in a native
     # reader costs that file only, and the result names it
     try:
+        if "pdf" in formats and jobs:
+            pdfs = _PdfStage(outdir, workers)
+        if len(jobs) > 1:
+            _warm(spec, formats)
         for index, result in isolate.run(render_one, jobs, (), workers):
             if isinstance(result, isolate.Died):
                 result = Result(jobs[index].source, FAILED, result.message)

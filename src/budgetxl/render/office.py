@@ -21,6 +21,7 @@ import select
 import signal
 import subprocess
 import threading
+import weakref
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,6 +46,33 @@ def uno_python() -> str | None:
 
 _COUNTER = iter(range(1 << 30))
 _COUNTER_LOCK = threading.Lock()
+_LAUNCHED: "weakref.WeakSet[Office]" = weakref.WeakSet()
+
+
+def _release_in_child() -> None:
+    """A process forked from this one (a batch's worker process) gets copies of
+    the pipes to the offices; kept open there, they would hide the end of
+    input by which ``close`` tells an office to stop. In the child they are
+    pointed at /dev/null (not closed: the copied file objects own the numbers)."""
+    fds = []
+    for office in list(_LAUNCHED):
+        proc = office.proc
+        for f in (proc.stdin, proc.stdout) if proc is not None else ():
+            if f is not None and not f.closed:
+                fds.append(f.fileno())
+    if not fds:
+        return
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in fds:
+        try:
+            os.dup2(null, fd)
+        except OSError:
+            pass
+    os.close(null)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_release_in_child)
 
 
 class Office:
@@ -60,6 +88,10 @@ class Office:
         self.close()
 
     def start(self) -> bool:
+        return self.launch() and self.wait_ready()
+
+    def launch(self) -> bool:
+        """Start LibreOffice and return at once (``wait_ready`` waits for it)."""
         python = uno_python()
         if python is None:
             return False
@@ -74,6 +106,13 @@ class Office:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=env, text=True, start_new_session=True,
         )
+        _LAUNCHED.add(self)
+        return True
+
+    def wait_ready(self) -> bool:
+        """True once the launched office answers; False (and it is stopped) if it does not."""
+        if self.proc is None:
+            return False
         reply = self._read(self.start_timeout)
         if not (reply and reply.get("ready")):
             self.close()
@@ -130,13 +169,17 @@ class Office:
 class PdfPool:
     """docx → PDF in the background while the batch is still rendering.
 
-    ``workers`` persistent offices start at once (their start-up overlaps the
-    rendering) and take files from one queue as ``submit`` adds them; what
-    they cannot do (no ``uno``, an office that does not start or crashes
-    twice) goes through the one-shot ``soffice --convert-to`` path in
-    ``finish``, which returns source -> seconds spent (None: failed)."""
+    ``workers`` persistent offices are launched at once (their start-up
+    overlaps the rendering) and take files from one queue as ``submit`` adds
+    them; what they cannot do (no ``uno``, an office that does not start or
+    crashes twice) goes through the one-shot ``soffice --convert-to`` path in
+    ``finish``, which returns source -> seconds spent (None: failed).
 
-    def __init__(self, work: Path, workers: int = 1, timeout: float = 120):
+    With ``threads=False`` only the offices are launched: the threads that
+    feed them start with ``start_threads`` (a batch forks its worker
+    processes in between, and forks no process while threads run)."""
+
+    def __init__(self, work: Path, workers: int = 1, timeout: float = 120, threads: bool = True):
         self.work = Path(work)
         self.work.mkdir(parents=True, exist_ok=True)
         self.timeout = timeout
@@ -144,22 +187,31 @@ class PdfPool:
         self.done: dict[Path, float | None] = {}
         self.leftover: list[tuple[Path, Path]] = []
         self.workers = max(1, workers)
-        self.threads = [threading.Thread(target=self._run, args=(k,), daemon=True) for k in range(self.workers)] if uno_python() else []
+        self.offices = [Office(self.work / f"office{k}") for k in range(self.workers)] if uno_python() else []
+        for o in self.offices:
+            o.launch()
+        self.threads: list[threading.Thread] = []
+        if threads:
+            self.start_threads()
+
+    def start_threads(self) -> None:
+        if self.threads or not self.offices:
+            return
+        self.threads = [threading.Thread(target=self._run, args=(o,), daemon=True) for o in self.offices]
         for t in self.threads:
             t.start()
 
     def submit(self, source: Path, target: Path) -> None:
-        if self.threads:
+        if self.offices:
             self.queue.put((Path(source), Path(target)))
         else:
             self.leftover.append((Path(source), Path(target)))
 
-    def _run(self, k: int) -> None:
+    def _run(self, office: Office) -> None:
         import time
 
-        office = Office(self.work / f"office{k}")
         lives = 2  # one restart after a crash
-        alive = office.start()
+        alive = office.wait_ready()
         try:
             # an office that cannot start stops taking files: the others (or
             # the one-shot path in finish) do them
@@ -182,6 +234,9 @@ class PdfPool:
         for t in self.threads:
             t.join()
         self.threads = []
+        for o in self.offices:  # those no thread ever took over
+            o.close()
+        self.offices = []
         while not self.queue.empty():  # left by offices that stopped early
             job = self.queue.get()
             if job is not None:
