@@ -379,6 +379,31 @@ def test_office_is_stopped_after_the_batch(example_batch):
     assert sorted(p.name for p in out.iterdir()) == ["2026年阿克陶县社会保险中心部门预算公开.docx", "2026年阿克陶县社会保险中心部门预算公开.pdf"]
 
 
+def test_a_forked_worker_does_not_hold_an_office_input_open(tmp_path):
+    """The batch forks its worker processes after LibreOffice is launched; a
+    child's copy of the pipe to an office must not keep the office waiting
+    for the end of its input. Here the office is a plain `cat`: it ends when
+    its input ends, which the sleeping child would otherwise prevent."""
+    import os
+    import signal
+    import time
+
+    o = office.Office(tmp_path / "profile")
+    o.proc = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    office._LAUNCHED.add(o)
+    child = os.fork()
+    if child == 0:  # a worker process that lives on
+        time.sleep(30)
+        os._exit(0)
+    try:
+        o.proc.stdin.close()
+        assert o.proc.wait(timeout=20) == 0
+    finally:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        o.close()
+
+
 @NEEDS_LIBREOFFICE
 @NEEDS_UNO
 def test_a_file_the_office_cannot_open_does_not_stop_the_others(tmp_path):
