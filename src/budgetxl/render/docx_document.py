@@ -14,8 +14,10 @@ page numbers. Every table starts on a new page, its header rows repeat on
 continuation pages and no row breaks across pages. Column widths come from
 the content (``column_widths``).
 
-The body is written as WordprocessingML text and parsed once: python-docx's
-object API costs more than the layout itself on documents with large tables.
+The body is written as WordprocessingML text and put as it is into a package
+python-docx builds once per process (styles, settings, footers): python-docx's
+object API costs more than the layout itself on documents with large tables,
+and parsing the body only to serialise it again cost half of what is left.
 Only the East-Asian language is set (zh-CN): a Western zh-CN tag makes
 LibreOffice break numbers at the decimal point.
 """
