@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/bench_office.py
 
-Builds the example document whole and without some of its parts, then has one
-persistent LibreOffice (the system Python with ``uno``, as render/office.py
+Builds the example document whole and without some of its parts (and whole
+as it was written before issue 15's speed work: the template's table style and
+styles), then has one persistent LibreOffice (the system Python with ``uno``, as render/office.py
 does) load, update the 目录 and export each, three times. Reports the CPU
 seconds LibreOffice itself spent in each step (best of three): CPU time, not
 wall time, so that other work on the machine does not blur the split.
@@ -23,6 +24,7 @@ from budgetxl.render import prepare
 from budgetxl.render.office import WORKER, uno_python
 from budgetxl.render.pdf import fonts_conf, soffice
 from budgetxl.spec import load_spec
+from docx.oxml.ns import qn
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,6 +73,40 @@ print(json.dumps(out))
 '''
 
 
+def with_template_styles(source: Path, target: Path) -> Path:
+    """The document as it was written before issue 15's speed work, for a
+    comparison in the same run: python-docx's template styles (about 160,
+    most of them table styles, and the latent-style list) around ours, and
+    every table on the template's "Table Grid" style."""
+    import re
+    import zipfile
+
+    from docx import Document
+    from lxml import etree
+
+    template = Document().styles.element
+    ours = etree.fromstring(zipfile.ZipFile(source).read("word/styles.xml"))
+    mine = {s.get(qn("w:styleId")): s for s in ours.findall(qn("w:style"))}
+    for s in template.findall(qn("w:style")):
+        if s.get(qn("w:styleId")) in mine:
+            template.remove(s)
+    for s in mine.values():
+        template.append(s)
+    old_defaults, new_defaults = template.find(qn("w:docDefaults")), ours.find(qn("w:docDefaults"))
+    template.replace(old_defaults, new_defaults)
+    look = '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" w:lastColumn="0" w:noHBand="0" w:noVBand="1"/>'
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/styles.xml":
+                data = etree.tostring(template, xml_declaration=True, encoding="UTF-8", standalone=True)
+            elif item.filename == "word/document.xml":
+                text = data.decode().replace("<w:tbl><w:tblPr>", '<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/>')
+                data = re.sub(r"(<w:tblCellMar>.*?</w:tblCellMar>)</w:tblPr>", lambda m: m.group(1) + look + "</w:tblPr>", text).encode()
+            zout.writestr(item, data)
+    return target
+
+
 def main() -> None:
     python = uno_python()
     if python is None:
@@ -95,14 +131,15 @@ def main() -> None:
         finally:
             for k, v in saved.items():
                 setattr(dd, k, v)
+    files["whole, as before (styles)"] = str(with_template_styles(Path(files["whole document"]), work / "before.docx"))
     env = {"FONTCONFIG_FILE": str(fonts_conf()), "PATH": "/usr/bin:/bin", "HOME": str(work)}
     run = subprocess.run([python, "-c", PROBE, str(WORKER), soffice(), (work / "profile").as_uri(), json.dumps(files)],
                          capture_output=True, text=True, env=env, check=True)
     result = json.loads(run.stdout.strip().splitlines()[-1])
     print("LibreOffice CPU seconds per conversion (best of 3)")
-    print(f"{'document':<22} {'load+layout':>11} {'目录':>6} {'export':>7} {'total':>7}")
+    print(f"{'document':<26} {'load+layout':>11} {'目录':>6} {'export':>7} {'total':>7}")
     for name, (load, index, export) in result.items():
-        print(f"{name:<22} {load:11.2f} {index:6.2f} {export:7.2f} {load + index + export:7.2f}")
+        print(f"{name:<26} {load:11.2f} {index:6.2f} {export:7.2f} {load + index + export:7.2f}")
 
 
 if __name__ == "__main__":
