@@ -4,10 +4,12 @@
 
 Builds the example document whole and without some of its parts (and whole
 as it was written before issue 15's speed work: the template's table style and
-styles), then has one persistent LibreOffice (the system Python with ``uno``, as render/office.py
-does) load, update the 目录 and export each, three times. Reports the CPU
-seconds LibreOffice itself spent in each step (best of three): CPU time, not
-wall time, so that other work on the machine does not blur the split.
+styles), then has one persistent LibreOffice (the system Python with ``uno``,
+started with the environment render/office.py gives it) load, update the 目录
+and export each, three times; then a second LibreOffice without glibc's huge
+pages does the whole document. Reports the CPU seconds LibreOffice itself
+spent starting and in each step (best of three): CPU time, not wall time, so
+that other work on the machine does not blur the split.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import budgetxl.render.docx_document as dd
 from budgetxl import pipeline
 from budgetxl.render import prepare
 from budgetxl.render.office import WORKER, uno_python
-from budgetxl.render.pdf import fonts_conf, soffice
+from budgetxl.render import pdf
+from budgetxl.render.pdf import office_env, soffice
 from budgetxl.spec import load_spec
 from docx.oxml.ns import qn
 
@@ -51,7 +54,7 @@ tick = os.sysconf("SC_CLK_TCK")
 def cpu():
     f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
     return (int(f[11]) + int(f[12])) / tick
-out = {}
+out = {"start-up": cpu()}
 for name, path in files.items():
     runs = []
     for _ in range(3):
@@ -132,14 +135,19 @@ def main() -> None:
             for k, v in saved.items():
                 setattr(dd, k, v)
     files["whole, as before (styles)"] = str(with_template_styles(Path(files["whole document"]), work / "before.docx"))
-    env = {"FONTCONFIG_FILE": str(fonts_conf()), "PATH": "/usr/bin:/bin", "HOME": str(work)}
-    run = subprocess.run([python, "-c", PROBE, str(WORKER), soffice(), (work / "profile").as_uri(), json.dumps(files)],
-                         capture_output=True, text=True, env=env, check=True)
-    result = json.loads(run.stdout.strip().splitlines()[-1])
-    print("LibreOffice CPU seconds per conversion (best of 3)")
+    env = office_env({"PATH": "/usr/bin:/bin", "HOME": str(work)})  # as render/office.py runs it
+    plain = {k: v for k, v in env.items() if k != "GLIBC_TUNABLES"}  # without huge pages, for comparison
+    results = {}
+    for label, e, todo in (("as convert runs it", env, files), ("without huge pages", plain, {"whole document": files["whole document"]})):
+        run = subprocess.run([python, "-c", PROBE, str(WORKER), soffice(), (work / f"profile-{len(results)}").as_uri(), json.dumps(todo)],
+                             capture_output=True, text=True, env=e, check=True)
+        results[label] = json.loads(run.stdout.strip().splitlines()[-1])
+    print("LibreOffice CPU seconds: start-up, and per conversion (best of 3)")
     print(f"{'document':<26} {'load+layout':>11} {'目录':>6} {'export':>7} {'total':>7}")
-    for name, (load, index, export) in result.items():
-        print(f"{name:<26} {load:11.2f} {index:6.2f} {export:7.2f} {load + index + export:7.2f}")
+    for label, result in results.items():
+        print(f"-- {label} ({pdf.HUGE_PAGES if label.startswith('as') else 'GLIBC_TUNABLES unset'}): start-up {result.pop('start-up'):.2f}")
+        for name, (load, index, export) in result.items():
+            print(f"{name:<26} {load:11.2f} {index:6.2f} {export:7.2f} {load + index + export:7.2f}")
 
 
 if __name__ == "__main__":

@@ -439,3 +439,15 @@ def test_fonts_conf_keeps_official_fonts_first():
     resolved = subprocess.run(["fc-match", "-f", "%{family}", "仿宋_GB2312"], env={"FONTCONFIG_FILE": str(fonts_conf())}, capture_output=True, text=True)
     if resolved.returncode == 0 and "FangSong" not in resolved.stdout and "仿宋" not in resolved.stdout:
         assert "Noto Serif CJK SC" in resolved.stdout
+
+
+def test_office_environment_adds_huge_pages_and_keeps_the_users_tunables():
+    """LibreOffice runs with glibc's heap on transparent huge pages (half its
+    start-up CPU, bench/bench_office.py); a user's own GLIBC_TUNABLES stay,
+    and a user who set hugetlb keeps that choice."""
+    from budgetxl.render.pdf import fonts_conf, office_env
+
+    assert office_env({})["GLIBC_TUNABLES"] == "glibc.malloc.hugetlb=1"
+    assert office_env({})["FONTCONFIG_FILE"] == str(fonts_conf())
+    assert office_env({"GLIBC_TUNABLES": "glibc.malloc.arena_max=2"})["GLIBC_TUNABLES"] == "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"
+    assert office_env({"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"})["GLIBC_TUNABLES"] == "glibc.malloc.hugetlb=0"

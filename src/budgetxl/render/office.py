@@ -25,7 +25,7 @@ import weakref
 from functools import lru_cache
 from pathlib import Path
 
-from .pdf import fonts_conf, soffice
+from .pdf import office_env, soffice
 
 WORKER = Path(__file__).with_name("office_worker.py")
 UNO_PYTHONS = ("/usr/bin/python3", "/usr/local/bin/python3")
@@ -98,7 +98,7 @@ class Office:
         with _COUNTER_LOCK:
             n = next(_COUNTER)
         pipe = f"budgetxl-{os.getpid()}-{n}"
-        env = {**os.environ, "FONTCONFIG_FILE": str(fonts_conf())}
+        env = office_env()
         env.pop("PYTHONPATH", None)
         env.pop("PYTHONHOME", None)
         self.proc = subprocess.Popen(
