@@ -406,6 +406,25 @@ def test_a_forked_worker_does_not_hold_an_office_input_open(tmp_path):
 
 @NEEDS_LIBREOFFICE
 @NEEDS_UNO
+def test_offices_start_from_a_private_seed_profile(example_batch, tmp_path, monkeypatch):
+    """After a batch, its office's profile is kept (once) as the seed the next
+    offices copy: a new, empty profile makes LibreOffice restart itself. Only
+    a seed of this user that no one else can write is used."""
+    import os
+
+    seed = office.seed_profile()
+    assert seed is not None and seed.is_dir() and office._usable_seed(seed)
+    assert (seed / "user" / "registrymodifications.xcu").is_file()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    assert not office._usable_seed(shared) and not office._usable_seed(tmp_path / "missing")
+    monkeypatch.setenv("BUDGETXL_CACHE", "off")
+    assert office.seed_profile() is None
+
+
+@NEEDS_LIBREOFFICE
+@NEEDS_UNO
 def test_a_file_the_office_cannot_open_does_not_stop_the_others(tmp_path):
     import docx
 
