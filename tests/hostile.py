@@ -243,17 +243,26 @@ CASES: list[Case] = [
 ]
 
 
-def build_corpus(folder: Path) -> list[tuple[Case, Path]]:
+def _build_one(index: int, folder: Path) -> bool:
+    case = CASES[index]
+    try:
+        case.build(folder / case.filename)
+    except Unavailable:
+        return False  # reported by the test as skipped
+    return True
+
+
+def build_corpus(folder: Path, workers: int = 2) -> list[tuple[Case, Path]]:
+    """Every case built in ``folder`` (in ``workers`` processes: each build
+    opens and saves a workbook, and the suite has a time budget)."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
     folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for case in CASES:
-        path = folder / case.filename
-        try:
-            case.build(path)
-        except Unavailable:
-            continue  # reported by the test as skipped
-        out.append((case, path))
-    return out
+    indexes = range(len(CASES))
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:  # not fork: earlier tests may have left threads
+        built = list(pool.map(_build_one, indexes, [folder] * len(CASES)))
+    return [(CASES[i], folder / CASES[i].filename) for i in indexes if built[i]]
 
 
 if __name__ == "__main__":

@@ -167,11 +167,11 @@ def _dense_numbers(rows_count: int) -> Callable[[Path], None]:
 LONG = "预" * 32767  # the longest text an Excel cell holds
 
 
-def _shared_string_cells(count: int) -> str:
+def _shared_string_cells(count: int, value: str = "<v>0</v>") -> str:
     rows = []
     per_row = 100
     for r in range(1, count // per_row + 1):
-        cells = "".join(f'<c r="{_col(c)}{r}" t="s"><v>0</v></c>' for c in range(1, per_row + 1))
+        cells = "".join(f'<c r="{_col(c)}{r}" t="s">{value}</c>' for c in range(1, per_row + 1))
         rows.append(f'<row r="{r}">{cells}</row>')
     return "".join(rows)
 
@@ -182,8 +182,36 @@ def _col(n: int) -> str:
     return column_letter(n)
 
 
-def _long_shared_string(count: int) -> Callable[[Path], None]:
-    return lambda path: _package(path, [("附表", _shared_string_cells(count))], shared=[LONG])
+def _long_shared_string(count: int, value: str = "<v>0</v>") -> Callable[[Path], None]:
+    """``count`` cells showing one 32,767-character shared string, each cell's value
+    written as ``value`` (calamine reads anything but plain digits as string 0, takes
+    the last <v> of a cell and ignores text after it; openpyxl reads int(text))."""
+    return lambda path: _package(path, [("附表", _shared_string_cells(count, value))], shared=[LONG, "短"])
+
+
+def _declare(part: str, encoding: str) -> Callable[[str, bytes], bytes]:
+    """The part's XML declaration names another encoding (the bytes stay UTF-8/ASCII-compatible)."""
+    def change(name: str, data: bytes) -> bytes:
+        if name != part:
+            return data
+        declaration = f'<?xml version="1.0" encoding="{encoding}"?>'.encode()
+        body = re.sub(rb"^<\?xml[^>]*\?>", b"", data.lstrip(), count=1)
+        return declaration + body
+
+    return change
+
+
+def _huge_attribute(size: int) -> Callable[[str], str]:
+    """One attribute value of ``size`` characters on a cell (legal XML: one token the
+    tokenizer must hold whole)."""
+    import base64
+    import random
+
+    def change(text: str) -> str:
+        noise = base64.b64encode(random.Random(13).randbytes(size * 3 // 4)).decode()  # does not compress: no ratio refusal
+        return text.replace('<c r="B7"', f'<c r="B7" x="{noise}"', 1)
+
+    return change
 
 
 def _styles(count: int) -> Callable[[Path], None]:
@@ -315,6 +343,13 @@ CASES: list[Case] = [
     Case("one part named by twenty sheets", "一个部件二十张表.xlsx", _one_part_twenty_sheets, REFUSED, ("范围过大",)),
     Case("long shared string used by 20,000 cells", "长共享字符串.xlsx", _long_shared_string(20_000), REFUSED, ("文字过多",)),
     Case("long shared string used by 100 cells", "长共享字符串百次.xlsx", _long_shared_string(100), READ, (), _long_string_read),
+    Case("shared-string index written as text, 20,000 cells", "索引为文字.xlsx", _long_shared_string(20_000, "<v>x</v>"), REFUSED, ("文字过多",)),
+    Case("shared-string index with a sign, 20,000 cells", "索引带符号.xlsx", _long_shared_string(20_000, "<v>-1</v>"), REFUSED, ("文字过多",)),
+    Case("two values in each shared-string cell, 20,000 cells", "两个值.xlsx", _long_shared_string(20_000, "<v>1</v><v>0</v>"), REFUSED, ("文字过多",)),
+    Case("text after each shared-string value, 20,000 cells", "值后文字.xlsx", _long_shared_string(20_000, "<v>0</v>1"), REFUSED, ("文字过多",)),
+    Case("workbook part declared as GBK", "声明GBK.xlsx", _zip_edit(_declare("xl/workbook.xml", "GBK")), REFUSED, ("不是有效的 XML",)),
+    Case("sheet part declared as windows-1252", "声明1252.xlsx", _zip_edit(_declare(T3_PART, "windows-1252")), REFUSED, ("不是有效的 XML",)),
+    Case("one 60 MB attribute value", "超长属性.xlsx", _t3(_huge_attribute(60_000_000)), READ, (), _same_t3_as_example, heavy=True),
     Case("400,000 styles", "四十万样式.xlsx", _styles(400_000), REFUSED, ("样式过多",)),
     Case("merged range over the whole sheet", "合并全表.xlsx", _t3(_merge_everything), REFUSED, ("范围过大", "合并")),
     Case("quadratic regex bait", "正则陷阱.xlsx", _t3(_regex_bait), READ, ("P06",)),

@@ -38,7 +38,8 @@ REFS = st.one_of(
               st.sampled_from(["1", "2", "07", "10", "1048576", "0", "123456789", "1234567890", "$3"])),
     st.sampled_from(["", "A", "1", "A1B2", "Ａ1", "A１", "1A", "B", "C3 ", "c4"]),
 )
-SST_VALUES = st.sampled_from(["0", "1", "2", " 3 ", "+1", "-0", "-1", "99", "1_0", "１", "x", "", "4\n", "00001"])
+SST_VALUES = st.sampled_from(["0", "1", "2", " 3 ", "+1", "-0", "-1", "99", "1_0", "１", "x", "", "4\n", "00001",
+                              "0000000000001", "00000000000000000000004", "1e0", " "])
 TEXT = st.sampled_from(["", "12.5", "  7 ", "#DIV/0!", "#N/A", "长的文字", "a&amp;b", "x" * 40, "\u30009"])
 NAMES = st.sampled_from(["", "x:"])
 
@@ -57,11 +58,13 @@ def cells(draw):
     body = ""
     if draw(st.booleans()):
         body += f"<{p}f>SUM(A1)</{p}f>"
-    kind = draw(st.sampled_from(["v", "v"] if t == "s" else ["none", "v", "is", "v2"]))
+    kind = draw(st.sampled_from(["v", "v", "vv", "v2"] if t == "s" else ["none", "v", "is", "v2", "vv"]))
     if kind == "v":
         body += f"<{p}v>{draw(SST_VALUES) if t == 's' else draw(TEXT)}</{p}v>"
-    elif kind == "v2":  # text in two pieces, and text after </v>
-        body += f"<{p}v>{draw(TEXT)}</{p}v>{draw(TEXT)}"
+    elif kind == "v2":  # text after </v>
+        body += f"<{p}v>{draw(SST_VALUES) if t == 's' else draw(TEXT)}</{p}v>{draw(SST_VALUES)}"
+    elif kind == "vv":  # two values: the readers take the last
+        body += "".join(f"<{p}v>{draw(SST_VALUES) if t == 's' else draw(TEXT)}</{p}v>" for _ in range(2))
     elif kind == "is":
         body += f"<{p}is><{p}r><{p}t>{draw(TEXT)}</{p}t></{p}r><{p}t>{draw(TEXT)}</{p}t></{p}is>"
     a = " ".join(attrs)
@@ -122,3 +125,31 @@ def test_both_passes_agree_on_generated_sheets(xml, rooms):
 def test_both_passes_agree_on_malformed_parts(xml):
     limits = guard.Limits()
     assert _run(guard._sheet_part_native, xml, limits, SST) == _run(guard._sheet_part_python, xml, limits, SST)
+
+
+class _CountingParser:
+    """Stands in for expat's parser object in ``guard._feed``: records the
+    size of every chunk it is given, parses nothing (its position never moves,
+    as when one token spans the whole part)."""
+
+    CurrentByteIndex = 0
+
+    def __init__(self):
+        self.sizes: list[int] = []
+
+    def Parse(self, data: bytes, final: bool) -> None:  # noqa: N802
+        self.sizes.append(len(data))
+
+
+def test_a_token_longer_than_a_chunk_is_read_in_growing_chunks():
+    """expat re-scans an open token from its start at every chunk: one 40 MB
+    attribute value took minutes in 64 KB chunks. While the parser makes no
+    progress, _feed reads 4× more at once, so the work stays linear."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b'<worksheet><c r="A1" x="' + b"a" * 40_000_000 + b'"/></worksheet>')
+    with zipfile.ZipFile(buf) as z:
+        parser = _CountingParser()
+        guard._feed(z, z.getinfo("xl/worksheets/sheet1.xml"), parser, guard._Budget(Path("x.xlsx"), guard.Limits(), guard.Scan("xlsx")))
+    assert sum(parser.sizes) == 40_000_000 + 39
+    assert len(parser.sizes) < 20, parser.sizes[:10]  # 611 chunks of 64 KB before

@@ -14,12 +14,15 @@
  *   code = s.finish()             # closes the open cell: 0 or 3
  *   s.state()  -> (max_r, max_c, merged, present, chars, r, c)
  *   s.xml_error() -> (expat error code, line)
+ *   s.position() -> byte index of the last parse event (guard._feed reads more
+ *                   at once while a long token makes no progress)
  *   s.uncached (list of (r, c)), s.errors (dict (r, c) -> str)
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <expat.h>
 #include <string.h>
+#include <limits.h>
 
 #define FAR 1000000000LL
 
@@ -38,6 +41,8 @@ typedef struct {
     char *v;
     size_t v_len, v_cap;
     int stop;
+    int busy; /* inside feed: a re-entrant feed would corrupt expat */
+    long long longest; /* the longest shared string: what an unreadable index may show */
     PyObject *uncached;
     PyObject *errors;
 } Scanner;
@@ -103,6 +108,16 @@ static long long area_of(const char *ref) {
     return cells;
 }
 
+static unsigned long sst_at(Scanner *s, Py_ssize_t i) { /* memcpy: the buffer may be unaligned */
+    unsigned long n;
+    memcpy(&n, (const char *)s->sst.buf + i * (Py_ssize_t)sizeof n, sizeof n);
+    return n;
+}
+
+static void add_chars(Scanner *s, unsigned long long n) {
+    if (n > (unsigned long long)(LLONG_MAX - s->chars)) s->chars = LLONG_MAX; else s->chars += (long long)n;
+}
+
 static long long codepoints(const char *s, size_t n) {
     long long k = 0;
     for (size_t i = 0; i < n; i++)
@@ -140,23 +155,24 @@ static void close_cell(Scanner *s) {
     size_t n = b - a;
     v += a;
     if (s->t == T_S) {
-        if (n) { /* guard._sst_index: optional sign, ASCII digits */
-            size_t i = 0;
-            int negative = 0;
-            if (v[0] == '+' || v[0] == '-') { negative = v[0] == '-'; i = 1; }
-            if (i < n) {
-                unsigned long long idx = 0;
-                int ok = 1, big = 0;
-                for (size_t k = i; k < n; k++) {
-                    if (!is_digit(v[k])) { ok = 0; break; }
-                    if (idx > 1000000000000ULL) big = 1; else idx = idx * 10 + (unsigned)(v[k] - '0');
-                }
-                if (ok && !big && (!negative || idx == 0) && idx < (unsigned long long)s->sst_len)
-                    s->chars += (long long)((unsigned long *)s->sst.buf)[idx];
-            }
+        const char *raw = s->v ? s->v : "";
+        size_t rn = s->v_len, k = 0;
+        int digits = rn > 0;
+        for (size_t q = 0; q < rn && digits; q++)
+            if (!is_digit(raw[q])) digits = 0;
+        if (digits) {
+            while (k < rn && raw[k] == '0') k++;      /* leading zeros: any number of them */
+            unsigned long long idx = 0;
+            if (rn - k <= 12) {
+                for (; k < rn; k++) idx = idx * 10 + (unsigned)(raw[k] - '0');
+                if (idx < (unsigned long long)s->sst_len)
+                    add_chars(s, sst_at(s, (Py_ssize_t)idx));
+            }                                          /* else out of range: the readers show nothing */
+        } else if (rn) {
+            add_chars(s, (unsigned long long)s->longest);
         }
     } else if (s->t == T_STR) {
-        s->chars += codepoints(v, n);
+        add_chars(s, (unsigned long long)codepoints(v, n));
     } else if (s->t == T_E && n) {
         PyObject *key = Py_BuildValue("(LL)", s->r, s->c);
         PyObject *text = PyUnicode_DecodeUTF8(v, (Py_ssize_t)n, "replace");
@@ -217,7 +233,7 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
         }
         break;
     case 'v':
-        if (local[1] == 0) { s->cap = 1; return; }
+        if (local[1] == 0) { s->cap = 1; s->v_len = 0; return; }
         break;
     case 'f':
         if (local[1] == 0) { s->has_f = 1; s->cap = 0; return; }
@@ -254,7 +270,8 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
     case 'm':
         if (strcmp(local, "mergeCell") == 0) {
             const char *ref = attr(atts, "ref");
-            s->merged += area_of(ref ? ref : "");
+            long long area = area_of(ref ? ref : "");
+            s->merged = area > LLONG_MAX - s->merged ? LLONG_MAX : s->merged + area;
             if (over_cells(s))
                 halt(s, CELLS_MERGED);
             return;
@@ -262,6 +279,14 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
         break;
     }
     s->cap = 0;
+}
+
+static void XMLCALL on_end(void *data, const XML_Char *name) {
+    Scanner *s = (Scanner *)data;
+    const char *local = strrchr(name, ':');
+    local = local ? local + 1 : name;
+    if ((local[0] == 'v' || local[0] == 't') && local[1] == 0)
+        s->cap = 0;
 }
 
 static void XMLCALL on_text(void *data, const XML_Char *text, int len) {
@@ -281,7 +306,7 @@ static void XMLCALL on_text(void *data, const XML_Char *text, int len) {
             s->v_len += (size_t)len;
         }
     } else if (s->cap == 2) {
-        s->chars += codepoints(text, (size_t)len);
+        add_chars(s, (unsigned long long)codepoints(text, (size_t)len));
     }
 }
 
@@ -302,7 +327,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
     static char *names[] = {"sst", "cell_room", "char_room", NULL};
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OLL", names, &sst, &cell_room, &char_room))
         return -1;
-    if (s->p) {
+    if (s->p || s->has_sst) {
         PyErr_SetString(PyExc_RuntimeError, "Scanner already initialised");
         return -1;
     }
@@ -314,6 +339,10 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
         return -1;
     }
     s->sst_len = s->sst.len / s->sst.itemsize;
+    for (Py_ssize_t i = 0; i < s->sst_len; i++) {
+        unsigned long n = sst_at(s, i);
+        if (n > (unsigned long)s->longest) s->longest = n > (unsigned long)LLONG_MAX ? LLONG_MAX : (long long)n;
+    }
     s->cell_room = cell_room;
     s->char_room = char_room;
     s->uncached = PyList_New(0);
@@ -328,6 +357,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
     XML_SetUserData(s->p, s);
     XML_SetStartElementHandler(s->p, on_start);
     XML_SetCharacterDataHandler(s->p, on_text);
+    XML_SetEndElementHandler(s->p, on_end);
     XML_SetStartDoctypeDeclHandler(s->p, on_doctype);
     XML_SetEntityDeclHandler(s->p, on_entity);
     return 0;
@@ -352,10 +382,16 @@ static PyObject *Scanner_feed(Scanner *s, PyObject *args) {
         PyErr_SetString(PyExc_RuntimeError, "Scanner not initialised");
         return NULL;
     }
+    if (s->busy) {
+        PyBuffer_Release(&data);
+        PyErr_SetString(PyExc_RuntimeError, "Scanner.feed is not re-entrant");
+        return NULL;
+    }
     if (s->stop) {
         PyBuffer_Release(&data);
         return PyLong_FromLong(s->stop);
     }
+    s->busy = 1;
     const char *buf = data.buf;
     Py_ssize_t left = data.len;
     enum XML_Status status = XML_STATUS_OK;
@@ -365,6 +401,7 @@ static PyObject *Scanner_feed(Scanner *s, PyObject *args) {
         status = XML_Parse(s->p, buf, n, final && left == 0);
         buf += n;
     } while (status == XML_STATUS_OK && left > 0);
+    s->busy = 0;
     PyBuffer_Release(&data);
     if (s->stop == NO_MEMORY)
         return PyErr_NoMemory();
@@ -391,6 +428,11 @@ static PyObject *Scanner_state(Scanner *s, PyObject *unused) {
     return Py_BuildValue("(LLLLLLL)", s->max_r, s->max_c, s->merged, s->present, s->chars, s->r, s->c);
 }
 
+static PyObject *Scanner_position(Scanner *s, PyObject *unused) {
+    (void)unused;
+    return PyLong_FromLongLong(s->p ? (long long)XML_GetCurrentByteIndex(s->p) : -1);
+}
+
 static PyObject *Scanner_xml_error(Scanner *s, PyObject *unused) {
     (void)unused;
     if (!s->p)
@@ -415,6 +457,7 @@ static PyMethodDef Scanner_methods[] = {
     {"finish", (PyCFunction)Scanner_finish, METH_NOARGS, "close the open cell -> code"},
     {"state", (PyCFunction)Scanner_state, METH_NOARGS, "(max_r, max_c, merged, present, chars, r, c)"},
     {"xml_error", (PyCFunction)Scanner_xml_error, METH_NOARGS, "(expat error code, line)"},
+    {"position", (PyCFunction)Scanner_position, METH_NOARGS, "byte index of the last parse event"},
     {NULL, NULL, 0, NULL},
 };
 

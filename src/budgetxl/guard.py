@@ -83,6 +83,7 @@ class Limits:
 LIMITS = Limits()
 
 _CHUNK = 1 << 16
+_MAX_CHUNK = 1 << 24
 _WHAT_TO_DO = "请删除多余的行、列、工作表和格式后重新保存；如确实需要这么多数据，请拆分成多个工作簿报送。"
 
 
@@ -219,7 +220,22 @@ def _parser() -> expat.XMLParserType:
 
     p.StartDoctypeDeclHandler = doctype
     p.EntityDeclHandler = doctype
+    p.XmlDeclHandler = _xml_decl
     return p
+
+
+# the encodings expat reads itself; pyexpat would decode others (cp1252, koi8-r...)
+# through Python codecs, which the C pass and the readers do not do the same way
+_EXPAT_ENCODINGS = {"UTF-8", "UTF-16", "UTF-16BE", "UTF-16LE", "ISO-8859-1", "US-ASCII"}
+
+
+class _UnknownEncoding(Exception):
+    pass
+
+
+def _xml_decl(version, encoding, standalone):
+    if encoding and encoding.upper() not in _EXPAT_ENCODINGS:
+        raise _UnknownEncoding()
 
 
 class _Dtd(Exception):
@@ -232,9 +248,9 @@ def _feed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, parser, budget: _Budget, a
     (checks too costly to make at every element)."""
     try:
         with zf.open(info) as fh:
-            read = 0
+            read, want, position = 0, _CHUNK, -1
             while True:
-                chunk = fh.read(_CHUNK)
+                chunk = fh.read(want)
                 if not chunk:
                     break
                 read += len(chunk)
@@ -244,11 +260,20 @@ def _feed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, parser, budget: _Budget, a
                 parser.Parse(chunk, False)
                 if after_chunk is not None:
                     after_chunk()
+                # expat (2.5, no reparse deferral) scans a token that is still open
+                # (one huge attribute value) from its start again at every chunk:
+                # while nothing new is parsed, read 4× more at once (linear, not quadratic)
+                now = parser.CurrentByteIndex
+                want = _CHUNK if now != position else min(want * 4, _MAX_CHUNK)
+                position = now
             parser.Parse(b"", True)
     except _Dtd:
         raise Refused(f"文件中 {info.filename} 含有 DTD/实体声明，正常工作簿不会有，拒绝读取（可能是恶意文件）。", budget.path) from None
     except expat.ExpatError as exc:
         raise Refused(f"文件中 {info.filename} 不是有效的 XML（{expat.ErrorString(exc.code)}，第 {exc.lineno} 行），文件已损坏。请在 Excel 中打开后重新保存。", budget.path) from None
+    except (_UnknownEncoding, ValueError):  # ValueError: pyexpat on a multi-byte encoding (encoding="GBK")
+        code = expat.errors.codes[expat.errors.XML_ERROR_UNKNOWN_ENCODING]
+        raise Refused(f"文件中 {info.filename} 不是有效的 XML（{expat.ErrorString(code)}，第 1 行），文件已损坏。请在 Excel 中打开后重新保存。", budget.path) from None
     except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
         raise Refused(f"文件已损坏或不完整（{info.filename} 无法解压）。请重新保存或重新报送工作簿。", budget.path) from exc
 
@@ -367,14 +392,18 @@ except ImportError:  # pragma: no cover - depends on the install
 _XML_SPACE = " \t\r\n"
 
 
-def _sst_index(v: str) -> int:
-    """The shared-string index a <v> names (sign and ASCII digits, as calamine
-    reads it); -1 when it is not one."""
-    body = v[1:] if v[:1] in ("+", "-") and v else v
-    if not body or not body.isascii() or not body.isdigit() or len(body) > 12:
-        return -1
-    i = int(body)
-    return -1 if v[0] == "-" and i else i
+def _sst_chars(raw: str, sst: array, longest: int) -> int:
+    """Characters a t="s" cell shows, from the raw text of its <v>: calamine reads
+    plain ASCII digits (any leading zeros) as the index and anything else as
+    index 0, openpyxl reads int(raw) (' 1', '+1', '-1' = the last string,
+    '1_0'); so anything but plain digits counts the longest string."""
+    if not raw:
+        return 0
+    if raw.isascii() and raw.isdigit():
+        body = raw.lstrip("0") or "0"
+        i = int(body) if len(body) <= 12 else -1
+        return sst[i] if 0 <= i < len(sst) else 0
+    return longest
 
 
 def _sheet_part(zf, info, budget: _Budget, sst: array, cells_before: int, chars_before: int, present_before: int, label: str) -> _PartStats:
@@ -384,6 +413,22 @@ def _sheet_part(zf, info, budget: _Budget, sst: array, cells_before: int, chars_
 
 
 _GO, _CELLS, _CELLS_MERGED, _TEXT, _DTD, _BAD_XML = range(6)
+
+
+class _NativeParser:
+    """What ``_feed`` needs of an expat parser, over the C scanner."""
+
+    def __init__(self, scanner, refuse):
+        self.scanner, self.refuse = scanner, refuse
+
+    def Parse(self, data: bytes, final: bool) -> None:  # noqa: N802 - pyexpat's names
+        code = self.scanner.feed(data, final)
+        if code:
+            self.refuse(code)
+
+    @property
+    def CurrentByteIndex(self) -> int:  # noqa: N802
+        return self.scanner.position()
 
 
 def _sheet_part_native(zf, info, budget: _Budget, sst: array, cells_before: int, chars_before: int, present_before: int, label: str) -> _PartStats:
@@ -408,12 +453,7 @@ def _sheet_part_native(zf, info, budget: _Budget, sst: array, cells_before: int,
             error.code, error.lineno = number, line
             raise error
 
-    class _Parser:
-        @staticmethod
-        def Parse(data: bytes, final: bool) -> None:  # noqa: N802 - the expat parser's name, for _feed
-            code = scanner.feed(data, final)
-            if code:
-                refuse(code)
+    parser = _NativeParser(scanner, refuse)
 
     def after_chunk():
         _, _, _, present, chars, r, c = scanner.state()
@@ -422,7 +462,7 @@ def _sheet_part_native(zf, info, budget: _Budget, sst: array, cells_before: int,
         if chars > char_room:
             budget.text(f"，到工作表“{label}”的 {_a1(r, c)} 时已超过")
 
-    _feed(zf, info, _Parser, budget, after_chunk)
+    _feed(zf, info, parser, budget, after_chunk)
     code = scanner.finish()
     if code:
         refuse(code)
@@ -447,7 +487,7 @@ def _sheet_part_python(zf, info, budget: _Budget, sst: array, cells_before: int,
     cell_room = limits.cells - cells_before
     present_room = limits.present - present_before
     char_room = limits.text_chars - chars_before
-    sst_len = len(sst)
+    longest = max(sst, default=0)
     refs = _REFS
     # the current row, and the open cell: position, type, formula, value text
     row = 0
@@ -465,12 +505,10 @@ def _sheet_part_python(zf, info, budget: _Budget, sst: array, cells_before: int,
     def close_cell():
         nonlocal open_cell, chars
         open_cell = False
-        v = "".join(value).strip(_XML_SPACE) if value else ""
+        raw = "".join(value) if value else ""
+        v = raw.strip(_XML_SPACE)
         if t == "s":
-            if v:
-                i = _sst_index(v)
-                if 0 <= i < sst_len:
-                    chars += sst[i]
+            chars += _sst_chars(raw, sst, longest)
         elif t == "str":
             chars += len(v)
         elif t == "e" and v:
@@ -514,6 +552,7 @@ def _sheet_part_python(zf, info, budget: _Budget, sst: array, cells_before: int,
             return
         if name == "v":
             cap = 1
+            value = None
             return
         kind = kinds.get(name)
         if kind is None:
@@ -522,6 +561,7 @@ def _sheet_part_python(zf, info, budget: _Budget, sst: array, cells_before: int,
             start("c", attrs)
         elif kind == _V:
             cap = 1
+            value = None
         elif kind == _ROW:
             if open_cell:
                 close_cell()
@@ -557,8 +597,14 @@ def _sheet_part_python(zf, info, budget: _Budget, sst: array, cells_before: int,
         if chars > char_room:
             budget.text(f"，到工作表“{label}”的 {_a1(r, c)} 时已超过")
 
+    def end(name):
+        nonlocal cap
+        if cap and _local(name) in ("v", "t"):  # text after </v> or </t> is no value
+            cap = 0
+
     p = _parser()
     p.StartElementHandler = start
+    p.EndElementHandler = end
     p.CharacterDataHandler = text
     _feed(zf, info, p, budget, after_chunk)
     if open_cell:
