@@ -553,3 +553,51 @@ def test_the_server_log_is_chinese_and_names_a_port_in_use(tmp_path):
     assert f"正在监听 http://127.0.0.1:{port}" in out and "请求 127.0.0.1" in out and "服务已停止" in out, out
     for english in ("INFO", "Uvicorn", "Started server", "Application startup", "Errno"):
         assert english not in out + second.stderr
+
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.add(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_stopping_the_server_leaves_no_worker_running(tmp_path, how):
+    """The server's worker processes end with it, even when it is killed outright."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .web_servers import free_port
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "budgetxl.cli", "serve", "--port", str(port), "--log-level", "warning"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        workers: set[int] = set()
+        while len(workers) < 2 and time.monotonic() < deadline:  # the two warm-up workers (and the resource tracker)
+            workers = _children(server.pid)
+            time.sleep(0.2)
+        assert len(workers) >= 2, workers
+        os.kill(server.pid, getattr(signal, how))
+        server.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(Path(f"/proc/{w}").exists() for w in workers):
+            time.sleep(0.2)
+        left = [w for w in workers if Path(f"/proc/{w}").exists()]
+    finally:
+        if server.poll() is None:
+            server.kill()
+    for w in left:  # do not leave them behind for the rest of the suite
+        os.kill(w, signal.SIGKILL)
+    assert left == []

@@ -118,7 +118,8 @@ class Server:
     # ------------------------------------------------------------ workers
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.config.workers, mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(max_workers=self.config.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=work.watch_parent, initargs=(os.getpid(),))
 
     def start(self) -> None:
         self.pool = self._new_pool()

@@ -113,6 +113,22 @@ def feedback_file(source: str, folder: str, spec: Spec) -> tuple[str, str]:
     return make_download("annotated", source, folder, spec)
 
 
+def watch_parent(parent: int) -> None:
+    """Worker initializer: end this worker as soon as the server that started it
+    is gone (stopped with SIGTERM before its workers, or killed with SIGKILL), so
+    no orphaned worker keeps running."""
+    import os
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="budgetxl-watch-parent", daemon=True).start()
+
+
 def warm() -> bool:
     """Imported once in every worker at start-up, so the first upload is not slow."""
     from .. import rules  # noqa: F401
