@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
 import docx
 import openpyxl
@@ -84,7 +85,7 @@ def test_killed_batch_leaves_no_partial_files_and_a_rerun_completes(tmp_path):
     import sys
     import time
 
-    inbox = _batch(tmp_path, 12, broken=False)  # enough work that the kill lands mid-batch even on a fast machine
+    inbox = _batch(tmp_path, 20, broken=False)  # enough work that the kill lands mid-batch even on a fast machine
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "budgetxl.cli", "convert", str(inbox), "-o", str(out), "--to", "docx,xlsx"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -95,10 +96,32 @@ def test_killed_batch_leaves_no_partial_files_and_a_rerun_completes(tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     finals = [p for p in out.iterdir() if not p.name.startswith(".")]
-    assert 0 < len(finals) < 24, "killed mid-batch"
+    assert 0 < len(finals) < 40, "killed mid-batch"
     for p in finals:  # whatever carries a final name is complete
         (docx.Document if p.suffix == ".docx" else openpyxl.load_workbook)(str(p))
     results = convert_all(sorted(inbox.iterdir()), out, ("docx", "xlsx"), 1, spec=SPEC)
     assert all(r.status in (OK, "跳过") for r in results)
     names = sorted(p.name for p in out.iterdir())
-    assert len(names) == 24 and not [n for n in names if n.startswith(".")]
+    assert len(names) == 40 and not [n for n in names if n.startswith(".")]
+
+
+def test_parts_of_a_dead_process_not_yet_reaped_are_removed(tmp_path):
+    """A killed worker is a zombie until it is reaped; its half-written file must
+    still be swept by the next run (this made the killed-batch test flaky)."""
+    import sys
+    import time
+
+    from budgetxl.io_atomic import remove_abandoned_parts
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    stat = Path(f"/proc/{child.pid}/stat")
+    deadline = time.monotonic() + 30
+    while stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":  # exited, not reaped (no wait() yet)
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    part = tmp_path / f".2026年某单位部门预算公开.{child.pid}.123.part.xlsx"
+    part.write_bytes(b"half")
+    try:
+        assert remove_abandoned_parts(tmp_path) == [part]
+    finally:
+        child.wait()
