@@ -125,3 +125,32 @@ def test_parts_of_a_dead_process_not_yet_reaped_are_removed(tmp_path):
         assert remove_abandoned_parts(tmp_path) == [part]
     finally:
         child.wait()
+
+
+def test_a_workbook_without_a_year_makes_no_documents(tmp_path, capsys):
+    """A publication xlsx fed back as input (tables only, no 单位信息) or a blank 年度:
+    never documents printed with "None年" (found by a fresh-clone trial)."""
+    import openpyxl as _openpyxl
+
+    from budgetxl.cli import main
+    from budgetxl.spec import load_spec
+
+    src = tmp_path / "in"
+    src.mkdir()
+    variant(EXAMPLE, src / "单位.xlsx", FIXED_NAME)
+    published = tmp_path / "pub"
+    assert main(["convert", str(src), "-o", str(published), "--to", "xlsx"]) == 0
+    blank = src / "未填年度.xlsx"
+    wb = _openpyxl.load_workbook(src / "单位.xlsx")
+    info = wb[load_spec().inputs[0].sheet]
+    cell = next(c for row in info.iter_rows() for c in row if c.value == 2026)
+    cell.value = None
+    wb.save(blank)
+    capsys.readouterr()
+    assert main(["check", str(blank)]) == 1
+    assert "P11" in capsys.readouterr().out
+    again = tmp_path / "again"
+    results = convert_all([*published.glob("*.xlsx"), blank], again, ("docx", "xlsx"), 1, spec=SPEC, force=True)
+    assert [r.status for r in results] == ["失败", "失败"], results
+    assert all("年度" in r.message for r in results)
+    assert not again.exists() or not [p for p in again.iterdir() if not p.name.startswith(".")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from pathlib import Path
 
 from budgetxl import pipeline
 from budgetxl.spec import load_spec, parse_spec
@@ -75,3 +76,22 @@ def test_spec_mistakes_are_caught_when_loading():
         parse_spec(broken)
     with pytest.raises(ValueError, match="differ in width"):
         parse_spec(OTHER_REGION.replace('"项目支出"]]', '"项目支出", "多余"]]'))
+
+
+def test_no_home_folder_means_no_cache_not_a_crash():
+    """HOME unset and no passwd entry (a service account): every command used to
+    stop with "Could not determine home directory" (found by a fresh-clone trial)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or not setpriv or not Path("/usr/bin/python3").exists():
+        pytest.skip("needs root, setpriv and a system Python to run as a user without a passwd entry")
+    src = Path(__file__).resolve().parent.parent / "src"
+    probe = ("from budgetxl.cache import cache_folder\n"
+             "import os\nos.environ['XDG_CACHE_HOME'] = 'relative'\nprint(cache_folder())\n")
+    out = subprocess.run([setpriv, "--reuid", "4242", "--regid", "4242", "--clear-groups", "env", "-u", "HOME",
+                          f"PYTHONPATH={src}", "/usr/bin/python3", "-c", probe], capture_output=True, text=True, check=False)
+    assert out.returncode == 0 and out.stdout.strip() == "None", out.stderr

@@ -101,8 +101,9 @@ def _render(job: Job) -> Result:
     report = pipeline.check(reading, spec)
     d = reading.disclosure
     seconds = {"read+check": time.perf_counter() - t0}
-    if not d.department:
-        return Result(job.source, FAILED, "单位信息中没有单位名称，无法命名公开文件。请填写后重试。", seconds=seconds)
+    reason = pipeline.unpublishable(d)
+    if reason:
+        return Result(job.source, FAILED, reason, seconds=seconds)
     if report.has_errors and not job.force:
         first = next(f for f in report.ordered() if f.severity == Severity.ERROR)
         return Result(job.source, REFUSED, f"有 {report.count(first.severity)} 个“错误”，未转换（改正后重试，或用 --force）。第一个：{first.code} {first.message}", seconds=seconds)

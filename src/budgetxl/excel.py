@@ -260,6 +260,9 @@ def export(book) -> str:
     report = pipeline.check(reading, spec)
     if report.has_errors:
         return f"有 {report.count(Severity.ERROR)} 个“错误”，未导出。请先“校验”并改正。"
+    reason = pipeline.unpublishable(reading.disclosure)
+    if reason:
+        return reason
     pdf_routes(book)  # puts LibreOffice's install folder on PATH when PATH lacks it
     made, note = pipeline.publish(reading, spec, folder)
     if not any(p.suffix == ".pdf" for p in made):

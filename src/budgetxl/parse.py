@@ -688,9 +688,10 @@ def parse_workbook(grid: WorkbookGrid, spec: Spec) -> tuple[Disclosure, list[Fin
                 break
     year_text = info.text("年度") if info else ""
     year = _year_of(year_text)
-    if info and year_text and year is None:
+    if info and year is None:
         ref = info.ref("年度")
-        findings.append(problem("P11", f"{ref} 年度“{year_text}”不是 {YEARS[0]}–{YEARS[1]} 之间的四位年份，请填写如 2026。", [ref] if ref else []))
+        what = f"年度“{year_text}”不是 {YEARS[0]}–{YEARS[1]} 之间的四位年份" if year_text else "年度未填写"
+        findings.append(problem("P11", f"{ref or '单位信息'} {what}（封面、标题和文件名都要用到年度），请填写如 2026。", [ref] if ref else []))
     unit = (info.text("金额单位") if info else "") or next(
         (t.unit.value for t in tables.values() if t.unit and t.unit.value), "万元"
     )

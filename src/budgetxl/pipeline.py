@@ -122,9 +122,26 @@ class Publication:
         return output_stem(self.model.department, self.model.year)
 
 
+def unpublishable(d: Disclosure) -> str | None:
+    """Why no disclosure documents can be made of this workbook (its name and year
+    are on the cover, in every title and in the file names), or None."""
+    if not d.department:
+        return "单位信息中没有单位名称，无法命名公开文件。请填写后重试。"
+    if not d.year:
+        return ("不知道年度，无法生成公开文件：单位信息中的年度未填写或不是四位年份（只有公开表的工作簿，"
+                "如已生成的公开用 Excel，也没有年度）。请在标准模板的“单位信息”中填写年度（如 2026）后重试。")
+    return None
+
+
 def publication(reading: Reading, spec: Spec) -> Publication:
+    """Raises OutputError (the message says what to fill in) when the workbook has
+    no department name or year to print."""
     from .render import prepare
     from .writable import scrub
+
+    reason = unpublishable(reading.disclosure)
+    if reason:
+        raise OutputError(reason)
 
     # text no document can hold is cleaned here, once, and recorded (P14 via writable.recording)
     model, narrative, adjustments = prepare(scrub(reading.disclosure), spec)

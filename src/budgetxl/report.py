@@ -148,7 +148,7 @@ def groups(report: Report, min_severity: Severity | None = None) -> list[Group]:
 def text_table(report: Report, limit: int | None = None, min_severity: Severity | None = None) -> str:
     """The report for a terminal: one line per rule and pattern (with the count and the cells),
     one 尾差 summary per table; ``--json`` keeps every finding."""
-    lines = [f"校验 {report.year or ''}年 {report.department}：{report.summary_text()}"]
+    lines = [f"校验 {f'{report.year}年' if report.year else '（年度未填）'} {report.department or '（单位名称未填）'}：{report.summary_text()}"]
     shown = groups(report, min_severity)
     for i, g in enumerate(shown, start=1):
         if limit and i > limit:

@@ -83,12 +83,13 @@ def seed_profile() -> Path | None:
     per office). In budgetxl's cache folder (as the spec cache:
     ``~/.cache/budgetxl``, ``$BUDGETXL_CACHE``, ``BUDGETXL_CACHE=off`` for
     none), one per LibreOffice installation."""
-    setting = os.environ.get("BUDGETXL_CACHE", "")
-    if setting == "off":
+    from ..cache import cache_folder
+
+    folder = cache_folder()
+    if folder is None:
         return None
     try:
         program = os.stat(os.path.realpath(soffice()))
-        folder = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "budgetxl"
     except (OSError, RuntimeError):
         return None
     return folder / f"office-profile-{program.st_size}-{int(program.st_mtime)}"

@@ -488,7 +488,11 @@ def _parse_cached(text: str, source: Path) -> Spec:
         f"{len(part):x}{zlib.crc32(part):08x}{zlib.adler32(part):08x}"
         for part in (text.encode(), str(source).encode(), Path(__file__).read_bytes())
     )
-    folder = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "budgetxl"
+    from ..cache import cache_folder
+
+    folder = cache_folder()
+    if folder is None:
+        return parse_spec(text, source)
     entry = folder / f"spec-{key}.pickle"
     try:
         st = entry.stat()

@@ -85,6 +85,9 @@ def make_download(kind: str, source: str, folder: str, spec: Spec) -> tuple[str,
     if kind in ("docx", "xlsx", "pdf"):
         from ..render.pdf import PdfUnavailable
 
+        reason = pipeline.unpublishable(reading.disclosure)
+        if reason:
+            return "", reason
         pub = pipeline.publication(reading, spec)
         work = out / f"work-{kind}"
         work.mkdir(exist_ok=True)
