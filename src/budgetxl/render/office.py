@@ -151,7 +151,7 @@ class Office:
         """True once the launched office answers; False (and it is stopped) if it does not."""
         if self.proc is None:
             return False
-        reply = self._read(self.start_timeout)
+        reply = self._read(self.proc, self.start_timeout)
         if not (reply and reply.get("ready")):
             self.close()
             seed = seed_profile()
@@ -162,25 +162,30 @@ class Office:
 
     def convert(self, source: Path, target: Path, timeout: float = 120) -> bool:
         """Convert one file; False (and the office is stopped) if it failed."""
-        if self.proc is None:
+        proc = self.proc  # close() may run in another thread (Ctrl-C stops every office at once)
+        if proc is None:
             return False
         try:
-            self.proc.stdin.write(json.dumps({"in": str(Path(source).resolve()), "out": str(Path(target).resolve())}) + "\n")
-            self.proc.stdin.flush()
-        except OSError:
+            proc.stdin.write(json.dumps({"in": str(Path(source).resolve()), "out": str(Path(target).resolve())}) + "\n")
+            proc.stdin.flush()
+        except (OSError, ValueError):
             self.close()
             return False
-        reply = self._read(timeout)
+        reply = self._read(proc, timeout)
         if reply is None:  # hung or died: stop it, the caller falls back
             self.close()
             return False
         return bool(reply.get("ok")) and Path(target).exists() and Path(target).stat().st_size > 0
 
-    def _read(self, timeout: float) -> dict | None:
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not ready:
+    @staticmethod
+    def _read(proc: subprocess.Popen, timeout: float) -> dict | None:
+        try:
+            ready, _, _ = select.select([proc.stdout], [], [], timeout)
+            if not ready:
+                return None
+            line = proc.stdout.readline()
+        except (OSError, ValueError):  # its pipe was closed meanwhile: the office is being stopped
             return None
-        line = self.proc.stdout.readline()
         try:
             return json.loads(line) if line else None
         except ValueError:

@@ -14,6 +14,8 @@ Only the standard library and ``uno`` are imported: nothing from budgetxl.
 """
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -75,22 +77,26 @@ def main(argv):
         proc.kill()
         return 1
     desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-    print(json.dumps({"ready": True}), flush=True)
-    for line in sys.stdin:
-        job = json.loads(line)
+    try:
+        print(json.dumps({"ready": True}), flush=True)
+        for line in sys.stdin:
+            job = json.loads(line)
+            try:
+                reply = {"ok": True, "pages": _convert(desktop, job["in"], job["out"])}
+            except Exception as exc:  # reported to the caller, which falls back
+                reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            print(json.dumps(reply), flush=True)
+    except (OSError, ValueError):  # the caller is gone (killed): its pipes are closed
+        pass
+    finally:  # never leave LibreOffice running, whatever ended the loop
         try:
-            reply = {"ok": True, "pages": _convert(desktop, job["in"], job["out"])}
-        except Exception as exc:  # reported to the caller, which falls back
-            reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-        print(json.dumps(reply), flush=True)
-    try:
-        desktop.terminate()
-    except Exception:
-        pass  # the connection drops as LibreOffice exits
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+            desktop.terminate()
+        except Exception:
+            pass  # the connection drops as LibreOffice exits
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(0, signal.SIGKILL)  # LibreOffice and its helpers are in this process group (and so is this worker)
     return 0
 
 
