@@ -10,6 +10,7 @@ and adds the heavy ones.
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -108,6 +109,7 @@ def test_case(corpus, results, case):
         for word in case.expect:
             assert word in r["message"], r["message"]
         assert "Traceback" not in r["message"] and "内部错误" not in r["message"]
+        assert not re.search(r"[A-Za-z]{2,} [a-z]{2,}", r["message"]), r["message"]  # no English (expat's messages)
     else:
         assert r["outcome"] == "read", r
         assert set(case.expect) <= set(r["codes"]), r

@@ -30,6 +30,17 @@ from .report import text_table
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
 
 
+def _jobs(text: str) -> int:
+    """-j: a whole number of processes, at least 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"-j 需要 1 或更大的整数（收到：{text}）")
+    return n
+
+
 def _print_findings(findings, stream=None) -> None:
     for f in sorted(findings, key=lambda f: f.severity.rank):
         print(f"  [{f.severity.value}] {f.code} {f.message}", file=stream or sys.stdout)
@@ -472,6 +483,7 @@ _ARGPARSE_MESSAGES = (  # argparse's English messages, as a clerk should read th
     (re.compile(r"argument (\S+): not allowed with argument (\S+)"), "参数 {0} 不能与 {1} 同时使用"),
     (re.compile(r"one of the arguments (.+) is required"), "需要下列参数之一：{0}"),
     (re.compile(r"unrecognized arguments: (.+)"), "无法识别的参数：{0}"),
+    (re.compile(r"argument (\S+): (.+)"), "参数 {0}：{1}"),  # a value our own type check refused (its text is Chinese)
 )
 
 
@@ -548,7 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", help="工作簿或目录（目录下所有 .xlsx）")
     p.add_argument("-o", "--output", required=True, type=Path, help="输出目录")
     p.add_argument("--to", default="docx,pdf,xlsx", help="输出格式，逗号分隔（默认 docx,pdf,xlsx）")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="并行进程数（默认 1）")
+    p.add_argument("-j", "--jobs", type=_jobs, default=1, help="并行进程数（默认 1）")
     p.add_argument("--force", action="store_true", help="有“错误”的工作簿也转换")
     p.add_argument("--overwrite", action="store_true", help="覆盖已存在的公开文件")
     p.set_defaults(func=cmd_convert)
@@ -572,7 +584,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", required=True, type=Path, help="SQLite 数据库文件（不存在则新建）")
     p.add_argument("--roster", type=Path, help="报送名单（.xlsx，含“单位名称”列，可有“单位编码”“截止日期”列）")
     p.add_argument("-o", "--output", type=Path, help="报送状态与汇总工作簿（.xlsx）")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="并行进程数")
+    p.add_argument("-j", "--jobs", type=_jobs, default=1, help="并行进程数")
     p.add_argument("--scheduler", help="Dask 分布式调度器地址（如 tcp://10.0.0.5:8786），在集群上处理")
     p.add_argument("--year", type=int, help="汇总年度（默认取多数工作簿的年度）")
     _bureau_options(p)
@@ -582,7 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", required=True, type=Path)
     p.add_argument("--roster", type=Path)
     p.add_argument("-o", "--output", type=Path, help="报送状态与汇总工作簿（.xlsx）")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="写校验反馈的并行进程数")
+    p.add_argument("-j", "--jobs", type=_jobs, default=1, help="写校验反馈的并行进程数")
     p.add_argument("--year", type=int)
     _bureau_options(p)
     p.set_defaults(func=cmd_report)
@@ -655,6 +667,7 @@ def _validate_paths(args) -> str | None:
         out_dir=args.output if args.command == "convert" else None,
         in_place=bool(getattr(args, "in_place", False)),
         folders=[args.templates] if getattr(args, "templates", None) else [],
+        offers_in_place=hasattr(args, "in_place"),
     )
 
 
@@ -705,7 +718,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return EXIT_OK
     except KeyboardInterrupt:
-        print("已中断（Ctrl-C）。已完成的输出文件完整可用，未完成的临时文件已删除；重新运行会跳过已完成的文件。", file=sys.stderr)
+        print("已中断（Ctrl-C）。已写出的文件完整可用（尚未移入输出目录的 PDF 不保留），未完成的临时文件已删除；重新运行会跳过已写出的文件。", file=sys.stderr)
         return 130
     except Exception as exc:  # the environment (disk, permissions …), or a bug of ours: say so plainly, no traceback
         message = _environment_error(exc)

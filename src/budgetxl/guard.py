@@ -238,6 +238,32 @@ def _xml_decl(version, encoding, standalone):
         raise _UnknownEncoding()
 
 
+_XML_ERRORS = {  # expat's messages, in Chinese (the rest: "格式错误")
+    expat.errors.XML_ERROR_SYNTAX: "语法错误",
+    expat.errors.XML_ERROR_NO_ELEMENTS: "没有内容",
+    expat.errors.XML_ERROR_INVALID_TOKEN: "含有不允许的字符或写法",
+    expat.errors.XML_ERROR_UNCLOSED_TOKEN: "在一个标记中间结束（文件不完整）",
+    expat.errors.XML_ERROR_PARTIAL_CHAR: "在一个字符中间结束（文件不完整）",
+    expat.errors.XML_ERROR_TAG_MISMATCH: "开始标记与结束标记不对应",
+    expat.errors.XML_ERROR_DUPLICATE_ATTRIBUTE: "同一属性写了两次",
+    expat.errors.XML_ERROR_JUNK_AFTER_DOC_ELEMENT: "内容结束后还有多余的内容",
+    expat.errors.XML_ERROR_UNDEFINED_ENTITY: "引用了未定义的实体",
+    expat.errors.XML_ERROR_BAD_CHAR_REF: "含有不允许的字符引用",
+    expat.errors.XML_ERROR_INCORRECT_ENCODING: "字符编码与声明的不符",
+    expat.errors.XML_ERROR_MISPLACED_XML_PI: "XML 声明不在开头",
+}
+
+
+def _bad_xml(part: str, code: int, line: int) -> str:
+    """The refusal for a part expat cannot read, in Chinese (expat's own messages are English)."""
+    message = expat.ErrorString(code)
+    if message == expat.errors.XML_ERROR_UNKNOWN_ENCODING:
+        return (f"文件中 {part} 声明了 Excel 工作簿不使用的字符编码（Excel 只用 UTF-8 或 UTF-16），无法读取。"
+                "请在 Excel 或 WPS 中打开后另存为 .xlsx。")
+    what = _XML_ERRORS.get(message, f"格式错误（XML 错误 {code}）")
+    return f"文件中 {part} 不是有效的 XML：第 {line} 行{what}，文件已损坏。请在 Excel 中打开后重新保存。"
+
+
 class _Dtd(Exception):
     pass
 
@@ -270,10 +296,9 @@ def _feed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, parser, budget: _Budget, a
     except _Dtd:
         raise Refused(f"文件中 {info.filename} 含有 DTD/实体声明，正常工作簿不会有，拒绝读取（可能是恶意文件）。", budget.path) from None
     except expat.ExpatError as exc:
-        raise Refused(f"文件中 {info.filename} 不是有效的 XML（{expat.ErrorString(exc.code)}，第 {exc.lineno} 行），文件已损坏。请在 Excel 中打开后重新保存。", budget.path) from None
+        raise Refused(_bad_xml(info.filename, exc.code, exc.lineno), budget.path) from None
     except (_UnknownEncoding, ValueError):  # ValueError: pyexpat on a multi-byte encoding (encoding="GBK")
-        code = expat.errors.codes[expat.errors.XML_ERROR_UNKNOWN_ENCODING]
-        raise Refused(f"文件中 {info.filename} 不是有效的 XML（{expat.ErrorString(code)}，第 1 行），文件已损坏。请在 Excel 中打开后重新保存。", budget.path) from None
+        raise Refused(_bad_xml(info.filename, expat.errors.codes[expat.errors.XML_ERROR_UNKNOWN_ENCODING], 1), budget.path) from None
     except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
         raise Refused(f"文件已损坏或不完整（{info.filename} 无法解压）。请重新保存或重新报送工作簿。", budget.path) from exc
 

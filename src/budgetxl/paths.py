@@ -154,6 +154,7 @@ def path_problems(
     out_dir: Path | None = None,
     in_place: bool = False,
     folders: list[Path] = (),
+    offers_in_place: bool = True,
 ) -> str | None:
     """The first problem with the path arguments of a command, in Chinese, or None.
 
@@ -200,7 +201,7 @@ def path_problems(
             return f"输出 {p} 是一个文件夹。请指定文件名（如 {p / '结果.xlsx'}）。"
         what = protected.get(_key(p))
         if what and not in_place:
-            tail = "（如确需修改原文件，请使用 --in-place）" if what.startswith("输入") else ""
+            tail = "（如确需修改原文件，请使用 --in-place）" if what.startswith("输入") and offers_in_place else ""
             return f"输出文件 {p} 就是{what}，不能覆盖它。请另选输出文件名{tail}。"
         for d in inbox_dirs:
             if _inside(p, d) or _key(p) == _key(d):
