@@ -199,3 +199,11 @@ def test_killing_convert_leaves_no_libreoffice_running(tmp_path):
     for p in left:
         os.kill(p, signal.SIGKILL)
     assert left == []
+
+
+def test_a_folder_is_read_in_natural_order(tmp_path):
+    from budgetxl.paths import find_workbooks
+
+    for name in ("单位10.xlsx", "单位2.xlsx", "单位1.xlsx", "乙.xlsx"):
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in find_workbooks([tmp_path])] == ["乙.xlsx", "单位1.xlsx", "单位2.xlsx", "单位10.xlsx"]

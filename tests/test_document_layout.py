@@ -366,6 +366,7 @@ def test_without_uno_the_one_shot_path_still_makes_the_pdf(tmp_path, monkeypatch
     finally:
         office.uno_python.cache_clear()
     assert results[0].status == OK, results[0].message
+    assert "目录没有页码" in results[0].message  # the user is told (found by a fresh-clone trial)
     pdf = next(p for p in results[0].outputs if p.suffix == ".pdf")
     pages = _pages(pdf)
     assert any(_flat(p).startswith("第一部分") for p in pages)

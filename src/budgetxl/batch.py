@@ -178,6 +178,9 @@ class _PdfStage:
                 r.seconds["pdf"] = seconds
                 os.replace(made, r.targets["pdf"])
                 r.outputs.append(r.targets["pdf"])
+                if src in self.pool.oneshot:
+                    note = "PDF 的目录没有页码（LibreOffice 未能常驻运行，例如缺少 python3-uno；装好后用 --overwrite 重新生成）"
+                    r.message = f"{r.message}；{note}" if r.message else note
         finally:
             self.close()
         for r in results:

@@ -43,6 +43,13 @@ def output_stem(department: str, year: int | None) -> str:
     return f"{head}{name}{tail}"
 
 
+def _natural(path: Path) -> tuple:
+    """单位2 before 单位10: numbers in names compared as numbers."""
+    import re
+
+    return tuple((0, int(x), "") if x.isdigit() else (1, 0, x) for x in re.split(r"(\d+)", str(path)) if x)
+
+
 def find_workbooks(paths: Iterable[str | Path], others: bool = True) -> list[Path]:
     """The workbooks named, and those in the folders named (recursively, no
     Excel lock files or hidden files), each once. With ``others``, a folder's
@@ -55,8 +62,9 @@ def find_workbooks(paths: Iterable[str | Path], others: bool = True) -> list[Pat
     for p in map(Path, paths):
         if p.is_dir():
             found += sorted(
-                x for x in p.rglob("*")
-                if x.suffix.lower() in wanted and not x.name.startswith(("~$", ".")) and not x.is_dir()
+                (x for x in p.rglob("*")
+                 if x.suffix.lower() in wanted and not x.name.startswith(("~$", ".")) and not x.is_dir()),
+                key=_natural,
             )
         else:
             found.append(p)

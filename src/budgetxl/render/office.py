@@ -249,6 +249,7 @@ class PdfPool:
         self.queue: "queue.Queue[tuple[Path, Path] | None]" = queue.Queue()
         self.done: dict[Path, float | None] = {}
         self.leftover: list[tuple[Path, Path]] = []
+        self.oneshot: set[Path] = set()  # sources converted the one-shot way: their 目录 has no page numbers
         self.workers = max(1, workers)
         self.offices = [Office(self.work / f"office{k}") for k in range(self.workers)] if uno_python() else []
         for o in self.offices:
@@ -310,6 +311,7 @@ class PdfPool:
 
         self.close()
         if self.leftover:
+            self.oneshot.update(src for src, _ in self.leftover)
             self.done.update(pdf.convert_pairs(self.leftover, self.work / "oneshot", self.workers))
             self.leftover = []
         return self.done
