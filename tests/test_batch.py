@@ -207,3 +207,35 @@ def test_a_folder_is_read_in_natural_order(tmp_path):
     for name in ("单位10.xlsx", "单位2.xlsx", "单位1.xlsx", "乙.xlsx"):
         (tmp_path / name).write_bytes(b"")
     assert [p.name for p in find_workbooks([tmp_path])] == ["乙.xlsx", "单位1.xlsx", "单位2.xlsx", "单位10.xlsx"]
+
+
+def test_ctrl_c_keeps_the_pdfs_already_made(tmp_path):
+    """Each PDF is moved under its final name as soon as LibreOffice has made it,
+    so Ctrl-C in a long batch keeps them (they were all dropped), leaves no
+    temporary folder and no office (an office was restarted while the batch
+    stopped, and wrote its profile into the removed folder; found by a fresh-clone trial)."""
+    import os
+    import signal
+    import sys
+    import time
+
+    from budgetxl.render.office import uno_python
+
+    if not uno_python():
+        pytest.skip("no python3-uno: no persistent office")
+    inbox = _batch(tmp_path, 6, broken=False)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "budgetxl.cli", "convert", str(inbox), "-o", str(out), "--to", "pdf", "-j", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline and not list(out.glob("[!.]*.pdf")):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=60) == 130  # interrupted mid-batch, not finished
+    kept = list(out.glob("[!.]*.pdf"))
+    assert 1 <= len(kept) < 6 and all(p.read_bytes()[:5] == b"%PDF-" for p in kept)
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    deadline = time.monotonic() + 60
+    while _processes_mentioning(str(out)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_mentioning(str(out)) == []

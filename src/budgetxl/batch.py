@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -143,6 +144,8 @@ class _PdfStage:
         self.unavailable = ""
         self.pool = None
         self.pairs: dict[Path, tuple[Result, Path]] = {}
+        self.placed: set[Path] = set()  # sources whose PDF is already under its final name
+        self.lock = threading.Lock()
         try:
             pdf.soffice()
         except pdf.PdfUnavailable as exc:
@@ -151,7 +154,18 @@ class _PdfStage:
         # work/ is inside outdir: a finished PDF is renamed atomically
         self.work = Path(tempfile.mkdtemp(prefix=f".budgetxl-pdf.{os.getpid()}.part", dir=outdir))
         # the offices start now, their threads once the worker processes are forked
-        self.pool = office.PdfPool(self.work, workers, threads=False)
+        self.pool = office.PdfPool(self.work, workers, threads=False, on_done=self._place)
+
+    def _place(self, source: Path, made: Path) -> None:
+        """A finished PDF goes under its final name at once (an interrupted batch keeps it)."""
+        with self.lock:
+            r, _ = self.pairs[source]
+        try:
+            os.replace(made, r.targets["pdf"])
+        except OSError:
+            return  # finish() tries again and reports
+        with self.lock:
+            self.placed.add(source)
 
     def start_threads(self) -> None:
         if self.pool is not None:
@@ -164,7 +178,8 @@ class _PdfStage:
             r.message = self.unavailable
             return
         made = self.work / f"{len(self.pairs)}.pdf"
-        self.pairs[r.pdf_from] = (r, made)
+        with self.lock:
+            self.pairs[r.pdf_from] = (r, made)
         self.pool.submit(r.pdf_from, made)
 
     def finish(self, results: list[Result]) -> None:
@@ -172,6 +187,10 @@ class _PdfStage:
             done = self.pool.finish() if self.pool else {}
             for src, (r, made) in self.pairs.items():
                 seconds = done.get(src)
+                if src in self.placed:
+                    r.seconds["pdf"] = seconds
+                    r.outputs.append(r.targets["pdf"])
+                    continue
                 if seconds is None or not made.exists():
                     r.message = "LibreOffice 未能生成 PDF（Word 文件已生成，可在 Word/WPS 中另存为 PDF）。"
                     continue

@@ -718,7 +718,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return EXIT_OK
     except KeyboardInterrupt:
-        print("已中断（Ctrl-C）。已写出的文件完整可用（尚未移入输出目录的 PDF 不保留），未完成的临时文件已删除；重新运行会跳过已写出的文件。", file=sys.stderr)
+        print("已中断（Ctrl-C）。已完成的输出文件完整可用，未完成的临时文件已删除；重新运行会跳过已完成的文件。", file=sys.stderr)
         return 130
     except Exception as exc:  # the environment (disk, permissions …), or a bug of ours: say so plainly, no traceback
         message = _environment_error(exc)

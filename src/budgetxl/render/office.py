@@ -242,7 +242,8 @@ class PdfPool:
     feed them start with ``start_threads`` (a batch forks its worker
     processes in between, and forks no process while threads run)."""
 
-    def __init__(self, work: Path, workers: int = 1, timeout: float = 120, threads: bool = True):
+    def __init__(self, work: Path, workers: int = 1, timeout: float = 120, threads: bool = True, on_done=None):
+        self.on_done = on_done  # (source, target) as each office conversion succeeds, from the office's thread
         self.work = Path(work)
         self.work.mkdir(parents=True, exist_ok=True)
         self.timeout = timeout
@@ -250,6 +251,7 @@ class PdfPool:
         self.done: dict[Path, float | None] = {}
         self.leftover: list[tuple[Path, Path]] = []
         self.oneshot: set[Path] = set()  # sources converted the one-shot way: their 目录 has no page numbers
+        self.closing = False  # set by close(): a failed office is not restarted any more
         self.workers = max(1, workers)
         self.offices = [Office(self.work / f"office{k}") for k in range(self.workers)] if uno_python() else []
         for o in self.offices:
@@ -283,16 +285,19 @@ class PdfPool:
                 t = time.perf_counter()
                 if office.convert(*job, timeout=self.timeout):
                     self.done[job[0]] = time.perf_counter() - t
+                    if self.on_done is not None:
+                        self.on_done(*job)
                     continue
                 self.leftover.append(job)  # tried again in finish, the one-shot way
-                if office.proc is None:  # it hung or died
+                if office.proc is None:  # it hung or died (or is being stopped: never start another then)
                     lives -= 1
-                    alive = lives > 0 and office.start()
+                    alive = lives > 0 and not self.closing and office.start()
         finally:
             office.close()
 
     def close(self) -> None:
         """Stop the offices (what is queued is left undone)."""
+        self.closing = True
         for _ in self.threads:
             self.queue.put(None)
         for t in self.threads:
