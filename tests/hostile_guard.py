@@ -225,6 +225,23 @@ def _styles(count: int) -> Callable[[Path], None]:
     return _zip_edit(change)
 
 
+def _long_format_code(formats: int, length: int) -> Callable[[Path], None]:
+    """One number format code of ``length`` characters (quoted date letters:
+    no date, but every one of them must be looked at) used by ``formats``
+    cell formats: each cell format's kind was worked out again (quadratic)."""
+
+    def change(name: str, data: bytes) -> bytes:
+        if name != "xl/styles.xml":
+            return data
+        text = data.decode()
+        code = "&quot;" + "d" * length + "&quot;0.00"
+        text = re.sub(r"<numFmts[^>]*>", lambda m: m.group(0) + f'<numFmt numFmtId="200" formatCode="{code}"/>', text, count=1)
+        extra = '<xf numFmtId="200" fontId="0" fillId="0" borderId="0"/>' * formats
+        return text.replace("</cellXfs>", extra + "</cellXfs>").encode()
+
+    return _zip_edit(change)
+
+
 def _merge_everything(text: str) -> str:
     if "<mergeCells" in text:
         return re.sub(r"<mergeCells[^>]*>", lambda m: m.group(0) + '<mergeCell ref="A1:XFD1048576"/>', text, count=1)
@@ -351,6 +368,7 @@ CASES: list[Case] = [
     Case("sheet part declared as windows-1252", "声明1252.xlsx", _zip_edit(_declare(T3_PART, "windows-1252")), REFUSED, ("字符编码", "另存为 .xlsx")),
     Case("one 60 MB attribute value", "超长属性.xlsx", _t3(_huge_attribute(60_000_000)), READ, (), _same_t3_as_example, heavy=True),
     Case("400,000 styles", "四十万样式.xlsx", _styles(400_000), REFUSED, ("样式过多",)),
+    Case("a 20,000-character number format used by 60,000 cell formats", "长数字格式.xlsx", _long_format_code(60_000, 20_000), READ, (), _same_t3_as_example),
     Case("merged range over the whole sheet", "合并全表.xlsx", _t3(_merge_everything), REFUSED, ("范围过大", "合并")),
     Case("quadratic regex bait", "正则陷阱.xlsx", _t3(_regex_bait), READ, ("P06",)),
     Case("lying dimension", "虚报范围.xlsx", _t3(_lying_dimension), READ, (), _same_t3_as_example),

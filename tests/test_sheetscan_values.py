@@ -1,9 +1,10 @@
 """The guard's C pass reads the cell values in the same pass that measures the
 file (``guard.scan(values=True)``), so no second reader runs. It must show what
 python-calamine shows: generated packages (hypothesis: shared strings with rich
-runs and phonetic guides, inline strings, numbers, booleans, errors, formulas
-with and without a value, dates and durations by built-in and custom number
-formats, the 1904 calendar, cells without a reference) are read both ways here
+runs and phonetic guides, inline strings (with or without t="inlineStr"), numbers, booleans, errors,
+formulas with and without a value, dates and durations by built-in and
+custom number formats, ISO dates (t="d"), the 1904 calendar, cells without
+a reference) are read both ways here
 and the grids compared; the shipped workbooks too. Where the two readers
 differ on purpose (text in a number cell, an unreadable shared-string index)
 the C pass's own answer is pinned below."""
@@ -11,6 +12,7 @@ the C pass's own answer is pinned below."""
 from __future__ import annotations
 
 import datetime as dt
+from array import array
 import os
 import zipfile
 from pathlib import Path
@@ -71,12 +73,13 @@ NUMBERS = st.one_of(
                      "3000000", "0.1", "12345678901234567890", "46037.43755787037"]),
     st.floats(min_value=-1e6, max_value=3e6, allow_nan=False).map(repr),
 )
+ISO_VALUES = ["2026-01-15T10:30:00", "2026-01-15T10:30:00.123", "2026-01-15", "10:30:00", "10:30", "1899-12-31T00:00:00", "2026-01-15T10:30:00Z", "abc", ""]
 ERRORS = st.sampled_from(["#DIV/0!", "#N/A", "#REF!", "#VALUE!", "#NAME?", "#NULL!", "#NUM!"])
 
 
 @st.composite
 def cell(draw, strings: int):
-    kind = draw(st.sampled_from(["n", "n", "n", "s", "s", "inline", "str", "b", "e", "empty", "f-only", "f-num"]))
+    kind = draw(st.sampled_from(["n", "n", "n", "s", "s", "inline", "str", "b", "e", "empty", "f-only", "f-num", "d"]))
     style = draw(st.integers(0, len(FORMATS) - 1))
     s = f' s="{style}"' if style or draw(st.booleans()) else ""
     if kind == "n":
@@ -92,7 +95,10 @@ def cell(draw, strings: int):
             body = "".join(f"<r><rPr><b/></rPr><t xml:space=\"preserve\">{t}</t></r>" for t in runs)
         if draw(st.booleans()):
             body += "<rPh sb=\"0\" eb=\"1\"><t>ピン</t></rPh>"
-        return f' t="inlineStr"{s}><is>{body}</is>'
+        t = draw(st.sampled_from([' t="inlineStr"'] * 3 + ["", ' t="n"']))  # calamine reads an <is> whatever t says
+        return f"{t}{s}><is>{body}</is>"
+    if kind == "d":
+        return f' t="d"{s}><v>{draw(st.sampled_from(ISO_VALUES))}</v>'
     if kind == "str":
         return f' t="str"{s}><f>A1&amp;""</f><v>{draw(TEXTS)}</v>'
     if kind == "b":
@@ -284,3 +290,222 @@ def test_excel_escapes_of_characters_read_as_calamine_reads_them(tmp_path):
     got = sheetscan_grid(path)
     assert same(got, calamine_grid(path))
     assert got["表1"][0] == ("a\x0bb",) * 3 and got["表1"][2] == ("_x000B_",) * 3
+
+
+# ------------------------------------------------------------------ found by fuzzing the values pass
+
+@native
+def test_a_cell_written_twice_reads_its_last_value_and_is_converted_once(tmp_path):
+    """Duplicate references: the last value wins (as in calamine); a number
+    in a date format is converted once, and only if it is still the cell's value."""
+    cells = ('<c r="A1" s="3"><v>5</v></c><c r="A1" t="inlineStr"><is><t>x</t></is></c>'
+             '<c r="B1" s="3"><v>5</v></c><c r="B1" s="3"><v>6</v></c>'
+             '<c r="C1" s="3"><v>5</v></c><c r="C1"><v>6</v></c>'
+             '<c r="D1" s="3"><v>5</v></c><c r="D1" t="inlineStr"><is/></c>')
+    path = package(tmp_path / "twice.xlsx", ['<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+                                             f'<row r="1">{cells}</row></sheetData></worksheet>'], ["<si><t>甲</t></si>"])
+    assert sheetscan_grid(path)["表1"] == (("x", dt.date(1900, 1, 6), 6.0, None),)
+    assert same(sheetscan_grid(path), calamine_grid(path))
+
+
+@native
+def test_a_date_cell_in_row_zero_is_no_cell(tmp_path):
+    """Row 0 is outside the sheet: its cells are not read (calamine refuses the
+    file); no date conversion lands on another cell or fails."""
+    xml = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+           '<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row><row r="0"><c r="A0" s="3"><v>5</v></c></row></sheetData></worksheet>')
+    assert sheetscan_grid(package(tmp_path / "zero.xlsx", [xml], ["<si><t>甲</t></si>"]))["表1"] == (("x",),)
+    xml = xml.replace('<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>', "")
+    assert sheetscan_grid(package(tmp_path / "zero2.xlsx", [xml], ["<si><t>甲</t></si>"]))["表1"] == ()
+
+
+ISO_DATES = ["2026-01-15T10:30:00", "2026-01-15T10:30:00.123", "2026-01-15T10:30:00.123456789", "2026-01-15", "2026-1-5", " 2026-01-15 ",
+             "+2026-01-15", "0001-01-01T00:00:00", "10:30:00", "10:30", "10:30:00.5", "9999-12-31T23:59:59.999999999",
+             "garbage", "2026-01-15T10:30:00Z", "2026-01-15T10:30", "2026-01-15T25:00:00", "0000-01-01", "10000-01-01", "2026-02-30",
+             "20260115", "2026-01-15 10:30:00", "24:00:00", "PT1H"]
+
+
+@native
+def test_iso_dates_of_t_d_cells_read_as_calamine_reads_them(tmp_path):
+    """t="d": the cell holds an ISO 8601 date, time or both (written by some
+    libraries); calamine gives a datetime, date or time, or the text."""
+    rows = "".join(f'<row r="{i + 1}"><c r="A{i + 1}" t="d"><v>{v}</v></c></row>' for i, v in enumerate(ISO_DATES))
+    path = package(tmp_path / "d.xlsx", [f'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>'],
+                   ["<si><t>甲</t></si>"])
+    got = sheetscan_grid(path)
+    assert got["表1"][0] == (dt.datetime(2026, 1, 15, 10, 30),) and got["表1"][3] == (dt.date(2026, 1, 15),)
+    assert same(got, calamine_grid(path)), (got, calamine_grid(path))
+
+
+@native
+def test_the_last_of_value_inline_string_and_formula_is_the_value(tmp_path):
+    """calamine reads an <is> whatever the cell's t says, and of <v>, <is> and
+    <f> the one written last (a formula after the value shows nothing; a <v>
+    after the <is> of an inline string neither)."""
+    cells = ('<c r="A1"><is><t>x</t></is></c><c r="B1" t="inlineStr"><is><t>a</t></is><is><t>b</t></is></c>'
+             '<c r="C1" t="s"><is><t>y</t></is></c><c r="D1" t="inlineStr"><is><v>9</v><t>z</t></is></c>'
+             '<c r="E1"><v>5</v><f>A1</f></c><c r="F1" t="n"><is><t>a</t></is><v>7</v></c><c r="G1" t="inlineStr"><is><t>a</t></is><v>7</v></c>'
+             '<c r="H1" t="s"><v>0</v><is><t>w</t></is></c><c r="I1"><f>A1</f><v>3</v></c>')
+    xml = f'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">{cells}</row></sheetData></worksheet>'
+    path = package(tmp_path / "last.xlsx", [xml], ["<si><t>甲</t></si>"])
+    got = sheetscan_grid(path)
+    assert got["表1"] == (("x", "b", "y", "z", None, 7.0, None, "w", 3.0),)
+    assert same(got, calamine_grid(path))
+
+
+def _with_styles(path: Path, change) -> Path:
+    with zipfile.ZipFile(path) as z:
+        items = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for i, data in items:
+            z.writestr(i, change(data.decode()).encode() if i.filename == "xl/styles.xml" else data)
+    return path
+
+
+@native
+def test_the_style_index_is_read_as_calamine_reads_it(tmp_path):
+    """No s: never a date, even when the first cell format is one; an index
+    past the formats: no format; one that is no number or too long for a
+    64-bit index: the first format."""
+    cells = ('<c r="A1"><v>46037</v></c><c r="B1" s="99999999999"><v>46037</v></c><c r="C1" s=""><v>46037</v></c>'
+             '<c r="D1" s="x"><v>46037</v></c><c r="E1" s="123456789012345678901234"><v>46037</v></c><c r="F1" s="0003"><v>46037</v></c>'
+             '<c r="G1" s="18446744073709551615"><v>46037</v></c><c r="H1" s="1234567890"><v>46037</v></c>')
+    xml = f'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">{cells}</row></sheetData></worksheet>'
+    path = _with_styles(package(tmp_path / "s.xlsx", [xml], ["<si><t>甲</t></si>"]), lambda s: s.replace('<xf numFmtId="0" ', '<xf numFmtId="14" ', 1))
+    got = sheetscan_grid(path)
+    day = dt.date(2026, 1, 15)
+    assert got["表1"] == ((46037.0, 46037.0, day, day, day, day, 46037.0, 46037.0),)
+    assert same(got, calamine_grid(path))
+
+
+# ------------------------------------------------------------------ the scanner itself: chunk boundaries, misuse
+
+KINDS = bytes([0, 0, 0, 1, 0, 2])  # the styles argument: cell format 3 a date, 5 a duration
+SPLIT_SHEET = (
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+    '<row r="1"><c r="A1" t="inlineStr"><is><t>  a_x000B_b&#20013;_x00e9_  </t></is></c>'
+    '<c r="B1" t="inlineStr"><is><r><t xml:space="preserve"> x </t></r><r><t>\n y _x0041_</t></r><rPh><t>ヨミ</t></rPh></is></c>'
+    '<c r="C1" t="str"><f>A1</f><v> _x000D_&#x41;&amp; </v></c><c r="D1" s="3"><v> 46037.5 </v></c><c r="E1" s="5"><v>1.25</v></c>'
+    '<c r="F1" t="d"><v>2026-01-15T10:30:00</v></c><c r="G1" t="s"><v>0</v></c><c r="H1" t="b"><v>1</v></c><c r="I1" t="e"><v>#N/A</v></c></row>'
+    '<row r="3"><c r="B3" s="3"><v>5</v></c><c r="B3" t="inlineStr"><is><t>_x005F_x0041_</t></is></c><c><v>1e3</v></c><c t="inlineStr"><is/></c>'
+    '<c r="A3" s="3"><v>60</v></c><c r="H3"><f>SUM(A1)</f></c></row></sheetData></worksheet>'
+).encode()
+
+
+def _scan_values(xml: bytes, cuts: list[int]):
+    s = guard._native.Scanner(array("L", [1]), 2_000_000, 20_000_000, ["甲"], KINDS)
+    start = 0
+    for cut in [*cuts, len(xml)]:
+        assert s.feed(xml[start:cut], cut == len(xml)) == 0
+        start = cut
+    assert s.finish() == 0
+    rows, dates = s.values()
+    return rows, dates, s.state(), sorted(s.uncached), sorted(s.errors.items())
+
+
+@native
+def test_values_do_not_depend_on_where_the_part_is_cut():
+    """expat hands text over in pieces that depend on where a read ends: an
+    _xHHHH_ escape, a character reference or the spaces of a <t> may be cut
+    anywhere; every cut gives the same values."""
+    whole = _scan_values(SPLIT_SHEET, [])
+    assert whole[0][0][:3] == ["a\x0bb中é", " x y A", " \rA& "] and whole[0][2][:3] == [60.0, "_x0041_", 1000.0]
+    for cut in range(1, len(SPLIT_SHEET)):
+        assert _scan_values(SPLIT_SHEET, [cut]) == whole, cut
+    assert _scan_values(SPLIT_SHEET, list(range(1, len(SPLIT_SHEET)))) == whole
+
+
+@native
+def test_the_scanner_refuses_misuse_with_an_exception():
+    S = guard._native.Scanner
+    s = S(array("L"), 100, 100, [], b"")
+    with pytest.raises(RuntimeError):
+        s.values()  # before finish
+    assert s.feed(b"<worksheet><sheetData><row><c><v>1</v></c>", False) == 0
+    with pytest.raises(RuntimeError):
+        s.values()
+    assert s.finish() == 0
+    with pytest.raises(RuntimeError):
+        s.feed(b"</row></sheetData></worksheet>", True)  # after finish
+    rows, dates = s.values()
+    assert rows == [[1.0]] and s.values()[0] is rows
+    refused = S(array("L"), 1, 100, [], b"")
+    assert refused.feed(b'<worksheet><sheetData><row><c r="B2"><v>1</v></c>', False) == 1
+    assert refused.finish() == 0
+    with pytest.raises(RuntimeError):
+        refused.values()
+    for args in [(array("L"), 1, 1, "no list", b""), (array("L"), 1, 1, [], "no bytes"), (array("l"), 1, 1, [], b""), ([1], 1, 1, [], b""),
+                 (array("L"), "1", 1, [], b"")]:
+        with pytest.raises(TypeError):
+            S(*args)
+    bare = S.__new__(S)
+    with pytest.raises(RuntimeError):
+        bare.values()
+    with pytest.raises(RuntimeError):
+        bare.feed(b"<x/>", True)
+    with pytest.raises(RuntimeError):
+        s.__init__(array("L"), 1, 1, [], b"")
+    odd = S(array("L", [1, 1]), 100, 100, [1, ""], b"")  # a shared string that is no text: blank
+    odd.feed(b'<worksheet><sheetData><row><c t="s"><v>0</v></c><c t="s"><v>1</v></c><c><v>2</v></c></row></sheetData></worksheet>', True)
+    odd.finish()
+    assert odd.values()[0] == [[None, None, 2.0]]
+
+
+@native
+def test_the_scanner_refuses_to_be_called_back_while_feeding():
+    """Python code can run in the middle of feed (here the finaliser of a
+    shared string that a later cell replaces): feed, finish and values must
+    refuse there; finish would close a cell in mid-parse."""
+    seen = []
+
+    class Text(str):
+        def __del__(self):
+            for op in (lambda: s.feed(b"<c/>", False), s.finish, s.values, lambda: s.__init__(array("L"), 1, 1, [], b"")):
+                try:
+                    op()
+                    seen.append("ran")
+                except RuntimeError:
+                    seen.append("refused")
+
+    strings = [Text("甲")]
+    s = guard._native.Scanner(array("L", [1]), 2_000_000, 20_000_000, strings, KINDS)
+    assert s.feed(b'<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c>', False) == 0
+    strings[0] = "乙"  # the scanner's grid holds the last reference to the Text
+    assert s.feed(b'<c r="A1"><v>2</v></c><c r="B1" t="s"><v>0</v></c></row></sheetData></worksheet>', True) == 0
+    assert seen == ["refused"] * 4
+    assert s.finish() == 0 and s.values()[0] == [[2.0, "乙"]]
+
+
+FUZZ = os.environ.get("BUDGETXL_VALUES_FUZZ") == "1"
+
+
+@native
+@pytest.mark.skipif(not FUZZ, reason="BUDGETXL_VALUES_FUZZ=1: LibreOffice round trips (slow)")
+def test_workbooks_saved_by_libreoffice_read_the_same_both_ways(tmp_path):
+    """Real LibreOffice output: the example, the template and a mixed workbook
+    saved as .xlsx, and again after a round trip through .ods."""
+    import shutil
+    import subprocess
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for i, v in enumerate(["项目", 1462.9, -0.5, True, None, dt.datetime(2026, 1, 15, 10, 30, 5), dt.date(2025, 12, 31), dt.time(10, 30),
+                           "  文字 ", "a\nb", "=1/0", "=B2*2", 1e-7, "_x000B_", "<&>"], 1):
+        ws.cell(i, 2, v)
+    for row, (value, fmt) in enumerate([(45000.5, 'yyyy"年"m"月"d"日"'), (1.25, "[h]:mm:ss"), (0.75, "h:mm AM/PM"), (46037, "[DBNum1][$-804]yyyy\"年\"m\"月\"d\"日\"")], 3):
+        ws.cell(row, 4, value).number_format = fmt
+    wb.save(tmp_path / "mixed.xlsx")
+    for name in ("examples/akto_2026.xlsx", "templates/budget_template.xlsx"):
+        shutil.copy(ROOT / name, tmp_path)
+    sources = [tmp_path / n for n in ("mixed.xlsx", "akto_2026.xlsx", "budget_template.xlsx")]
+    profile = f"-env:UserInstallation=file://{tmp_path}/profile"
+    run = lambda *args: subprocess.run(["soffice", profile, "--headless", *args], capture_output=True, timeout=300, check=True)  # noqa: E731
+    run("--convert-to", "xlsx", "--outdir", str(tmp_path / "xlsx"), *map(str, sources))
+    run("--convert-to", "ods", "--outdir", str(tmp_path / "ods"), *map(str, sources[:2]))
+    run("--convert-to", "xlsx", "--outdir", str(tmp_path / "back"), *map(str, (tmp_path / "ods").glob("*.ods")))
+    saved = sorted((tmp_path / "xlsx").glob("*.xlsx")) + sorted((tmp_path / "back").glob("*.xlsx"))
+    assert len(saved) == 5
+    for path in saved:
+        assert same(sheetscan_grid(path), calamine_grid(path)), path

@@ -23,7 +23,10 @@
  * also reads the values, so no second reader runs (guard.scan(values=True)):
  *   s.values() -> (rows, dates) after finish(): rows is a list of lists from A1
  *   to the farthest cell holding a value, padded with None; dates lists the
- *   (r, c, kind) of numbers in a date or duration format (guard converts them).
+ *   (r, c, kind) of numbers in a date (1) or duration (2) format and of t="d"
+ *   ISO texts (3) that are still their cell's value (guard converts them).
+ *   Before finish(), after a refusal or while feeding it raises RuntimeError;
+ *   feed() after finish() too.
  * Values are read as python-calamine reads them (tests/test_sheetscan_values.py
  * holds the two to the same grids): shared string by index, inline string
  * without its phonetic runs, number as float (text that is no number stays
@@ -53,6 +56,7 @@ typedef struct {
     size_t v_len, v_cap;
     int stop;
     int busy; /* inside feed: a re-entrant feed would corrupt expat */
+    int finished; /* finish() ran: no more feeding; values() may run */
     long long longest; /* the longest shared string: what an unreadable index may show */
     PyObject *uncached;
     PyObject *errors;
@@ -62,7 +66,8 @@ typedef struct {
     PyObject *rows;    /* list: None or a list per row */
     PyObject *dates;   /* list of (r, c, kind) */
     long long style, width;
-    int in_is, has_is, has_v, in_rph, done, t_keep; /* t_keep: the open <t> has xml:space="preserve" */
+    int last; /* the last of <v> (1), <is> (2), <f> (3) directly in the cell: calamine reads that one */
+    int in_is, has_v, in_rph, done, t_keep; /* t_keep: the open <t> has xml:space="preserve" */
     size_t t_start;    /* where the open <t>'s text begins in ist */
     char *ist;         /* text of an inline string */
     size_t ist_len, ist_cap;
@@ -177,8 +182,11 @@ static int grow(char **buf, size_t *cap, size_t want) {
     return 0;
 }
 
-/* rows[r-1][c-1] = v (v stolen); rows and cells in between are None */
-static int put(Scanner *s, PyObject *v) {
+/* rows[r-1][c-1] = v (v stolen); rows and cells in between are None. A
+ * number in a date format (kind 1, 2) or an ISO date (3) is listed in dates
+ * with the value itself: a later cell with the same reference replaces it,
+ * and values() then leaves the entry out. Rows before 1 are no cells. */
+static int put(Scanner *s, PyObject *v, int kind) {
     long long r = s->r, c = s->c;
     if (!v) return -1;
     if (r < 1 || c < 1) { Py_DECREF(v); return 0; }
@@ -193,6 +201,11 @@ static int put(Scanner *s, PyObject *v) {
     }
     for (Py_ssize_t m = PyList_GET_SIZE(row); m < c; m++)
         if (PyList_Append(row, Py_None) < 0) { Py_DECREF(v); return -1; }
+    if (kind) {
+        PyObject *at = Py_BuildValue("(LLiO)", r, c, kind, v);
+        if (!at || PyList_Append(s->dates, at) < 0) { Py_XDECREF(at); Py_DECREF(v); return -1; }
+        Py_DECREF(at);
+    }
     PyList_SetItem(row, c - 1, v);
     if (c > s->width) s->width = c;
     return 0;
@@ -252,9 +265,30 @@ static int digits_only(const char *v, size_t n) {
     return 1;
 }
 
+/* the s of a cell as calamine reads it (a 64-bit index): digits give the
+ * index (-1 past any style table), anything else, or too many digits, 0 */
+static long long style_index(const char *st) {
+    size_t n = strlen(st);
+    if (!digits_only(st, n)) return 0;
+    unsigned long long v = 0;
+    for (size_t k = 0; k < n; k++) {
+        unsigned d = (unsigned)(st[k] - '0');
+        if (v > (ULLONG_MAX - d) / 10) return 0;
+        v = v * 10 + d;
+    }
+    return v > (unsigned long long)INT_MAX ? -1 : (long long)v;
+}
+
 /* the value of the cell being closed; NULL with no error: no value; None:
  * an empty string (blank, but the sheet reaches that far) */
-static PyObject *cell_value(Scanner *s, const char *v, size_t n) {
+static PyObject *cell_value(Scanner *s, const char *v, size_t n, int *kind) {
+    *kind = 0;
+    if (s->last == 3) return NULL; /* a formula after the value: calamine shows nothing */
+    if (s->last == 2) { /* an inline string, whatever t says (calamine reads <is> so) */
+        if (!s->ist_len) Py_RETURN_NONE;
+        s->ist_len = unescape_x(s->ist, s->ist_len);
+        return PyUnicode_DecodeUTF8(s->ist, (Py_ssize_t)s->ist_len, "replace");
+    }
     switch (s->t) {
     case T_S: {
         if (!digits_only(v, n)) return NULL;
@@ -271,15 +305,13 @@ static PyObject *cell_value(Scanner *s, const char *v, size_t n) {
         return text;
     }
     case T_INLINE:
-        if (!s->has_is) return NULL;
-        if (!s->ist_len) Py_RETURN_NONE;
-        s->ist_len = unescape_x(s->ist, s->ist_len);
-        return PyUnicode_DecodeUTF8(s->ist, (Py_ssize_t)s->ist_len, "replace");
+        return NULL; /* no <is> */
     case T_STR:
     case T_D: {
         if (!s->has_v) return NULL;
         if (!s->v_len) Py_RETURN_NONE;
         if (s->t == T_STR) s->v_len = unescape_x(s->v, s->v_len);
+        else *kind = 3; /* t="d": ISO 8601 text, guard makes it a date where it is one */
         return PyUnicode_DecodeUTF8(s->v, (Py_ssize_t)s->v_len, "replace");
     }
     case T_E:
@@ -291,14 +323,8 @@ static PyObject *cell_value(Scanner *s, const char *v, size_t n) {
     default: {
         if (!n) return NULL;
         PyObject *out = number(v, n);
-        if (out && PyFloat_Check(out) && s->style >= 0 && s->style < PyBytes_GET_SIZE(s->styles)) {
-            int kind = (unsigned char)PyBytes_AS_STRING(s->styles)[s->style];
-            if (kind) {
-                PyObject *at = Py_BuildValue("(LLi)", s->r, s->c, kind);
-                if (!at || PyList_Append(s->dates, at) < 0) { Py_XDECREF(at); Py_DECREF(out); return NULL; }
-                Py_DECREF(at);
-            }
-        }
+        if (out && PyFloat_Check(out) && s->style >= 0 && s->style < PyBytes_GET_SIZE(s->styles))
+            *kind = (unsigned char)PyBytes_AS_STRING(s->styles)[s->style];
         return out;
     }
     }
@@ -349,9 +375,12 @@ static void close_cell(Scanner *s) {
         }
         Py_XDECREF(key);
     }
+    if (s->chars > s->char_room)
+        halt(s, TEXT); /* before the value is made: no text past the budget is copied */
     if (s->strings && !s->stop) {
-        PyObject *value = cell_value(s, v, n);
-        if (value ? put(s, value) < 0 : PyErr_Occurred() != NULL) {
+        int kind;
+        PyObject *value = cell_value(s, v, n, &kind);
+        if (value ? put(s, value, kind) < 0 : PyErr_Occurred() != NULL) {
             PyErr_Clear();
             halt(s, NO_MEMORY);
         }
@@ -388,12 +417,11 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
             s->has_f = 0;
             s->v_len = 0;
             s->ist_len = 0;
-            s->in_is = s->has_is = s->has_v = s->in_rph = 0;
-            s->style = 0;
+            s->in_is = s->has_v = s->in_rph = s->last = 0;
+            s->style = -1; /* no s: no number format (calamine: never a date) */
             if (s->strings) {
                 const char *st = attr(atts, "s");
-                if (st && digits_only(st, strlen(st)) && strlen(st) < 10)
-                    s->style = atol(st);
+                if (st) s->style = style_index(st);
             }
             s->cap = 0;
             s->open_cell = 1;
@@ -407,10 +435,21 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
         }
         break;
     case 'v':
-        if (local[1] == 0) { s->cap = 1; s->v_len = 0; s->has_v |= s->open_cell; return; }
+        if (local[1] == 0) {
+            s->cap = 1;
+            s->v_len = 0;
+            s->has_v |= s->open_cell;
+            if (s->open_cell && !s->in_is) s->last = 1;
+            return;
+        }
         break;
     case 'f':
-        if (local[1] == 0) { s->has_f = 1; s->cap = 0; return; }
+        if (local[1] == 0) {
+            s->has_f = 1;
+            s->cap = 0;
+            if (s->open_cell && !s->in_is) s->last = 3;
+            return;
+        }
         break;
     case 't':
         if (local[1] == 0) {
@@ -424,7 +463,15 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
         }
         break;
     case 'i':
-        if (local[1] == 's' && local[2] == 0) { s->in_is = s->open_cell; s->has_is |= s->open_cell; s->cap = 0; return; }
+        if (local[1] == 's' && local[2] == 0) {
+            if (s->open_cell && !s->in_is) {
+                s->last = 2;
+                s->ist_len = 0; /* two <is>: the last one (as calamine) */
+            }
+            s->in_is = s->open_cell;
+            s->cap = 0;
+            return;
+        }
         break;
     case 'r':
         if (strcmp(local, "rPh") == 0) { s->in_rph = 1; s->cap = 0; return; }
@@ -510,7 +557,7 @@ static void XMLCALL on_text(void *data, const XML_Char *text, int len) {
         }
     } else if (s->cap == 2) {
         add_chars(s, (unsigned long long)codepoints(text, (size_t)len));
-        if (s->strings && s->in_is && !s->in_rph && s->open_cell && s->t == T_INLINE) {
+        if (s->strings && s->in_is && !s->in_rph && s->open_cell) {
             if (grow(&s->ist, &s->ist_cap, s->ist_len + (size_t)len) < 0) { halt(s, NO_MEMORY); return; }
             memcpy(s->ist + s->ist_len, text, (size_t)len);
             s->ist_len += (size_t)len;
@@ -609,9 +656,9 @@ static PyObject *Scanner_feed(Scanner *s, PyObject *args) {
         PyErr_SetString(PyExc_RuntimeError, "Scanner not initialised");
         return NULL;
     }
-    if (s->busy) {
+    if (s->busy || s->finished) {
         PyBuffer_Release(&data);
-        PyErr_SetString(PyExc_RuntimeError, "Scanner.feed is not re-entrant");
+        PyErr_SetString(PyExc_RuntimeError, s->busy ? "Scanner.feed is not re-entrant" : "Scanner.feed after finish");
         return NULL;
     }
     if (s->stop) {
@@ -643,6 +690,11 @@ static PyObject *Scanner_feed(Scanner *s, PyObject *args) {
 
 static PyObject *Scanner_finish(Scanner *s, PyObject *unused) {
     (void)unused;
+    if (s->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "Scanner.finish while feeding");
+        return NULL;
+    }
+    s->finished = 1;
     if (!s->stop && s->open_cell)
         close_cell(s);
     if (s->stop == NO_MEMORY)
@@ -656,8 +708,8 @@ static PyObject *Scanner_values(Scanner *s, PyObject *unused) {
         PyErr_SetString(PyExc_RuntimeError, "Scanner made without strings: no values");
         return NULL;
     }
-    if (s->stop || s->busy) {
-        PyErr_SetString(PyExc_RuntimeError, "Scanner stopped: no values");
+    if (s->stop || s->busy || !s->finished) {
+        PyErr_SetString(PyExc_RuntimeError, s->stop ? "Scanner stopped: no values" : "Scanner.values before finish");
         return NULL;
     }
     if (!s->done) { /* once: every row a list as wide as the widest */
@@ -672,6 +724,18 @@ static PyObject *Scanner_values(Scanner *s, PyObject *unused) {
             for (Py_ssize_t m = PyList_GET_SIZE(row); m < s->width; m++)
                 if (PyList_Append(row, Py_None) < 0) return NULL;
         }
+        PyObject *kept = PyList_New(0);
+        if (!kept) return NULL;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(s->dates); i++) {
+            PyObject *at = PyList_GET_ITEM(s->dates, i);
+            long long r = PyLong_AsLongLong(PyTuple_GET_ITEM(at, 0)), c = PyLong_AsLongLong(PyTuple_GET_ITEM(at, 1));
+            PyObject *row = PyList_GET_ITEM(s->rows, r - 1); /* put stored it: r, c are inside */
+            if (PyList_GET_ITEM(row, c - 1) != PyTuple_GET_ITEM(at, 3)) continue; /* replaced by a later cell */
+            PyObject *three = PyTuple_GetSlice(at, 0, 3);
+            if (!three || PyList_Append(kept, three) < 0) { Py_XDECREF(three); Py_DECREF(kept); return NULL; }
+            Py_DECREF(three);
+        }
+        Py_SETREF(s->dates, kept);
         s->done = 1;
     }
     return Py_BuildValue("(OO)", s->rows, s->dates);

@@ -55,6 +55,7 @@ API: :func:`scan` (``path, kind`` → :class:`Scan`, raises :class:`Refused`),
 from __future__ import annotations
 
 import posixpath
+import re
 import struct
 import zipfile
 from array import array
@@ -472,7 +473,7 @@ def _count_styles(zf, info, budget, formats: dict | None = None) -> int:
 
 # ------------------------------------------------------------------ dates
 
-_DATE, _DURATION = 1, 2
+_DATE, _DURATION, _ISO = 1, 2, 3
 
 
 def _number_format_kind(code: str) -> int:
@@ -513,19 +514,75 @@ def _number_format_kind(code: str) -> int:
 
 
 _BUILTIN_FORMATS = {**{str(i): _DATE for i in (*range(14, 23), 45, 47)}, "46": _DURATION}
+_FORMAT_CODE_CHARS = 255  # Excel's limit for a number format code
 
 
 def _style_kinds(formats: dict) -> bytes:
-    """For each cell format (the ``s`` of a cell): 0, date, or duration."""
+    """For each cell format (the ``s`` of a cell): 0, date, or duration.
+
+    Each number format is looked at once, however many cell formats use it,
+    and only its first 255 characters (Excel writes no longer code), so a
+    hostile style sheet (70,000 cell formats sharing a code of thousands of
+    characters) costs what a normal one does."""
     codes = formats.get("codes", {})
+    kinds: dict[str, int] = {}
     out = bytearray()
     for fid in formats.get("cells", ()):
-        fid = fid.strip()
-        kind = _BUILTIN_FORMATS.get(fid, 0)
-        if fid in codes:
-            kind = _number_format_kind(codes[fid])
+        kind = kinds.get(fid)
+        if kind is None:
+            key = fid.strip()
+            kind = _BUILTIN_FORMATS.get(key, 0)
+            if key in codes:
+                code = codes[key][:_FORMAT_CODE_CHARS]
+                kind = _number_format_kind(code) if _DATE_LETTERS.search(code) else 0
+            if len(kinds) < 100_000:
+                kinds[fid] = kind
         out.append(kind)
     return bytes(out)
+
+
+
+
+_DATE_LETTERS = re.compile("[dmhysDMHYSaA]")  # a code without them is no date or duration format
+
+
+def _iso_date(text: str):
+    """A t="d" cell's ISO 8601 text as python-calamine shows it: a datetime
+    (date and time to the second, a fraction read to the microsecond), a
+    date, a time of day, or the text itself when it is none of them."""
+    import datetime as dt
+    import re
+
+    global _ISO_DATE, _ISO_TIME
+    if _ISO_DATE is None:
+        _ISO_DATE = re.compile(r"\s*\+?([0-9]{1,4})-([0-9]{1,2})-([0-9]{1,2})(?:T([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:\.([0-9]{1,9}))?)?\s*", re.ASCII)
+        _ISO_TIME = re.compile(r"\s*([0-9]{1,2}):([0-9]{1,2})(?::([0-9]{1,2})(?:\.([0-9]{1,9}))?)?\s*", re.ASCII)
+    try:
+        m = _ISO_DATE.fullmatch(text)
+        if m:
+            y, mo, d, h, mi, sec, frac = m.groups()
+            day = dt.date(int(y), int(mo), int(d))
+            if h is None:
+                return day
+            return dt.datetime.combine(day, _time_of_day(int(h), int(mi), int(sec), frac))
+        m = _ISO_TIME.fullmatch(text)
+        if m:
+            h, mi, sec, frac = m.groups()
+            return _time_of_day(int(h), int(mi), int(sec or 0), frac)
+    except ValueError:
+        pass
+    return text
+
+
+_ISO_DATE = _ISO_TIME = None
+
+
+def _time_of_day(h: int, mi: int, sec: int, frac: str | None):
+    import datetime as dt
+
+    if sec == 60:  # a leap second: python-calamine shows the second before it
+        sec, frac = 59, None
+    return dt.time(h, mi, sec, int((frac or "0")[:6].ljust(6, "0")))
 
 
 def _round_away(x: float) -> int:
@@ -686,8 +743,13 @@ def _sheet_part_native(zf, info, budget: _Budget, sst: array, cells_before: int,
     st.errors = dict(scanner.errors)
     if read is not None:
         rows, dates = scanner.values()
-        for r, c, kind in dates:
-            rows[r - 1][c - 1] = _excel_date(rows[r - 1][c - 1], kind, read.date1904)
+        for r, c, kind in dates:  # the C pass lists only cells still holding that value
+            value = rows[r - 1][c - 1]
+            if kind == _ISO:
+                if isinstance(value, str):
+                    rows[r - 1][c - 1] = _iso_date(value)
+            elif isinstance(value, float):
+                rows[r - 1][c - 1] = _excel_date(value, kind, read.date1904)
         st.values = rows
     return st
 
