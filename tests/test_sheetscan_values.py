@@ -509,3 +509,11 @@ def test_workbooks_saved_by_libreoffice_read_the_same_both_ways(tmp_path):
     assert len(saved) == 5
     for path in saved:
         assert same(sheetscan_grid(path), calamine_grid(path)), path
+
+
+@native
+def test_a_number_with_spaces_around_it_is_text_as_in_calamine(tmp_path):
+    """calamine reads <v> 5 </v> as the text ' 5 ' (no number, so the check
+    names the cell), and a <v> of spaces as that text."""
+    rows = _one_sheet(tmp_path, '<c r="A1"><v> 5 </v></c><c r="B1" s="3"><v>\n46037</v></c><c r="C1"><v>  </v></c><c r="D1"><v>7</v></c>')
+    assert rows == ((" 5 ", "\n46037", "  ", 7.0),)

@@ -320,9 +320,9 @@ static PyObject *cell_value(Scanner *s, const char *v, size_t n, int *kind) {
     case T_B:
         if (!n) return NULL;
         return PyBool_FromLong(!(n == 1 && v[0] == '0'));
-    default: {
-        if (!n) return NULL;
-        PyObject *out = number(v, n);
+    default: { /* the text as written: calamine reads ' 5 ' as text, not 5 */
+        if (!s->v_len) return NULL;
+        PyObject *out = number(s->v, s->v_len);
         if (out && PyFloat_Check(out) && s->style >= 0 && s->style < PyBytes_GET_SIZE(s->styles))
             *kind = (unsigned char)PyBytes_AS_STRING(s->styles)[s->style];
         return out;
