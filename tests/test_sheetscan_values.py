@@ -517,3 +517,48 @@ def test_a_number_with_spaces_around_it_is_text_as_in_calamine(tmp_path):
     names the cell), and a <v> of spaces as that text."""
     rows = _one_sheet(tmp_path, '<c r="A1"><v> 5 </v></c><c r="B1" s="3"><v>\n46037</v></c><c r="C1"><v>  </v></c><c r="D1"><v>7</v></c>')
     assert rows == ((" 5 ", "\n46037", "  ", 7.0),)
+
+
+@native
+def test_values_refuses_to_be_called_back_while_it_settles_the_grid():
+    """values() pads the rows and sorts out the dates once, allocating as it
+    goes: a finaliser run by the garbage collector there must not enter it
+    again (the inner call would free the list the outer one walks)."""
+    import gc
+
+    s = guard._native.Scanner(array("L", [1]), 2_000_000, 20_000_000, ["甲"], KINDS)
+    xml = b'<worksheet><sheetData><row r="1"><c r="A1" s="3"><v>5</v></c></row><row r="400"><c r="C400" s="3"><v>6</v></c></row></sheetData></worksheet>'
+    assert s.feed(xml, True) == 0 and s.finish() == 0
+    armed, seen = [], []
+
+    class Finaliser:
+        def __init__(self):
+            self.me = self  # a cycle: only the collector frees it
+
+        def __del__(self):
+            if not armed:
+                Finaliser()  # not yet inside values(): leave another one behind
+                return
+            if not seen:
+                for op in (s.values, s.finish):
+                    try:
+                        op()
+                        seen.append("ran")
+                    except RuntimeError:
+                        seen.append("refused")
+
+    values = s.values  # made now: calling it below allocates nothing before the C code runs
+    threshold = gc.get_threshold()
+    gc.disable()
+    Finaliser()
+    try:
+        gc.set_threshold(1)
+        gc.enable()
+        armed.append(True)
+        rows, dates = values()
+    finally:
+        gc.set_threshold(*threshold)
+        armed.clear()
+        gc.collect()
+    assert seen == ["refused", "refused"]
+    assert len(rows) == 400 and rows[0] == [5.0, None, None] and rows[399] == [None, None, 6.0] and len(dates) == 2

@@ -702,6 +702,36 @@ static PyObject *Scanner_finish(Scanner *s, PyObject *unused) {
     return PyLong_FromLong(s->stop == TEXT ? TEXT : GO);
 }
 
+/* once, in values(): every row a list as wide as the widest; dates only
+ * where the cell still holds the value they were listed with */
+static int settle_values(Scanner *s) {
+    Py_ssize_t n = PyList_GET_SIZE(s->rows);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *row = PyList_GET_ITEM(s->rows, i);
+        if (row == Py_None) {
+            row = PyList_New(0);
+            if (!row) return -1;
+            PyList_SetItem(s->rows, i, row);
+        }
+        for (Py_ssize_t m = PyList_GET_SIZE(row); m < s->width; m++)
+            if (PyList_Append(row, Py_None) < 0) return -1;
+    }
+    PyObject *kept = PyList_New(0);
+    if (!kept) return -1;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(s->dates); i++) {
+        PyObject *at = PyList_GET_ITEM(s->dates, i);
+        long long r = PyLong_AsLongLong(PyTuple_GET_ITEM(at, 0)), c = PyLong_AsLongLong(PyTuple_GET_ITEM(at, 1));
+        PyObject *row = PyList_GET_ITEM(s->rows, r - 1); /* put stored it: r, c are inside */
+        if (PyList_GET_ITEM(row, c - 1) != PyTuple_GET_ITEM(at, 3)) continue; /* replaced by a later cell */
+        PyObject *three = PyTuple_GetSlice(at, 0, 3);
+        if (!three || PyList_Append(kept, three) < 0) { Py_XDECREF(three); Py_DECREF(kept); return -1; }
+        Py_DECREF(three);
+    }
+    Py_SETREF(s->dates, kept);
+    s->done = 1;
+    return 0;
+}
+
 static PyObject *Scanner_values(Scanner *s, PyObject *unused) {
     (void)unused;
     if (!s->rows) {
@@ -709,34 +739,14 @@ static PyObject *Scanner_values(Scanner *s, PyObject *unused) {
         return NULL;
     }
     if (s->stop || s->busy || !s->finished) {
-        PyErr_SetString(PyExc_RuntimeError, s->stop ? "Scanner stopped: no values" : "Scanner.values before finish");
+        PyErr_SetString(PyExc_RuntimeError, s->stop ? "Scanner stopped: no values" : s->busy ? "Scanner busy" : "Scanner.values before finish");
         return NULL;
     }
-    if (!s->done) { /* once: every row a list as wide as the widest */
-        Py_ssize_t n = PyList_GET_SIZE(s->rows);
-        for (Py_ssize_t i = 0; i < n; i++) {
-            PyObject *row = PyList_GET_ITEM(s->rows, i);
-            if (row == Py_None) {
-                row = PyList_New(0);
-                if (!row) return NULL;
-                PyList_SetItem(s->rows, i, row);
-            }
-            for (Py_ssize_t m = PyList_GET_SIZE(row); m < s->width; m++)
-                if (PyList_Append(row, Py_None) < 0) return NULL;
-        }
-        PyObject *kept = PyList_New(0);
-        if (!kept) return NULL;
-        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(s->dates); i++) {
-            PyObject *at = PyList_GET_ITEM(s->dates, i);
-            long long r = PyLong_AsLongLong(PyTuple_GET_ITEM(at, 0)), c = PyLong_AsLongLong(PyTuple_GET_ITEM(at, 1));
-            PyObject *row = PyList_GET_ITEM(s->rows, r - 1); /* put stored it: r, c are inside */
-            if (PyList_GET_ITEM(row, c - 1) != PyTuple_GET_ITEM(at, 3)) continue; /* replaced by a later cell */
-            PyObject *three = PyTuple_GetSlice(at, 0, 3);
-            if (!three || PyList_Append(kept, three) < 0) { Py_XDECREF(three); Py_DECREF(kept); return NULL; }
-            Py_DECREF(three);
-        }
-        Py_SETREF(s->dates, kept);
-        s->done = 1;
+    if (!s->done) {
+        s->busy = 1; /* the allocations below may run a finaliser that calls back */
+        int failed = settle_values(s) < 0;
+        s->busy = 0;
+        if (failed) return NULL;
     }
     return Py_BuildValue("(OO)", s->rows, s->dates);
 }
