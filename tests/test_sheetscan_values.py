@@ -562,3 +562,41 @@ def test_values_refuses_to_be_called_back_while_it_settles_the_grid():
         gc.collect()
     assert seen == ["refused", "refused"]
     assert len(rows) == 400 and rows[0] == [5.0, None, None] and rows[399] == [None, None, 6.0] and len(dates) == 2
+
+
+HOSTILE_PIECES = st.sampled_from([
+    '<c r="A1" s="3"><v>5</v></c>', '<c r="A1" t="inlineStr"><is><t> x </t></is></c>', '<c r="B2" t="d"><v>2026-01-15</v></c>', "<c><v>1</v></c>",
+    '<c r="A0" s="3"><v>1</v></c>', '<c r="C1" t="inlineStr"><is><is><t>a</t></is><v>1</v></is></c>', '<c r="D4" s="99999999999"><v>1</v></c>',
+    '<c r="A2" s=""><v>nan</v></c>', '<c r="E1" s="5"><v>inf</v></c>', '<c r="E2" s="3"><v>-1e308</v></c>', '<c r="F1" t="s"><v>0</v></c>',
+    '<c r="G1" t="str"><v>_x00</v></c>', '<c t="inlineStr"><is><r><t>_x00</t></r><r><t>0B_</t></r><rPh><t>x</t></rPh></is></c>',
+    '<c r="H1"><v>1</v><is><t>y</t></is><f>A1</f></c>', '<c r="B1" t="b"><v> 0 </v></c>', '<c r="AA3" t="e"><v>#N/A</v></c>', "<c/>",
+    '<c r="XFD1"><v>1</v></c>', '<row r="2">', "</row>", "<row>", '<c r="A1"><v>&#20013;_x000B_</v></c>', "<v>9</v>", "<t>z</t>", "<is>", "</is>",
+])
+
+
+@native
+@pytest.mark.skipif(not FUZZ, reason="BUDGETXL_VALUES_FUZZ=1: hostile sheets, every cut")
+@settings(max_examples=int(os.environ.get("BUDGETXL_VALUES_EXAMPLES", "120")) * 5, deadline=None)
+@given(st.lists(HOSTILE_PIECES, max_size=40), st.lists(st.integers(1, 4000), max_size=6))
+def test_hostile_sheets_read_the_same_however_cut_and_never_raise_past_the_guard(tmp_path_factory, pieces, cuts):
+    xml = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">'
+           + "".join(pieces) + "</row></sheetData></worksheet>").encode()
+    S = guard._native.Scanner
+
+    def run(at):
+        s = S(array("L", [1]), 2_000_000, 20_000_000, ["甲"], KINDS)
+        start, code = 0, 0
+        for cut in [*sorted(c for c in at if c < len(xml)), len(xml)]:
+            code = s.feed(xml[start:cut], cut == len(xml))
+            start = cut
+            if code:
+                return ("stopped", code)
+        assert s.finish() == 0
+        return repr(s.values())
+
+    assert run(cuts) == run([])
+    path = package(tmp_path_factory.mktemp("h") / "h.xlsx", [xml.decode()], ["<si><t>甲</t></si>"])
+    try:
+        read_workbook(path)
+    except grid.WorkbookError:
+        pass
