@@ -64,7 +64,7 @@ typedef struct {
     PyObject *strings; /* list of str, or NULL */
     PyObject *styles;  /* bytes */
     PyObject *rows;    /* list: None or a list per row */
-    PyObject *dates;   /* list of (r, c, kind) */
+    PyObject *dates;   /* list of (r, c, kind, value); values() keeps (r, c, kind) of those still in place */
     long long style, width;
     int last; /* the last of <v> (1), <is> (2), <f> (3) directly in the cell: calamine reads that one */
     int in_is, has_v, in_rph, done, t_keep; /* t_keep: the open <t> has xml:space="preserve" */
