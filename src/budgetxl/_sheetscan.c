@@ -283,7 +283,8 @@ static long long style_index(const char *st) {
  * an empty string (blank, but the sheet reaches that far) */
 static PyObject *cell_value(Scanner *s, const char *v, size_t n, int *kind) {
     *kind = 0;
-    if (s->last == 3) return NULL; /* a formula after the value: calamine shows nothing */
+    if (s->last == 3 && s->t != T_E) /* a formula after the value: calamine shows nothing (an */
+        return NULL;                    /* error value the guard puts back, as below) */
     if (s->last == 2) { /* an inline string, whatever t says (calamine reads <is> so) */
         if (!s->ist_len) Py_RETURN_NONE;
         s->ist_len = unescape_x(s->ist, s->ist_len);
