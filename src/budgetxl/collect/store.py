@@ -1,7 +1,9 @@
 """The bureau's database: every submission ever received, never deleted.
 
-SQLite through the standard library. One transaction per submission, so a
-crash never leaves half a submission. The same file twice (same SHA-256) is
+SQLite through the standard library. A submission is stored inside one
+transaction (``add``; ``collect`` stores the few its workers finished since the
+last transaction together, ``add_many``), so a crash never leaves half a
+submission. The same file twice (same SHA-256) is
 stored once; a changed file for the same department is a new version.
 """
 
@@ -153,6 +155,22 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")  # the write lock first: no other collect counts versions meanwhile
         try:
             result = self._add(sub)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        return result
+
+    def add_many(self, subs: list[Submission]) -> list[tuple[int, bool]]:
+        """Store several submissions in one transaction (``collect`` stores what its
+        workers finished since the last one): all of them or, if anything fails or the
+        run is interrupted, none; versions assigned inside it, in the order given."""
+        if not subs:
+            return []
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = [self._add(sub) for sub in subs]
             self.conn.execute("COMMIT")
         except BaseException:
             if self.conn.in_transaction:
