@@ -157,14 +157,16 @@ def collect(
                     continue
                 if not sub.archived:  # a died worker's file, or a cluster's: its bytes are kept here
                     t = time.perf_counter()
-                    try:
-                        archive.keep(db, sub.path, sub.sha256)  # before the row: a stored submission always has its bytes
-                    except OSError as exc:  # the file went away meanwhile, or the archive cannot be written: a row, not a stop
-                        from ..io_atomic import environment_message
-
-                        run.failed.append((Path(sub.path), environment_message(exc, exc.filename or sub.path)))
-                        continue
+                    try:  # before the row: a stored submission always has its bytes
+                        kept = archive.keep(db, sub.path, sub.sha256)
+                    except archive.ArchiveFailed as exc:  # the archive cannot be written: a row, not a stop
+                        kept, problem = None, exc.message
+                    else:
+                        problem = f"{sub.path} 在读取期间被改动或移走，本次未保存；文件稳定后重新运行 collect 即可。"
                     store_seconds += time.perf_counter() - t
+                    if kept is None:
+                        run.failed.append((Path(sub.path), problem))
+                        continue
                 if not pending:
                     since = time.monotonic()
                 pending.append(sub)

@@ -14,6 +14,7 @@ the very bytes the hash names.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -43,7 +44,10 @@ def _copy_path(db: str | Path, sha256: str, suffix: str) -> Path:
 
 def keep(db: str | Path, path: str | Path, sha256: str) -> Path | None:
     """Copy ``path`` into the archive unless a copy is there; None when the file
-    changed since it was hashed (the next intake stores it as a new version)."""
+    changed (or went away) since it was hashed (the next intake stores it as a new
+    version). :class:`ArchiveFailed` when the archive cannot be written."""
+    from ..io_atomic import OutputFailed
+
     path = Path(path)
     target = _copy_path(db, sha256, path.suffix)
     if target.exists():
@@ -53,6 +57,8 @@ def keep(db: str | Path, path: str | Path, sha256: str) -> Path | None:
             shutil.copyfile(path, tmp)
             if file_hash(tmp) != sha256:
                 raise ValueError("changed")
+    except OutputFailed as exc:  # the archive cannot be written: the environment, not the file
+        raise ArchiveFailed(exc.message) from exc
     except (OSError, ValueError):
         return None
     return target
@@ -70,7 +76,7 @@ def hash_and_keep(path: str | Path, db: str | Path) -> str:
         base.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".incoming.{os.getpid()}.", suffix=PART, dir=base)
     except OSError as exc:
-        raise ArchiveFailed(environment_message(exc, base)) from exc
+        raise ArchiveFailed(_write_message(exc, base)) from exc
     h = hashlib.sha256()
     try:
         try:
@@ -97,10 +103,18 @@ def hash_and_keep(path: str | Path, db: str | Path) -> str:
                 os.chmod(tmp, 0o666 & ~_UMASK)  # an ordinary file, as atomic_path makes
                 os.replace(tmp, target)  # the same bytes if another collect put them there meanwhile
             except OSError as exc:
-                raise ArchiveFailed(environment_message(exc, target)) from exc
+                raise ArchiveFailed(_write_message(exc, target)) from exc
         return digest
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def _write_message(exc: OSError, where: Path) -> str:
+    from ..io_atomic import environment_message
+
+    if isinstance(exc, FileExistsError):  # a file where the archive's folder belongs
+        exc = NotADirectoryError(errno.ENOTDIR, "not a directory")
+    return environment_message(exc, where)
 
 
 def find(db: str | Path, sha256: str, original: str | Path | None = None) -> Path | None:
