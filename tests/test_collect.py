@@ -292,3 +292,20 @@ def test_the_archived_copy_is_the_bytes_the_row_names(tmp_path):
         assert copy is not None and copy.parent.parent == archive.folder(db)
         assert hashlib.sha256(copy.read_bytes()).hexdigest() == sha and copy.read_bytes() == Path(path).read_bytes()
     assert sorted(p.name for p in archive.folder(db).rglob("*") if p.is_file()) == sorted(f"{sha}.xlsx" for sha, _ in rows)
+
+
+def test_the_same_file_twice_in_one_inbox_is_read_once_and_both_are_recorded(tmp_path):
+    box = tmp_path / "in"
+    box.mkdir()
+    a = variant(EXAMPLE, box / "a.xlsx", {NAME: "甲单位"})
+    shutil.copyfile(a, box / "a（再发一次）.xlsx")
+    (box / "坏.xlsx").write_bytes(b"PK\x03\x04broken")
+    shutil.copyfile(box / "坏.xlsx", box / "坏2.xlsx")
+    db = tmp_path / "b.db"
+    read = []
+    run = collect(sorted(box.iterdir()), db, SPEC, progress=lambda done, total, sub: read.append(sub.file_name))
+    assert sorted(read) == ["a.xlsx", "坏.xlsx"]  # one read per content
+    assert sorted(p.name for p in run.known) == ["a（再发一次）.xlsx", "坏2.xlsx"]
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT COUNT(*) FROM submissions").fetchone() == (2,)
+    assert sorted(n for (n,) in conn.execute("SELECT file_name FROM received_files")) == sorted(p.name for p in box.iterdir())

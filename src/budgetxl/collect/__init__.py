@@ -7,8 +7,9 @@ with ``scheduler``, on a Dask distributed cluster. A local worker also keeps
 the file's bytes in the archive while it hashes them (one read of the file).
 Only this process writes to the database: what the workers finished since
 the last transaction is stored together in one transaction (at most
-``CHUNK`` submissions or ``CHUNK_SECONDS``), so a crash never leaves half a
-submission and an interrupted run keeps what was finished.
+``CHUNK`` submissions, ``CHUNK_ROWS`` rows or ``CHUNK_SECONDS``), so a crash
+never leaves half a submission and an interrupted run (Ctrl-C) keeps what
+was finished. A content met twice in one batch is read once.
 
 Before anything is read, every path is screened (``paths.screen``): a named
 pipe, a device, a symbolic-link loop or a file without read permission is a
@@ -39,6 +40,7 @@ class CollectRun:
 
 
 CHUNK = 64  # submissions stored in one transaction, at most
+CHUNK_ROWS = 20_000  # nor more database rows than this held in memory (one huge workbook: stored at once)
 CHUNK_SECONDS = 0.2  # nor held back longer than this once one is ready
 
 # what a worker imports to read, check and flatten a workbook: imported once, here,
@@ -109,6 +111,8 @@ def collect(
 
             remove_abandoned_parts(archive.folder(db))  # copies a killed worker did not finish
         todo, seen = [], []
+        first: dict[str, Path] = {}  # content -> the file of this batch that is read for it
+        twins: list[tuple[Path, str]] = []  # the same content again: read once, recorded when it is stored
         for p in sorted(paths, key=lambda p: (_mtime(p), str(p))):
             problem = screen(p)
             if problem is None:
@@ -123,19 +127,23 @@ def collect(
             elif store.known(digest):
                 seen.append((p, digest))
                 run.known.append(p)
+            elif digest in first:
+                twins.append((p, digest))
             else:
+                first[digest] = p
                 todo.append(p)
         store.seen(seen)
         run.seconds["hash"] = time.perf_counter() - t0
-        done = len(run.known) + len(run.failed)
+        done = len(run.known) + len(run.failed) + len(twins)  # the progress counts every file given
         store_seconds = 0.0
         pending: list[Submission] = []
-        since = 0.0
+        since, rows = 0.0, 0
 
         def flush() -> None:
-            nonlocal done, store_seconds
+            nonlocal done, store_seconds, rows
             chunk = pending[:]
             pending.clear()
+            rows = 0
             if not chunk:
                 return
             t = time.perf_counter()
@@ -170,10 +178,17 @@ def collect(
                 if not pending:
                     since = time.monotonic()
                 pending.append(sub)
-                if len(pending) >= CHUNK or time.monotonic() - since >= CHUNK_SECONDS:
+                rows += len(sub.items) + len(sub.findings) + len(sub.statements)
+                if len(pending) >= CHUNK or rows >= CHUNK_ROWS or time.monotonic() - since >= CHUNK_SECONDS:
                     flush()
         finally:
             flush()  # what the workers finished is kept, also when the run is interrupted
+        if twins:
+            why = {str(p): message for p, message in run.failed}
+            stored = [(p, d) for p, d in twins if store.known(d)]
+            store.seen(stored)
+            run.known.extend(p for p, _ in stored)
+            run.failed.extend((p, why.get(str(first[d]), "")) for p, d in twins if (p, d) not in stored)
         run.seconds["store"] = store_seconds
     run.seconds["total"] = time.perf_counter() - t0
     return run
