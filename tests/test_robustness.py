@@ -110,6 +110,19 @@ def test_a_worker_that_hangs_is_killed_after_the_timeout_and_the_rest_go_on():
     assert isinstance(out[1], isolate.Died) and "超时" in out[1].message
 
 
+def _collector_state(item):
+    import gc
+
+    return gc.get_threshold(), gc.get_freeze_count()
+
+
+def test_a_worker_leaves_what_it_inherited_to_the_collector_and_collects_less_often():
+    """What bench_collect's per-workbook CPU counts on: the collector of a worker does not
+    walk the modules and spec it inherited, and runs every 10,000 allocations."""
+    [(_, (threshold, frozen))] = list(isolate.run(_collector_state, ["x"]))
+    assert threshold == isolate.GC_THRESHOLD and frozen > 1000
+
+
 # ------------------------------------------------------------------ class 2 and 5: the writing corpus
 
 
