@@ -22,7 +22,15 @@ import tempfile
 from pathlib import Path
 
 from ..io_atomic import PART, atomic_path
-from .intake import file_hash
+
+
+def file_hash(path: Path) -> str:
+    """The SHA-256 of a file (hex), read in 1 MiB pieces."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 class ArchiveFailed(Exception):

@@ -7,13 +7,13 @@ Amounts travel as decimal strings: exact, and picklable anywhere.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model import Severity
 from ..money import plain
 from ..spec import Spec
+from .archive import ArchiveFailed, file_hash, hash_and_keep  # file_hash: also collect's and the web's
 
 READ_ERROR = "无法读取"
 
@@ -54,14 +54,6 @@ class Submission:
         return "有警告" if self.warnings else "通过"
 
 
-def file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _text(value) -> str | None:
     return None if value is None else (plain(value) if not isinstance(value, str) else value)
 
@@ -96,8 +88,6 @@ def process_file(path: str | Path, spec: Spec, archive_db: str | Path | None = N
         if archive_db is None:
             digest = file_hash(path)
         else:
-            from .archive import ArchiveFailed, hash_and_keep
-
             try:
                 digest = hash_and_keep(path, archive_db)
             except ArchiveFailed as exc:  # the archive folder, not the workbook: a row, never a stop
