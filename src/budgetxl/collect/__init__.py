@@ -46,7 +46,7 @@ CHUNK_SECONDS = 0.2  # nor held back longer than this once one is ready
 # what a worker imports to read, check and flatten a workbook: imported once, here,
 # before the workers are forked, instead of once in each worker
 _WORKER_MODULES = ("budgetxl.pipeline", "budgetxl.rules", "budgetxl.rules.context", "budgetxl.guard",
-                   "budgetxl.collect.compare", "python_calamine")
+                   "budgetxl._sheetscan", "budgetxl.collect.compare", "python_calamine")
 
 
 def _warm() -> None:
