@@ -75,6 +75,8 @@ def _results(paths: list[Path], spec: Spec, workers: int, scheduler: str | None,
     from .. import isolate
     from .intake import died
 
+    if not paths:
+        return  # nothing new (a rerun over an inbox already collected): nothing to import
     _warm()
     waiting: dict[int, Submission] = {}
     next_index = 0
