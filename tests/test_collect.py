@@ -249,6 +249,21 @@ def test_a_chunk_is_stored_whole_or_not_at_all(tmp_path):
     assert versions == [(1, 1), (2, 2)]  # in the order given
 
 
+def test_rows_of_the_wrong_width_are_refused_even_when_they_add_up(tmp_path):
+    """Several rows go into one INSERT: a row one value short next to a row one value
+    long must not shift values into the wrong columns."""
+    good = process_file(EXAMPLE, SPEC)
+    short, long = good.items[1][:-1], (*good.items[2], "extra")
+    odd = Submission(**{**good.__dict__, "items": [good.items[0], short, long, *good.items[3:]]})
+    with Store(tmp_path / "b.db") as store:
+        with pytest.raises(sqlite3.Error):
+            store.add(odd)
+        assert store.counts() == {"submissions": 0, "line_items": 0, "findings": 0}
+        store.add(good)
+        stored = store.conn.execute("SELECT table_key, sheet_row, kind, code, label, name, project, side, column_key, amount, cell FROM line_items ORDER BY rowid").fetchall()
+    assert stored == [tuple(i) for i in good.items]
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_an_archive_that_cannot_be_written_is_a_row_per_file_not_a_stop(tmp_path, monkeypatch, workers):
     """Kept by the worker, or (a worker that died on its file) by collect itself."""
