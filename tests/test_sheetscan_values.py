@@ -219,9 +219,9 @@ def test_the_shipped_workbooks_read_the_same_both_ways(name):
 
 
 @native
-def test_a_workbook_saved_by_libreoffice_reads_the_same_both_ways(tmp_path):
-    """Shared strings, styles and number formats as an office writes them
-    (openpyxl writes the shared-string table too)."""
+def test_a_workbook_saved_by_openpyxl_reads_the_same_both_ways(tmp_path):
+    """Shared strings, styles and number formats as openpyxl writes them
+    (LibreOffice's own output: BUDGETXL_VALUES_FUZZ=1)."""
     import openpyxl
 
     wb = openpyxl.Workbook()
