@@ -9,7 +9,6 @@ command could not run (unreadable file, bad arguments).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -115,6 +114,8 @@ def cmd_check(args, spec: Spec) -> int:
         return EXIT_FAILED
     report = pipeline.check(reading, spec, _codes(args.select), _codes(args.ignore), args.functional_codes, args.economic_codes)
     if args.json:
+        import json
+
         from .model_json import decimal_default
 
         json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2, default=decimal_default)
@@ -138,6 +139,8 @@ def cmd_narrate(args, spec: Spec) -> int:
     reading = pipeline.read(args.workbook, spec)
     narrative = pipeline.narrate(reading, spec, args.templates)
     if args.format == "json":
+        import json
+
         json.dump(narrative.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     elif args.format == "markdown":
@@ -331,6 +334,8 @@ def cmd_dump(args, spec: Spec) -> int:
     reading = pipeline.read(args.workbook, spec, reader=args.reader)
     data = disclosure_json(reading.disclosure, spec, reading.findings)
     if args.json:
+        import json
+
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=decimal_default)
         sys.stdout.write("\n")
         return EXIT_OK
@@ -522,17 +527,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The command line. With ``command``, only that command's options are
-    declared: every command is still listed (for --help and argparse's choice
-    check), but a start-up does not pay for the options of twenty others."""
+    """The command line. With ``command``, only that command is declared (when
+    it names one; otherwise every command, for argparse's "invalid choice"): a
+    start-up does not pay for the parsers of twenty others. Without, every
+    command is declared, as ``budgetxl --help`` lists them."""
     parser = _Parser(prog="budgetxl", description="部门预算公开：模板、小计、校验、情况说明与公开文件")
     parser.add_argument("--spec", default=DEFAULT_SPEC, help="模板规格（默认 %(default)s，或 .toml 文件路径）")
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
 
     def declare(name: str, help: str) -> argparse.ArgumentParser | None:
-        """List a command; its parser, to declare its options on, when they are wanted."""
-        p = sub.add_parser(name, help=help)
-        return p if command is None or command == name else None
+        """The parser of a command, to declare its options on, when it is wanted."""
+        return sub.add_parser(name, help=help) if command is None or command == name else None
 
     if p := declare("template", "生成标准模板工作簿"):
         p.add_argument("-o", "--output", required=True, type=Path, help="输出的 .xlsx 文件（--xlsm 时为 .xlsm）")
@@ -631,6 +636,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         p.set_defaults(func=cmd_dump)
 
     _add_web_commands(declare)
+    if not sub.choices:  # the word names no command: declare them all, for argparse's message
+        return build_parser()
     return parser
 
 

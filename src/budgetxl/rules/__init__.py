@@ -11,7 +11,6 @@ becomes a finding naming the rule and the run goes on.
 from __future__ import annotations
 
 import inspect
-import traceback
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Iterable, Sequence
@@ -100,6 +99,8 @@ def run_rules(ctx: CheckContext, select: Sequence[str] | None = None, ignore: Se
         try:
             r.func(ctx, out)
         except Exception as exc:  # a broken rule must not stop the others
+            import traceback
+
             where = traceback.extract_tb(exc.__traceback__)[-1]
             out.findings = [
                 Finding(

@@ -419,7 +419,11 @@ def _layout(raw: dict) -> SheetLayout:
 def parse_spec(text: str, source: Path = Path()) -> Spec:
     import tomllib  # only when a spec is parsed, not when it comes from the cache
 
-    raw = tomllib.loads(text)
+    return _spec(tomllib.loads(text), source)
+
+
+def _spec(raw: dict, source: Path) -> Spec:
+    """The spec a parsed spec file describes."""
     meta = raw["meta"]
     spec = Spec(
         id=meta["id"],
@@ -469,16 +473,19 @@ def load_spec(name: str = DEFAULT_SPEC) -> Spec:
 
 
 def _parse_cached(text: str, source: Path) -> Spec:
-    """parse_spec, remembered between runs: parsing the TOML and building the
-    spec costs more than reading a workbook, and every command starts with it.
+    """parse_spec, remembered between runs: parsing the TOML costs more than
+    reading a workbook, and every command starts with it.
 
     The cache (``~/.cache/budgetxl`` for the shipped specs; ``$BUDGETXL_CACHE``
-    names a folder for every spec, ``BUDGETXL_CACHE=off`` turns it off) is keyed
-    by the spec text, its path and this module's code,
-    so an edited spec or a new budgetxl never sees a stale entry. Entries are
-    used only when owned by the current user and not writable by others."""
+    names a folder for every spec, ``BUDGETXL_CACHE=off`` turns it off) holds
+    the parsed TOML (plain dicts, lists and strings) in ``marshal`` format: it
+    loads in a fraction of a millisecond and needs no import (pickle costs
+    more to import than the spec costs to build). Entries are keyed by the spec
+    text, its path and this module's code, so an edited spec or a new budgetxl
+    never sees a stale entry; they are used only when owned by the current user
+    and not writable by others, and one that does not build a spec is replaced."""
+    import marshal
     import os
-    import pickle
     import zlib  # already loaded by zipfile; hashlib would cost more at start-up than it saves
 
     setting = os.environ.get("BUDGETXL_CACHE", "")
@@ -493,23 +500,26 @@ def _parse_cached(text: str, source: Path) -> Spec:
     folder = cache_folder()
     if folder is None:
         return parse_spec(text, source)
-    entry = folder / f"spec-{key}.pickle"
+    entry = folder / f"spec-{key}.marshal"
     try:
         st = entry.stat()
         if st.st_uid == os.getuid() and not st.st_mode & 0o022:
-            spec = pickle.loads(entry.read_bytes())
-            if isinstance(spec, Spec):
-                return spec
-    except (OSError, AttributeError, EOFError, ImportError, IndexError, TypeError, ValueError, pickle.UnpicklingError):
+            raw = marshal.loads(entry.read_bytes())
+            if isinstance(raw, dict):
+                return _spec(raw, source)
+    except (OSError, AttributeError, EOFError, IndexError, KeyError, TypeError, ValueError):
         pass
-    spec = parse_spec(text, source)
+    import tomllib
+
+    raw = tomllib.loads(text)
+    spec = _spec(raw, source)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = entry.with_name(f".{entry.name}.{os.getpid()}")
-        tmp.write_bytes(pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.write_bytes(marshal.dumps(raw))
         os.chmod(tmp, 0o600)
         os.replace(tmp, entry)
-    except OSError:
+    except (OSError, ValueError):
         pass  # a read-only home: parse every time
     return spec
 
