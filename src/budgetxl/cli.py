@@ -646,6 +646,8 @@ def _command_word(argv: list[str]) -> str | None:
     option nor the value of --spec (or of an abbreviation argparse accepts for it)."""
     words = iter(argv)
     for word in words:
+        if word in ("-", "--"):
+            return None  # argparse's own cases: take no guess
         if word.startswith("-"):
             if len(word) > 2 and "--spec".startswith(word):
                 next(words, None)  # --spec NAME

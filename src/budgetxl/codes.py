@@ -21,6 +21,8 @@ LEVEL_NAMES = {3: "类", 5: "款", 7: "项"}
 
 @dataclass(frozen=True)
 class CodeList:
+    """A code list (功能分类 or 经济分类): code -> name, and where it was read from."""
+
     kind: str  # functional / economic
     names: dict[str, str]
     source: str

@@ -177,6 +177,8 @@ class Row:
 
 @dataclass(frozen=True)
 class Table:
+    """One disclosure table as read: its rows, and the context lines around it."""
+
     key: str
     title: str
     sheet: str

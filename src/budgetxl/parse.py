@@ -106,6 +106,8 @@ def _find_sheet(sheets, name: str, title: str, number: int | None = None) -> She
 
 @dataclass(frozen=True)
 class HeaderMatch:
+    """Where a table's header was found, and the sheet column of each spec column."""
+
     first_row: int  # first header row (1-based)
     last_row: int
     columns: dict[tuple[str, str | None], int]  # (key, side) -> sheet column

@@ -253,6 +253,8 @@ def write_narrative(reading: Reading, narrative, spec: Spec, source: str | Path,
 
 @dataclass(frozen=True)
 class SubtotalRun:
+    """What 计算小计 did to a file: the computed edits, where they went, and the problems found."""
+
     result: SubtotalResult
     read_findings: tuple[Finding, ...]
     target: Path

@@ -15,6 +15,8 @@ from .model import Finding, Severity
 
 @dataclass(frozen=True)
 class Problem:
+    """A reading problem (P…, S…) of the catalogue: code, severity, title and its documentation."""
+
     code: str
     severity: Severity
     title: str

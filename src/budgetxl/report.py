@@ -23,6 +23,8 @@ def fingerprint(f: Finding) -> str:
 
 @dataclass(frozen=True)
 class Report:
+    """The findings of one check, with the workbook they are about."""
+
     findings: tuple[Finding, ...]
     department: str = ""
     year: int | None = None

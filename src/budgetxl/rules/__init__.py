@@ -23,6 +23,8 @@ DOC_SECTIONS = ("检查内容", "为何重要", "示例", "处理方法")
 
 @dataclass(frozen=True)
 class Rule:
+    """A registered rule: its code, default severity, title and the function that checks."""
+
     code: str
     severity: Severity
     title: str

@@ -33,6 +33,8 @@ class Comparison:
 
 @dataclass(frozen=True)
 class CheckContext:
+    """What every rule reads: the workbook's model, the spec and the code lists."""
+
     disclosure: Disclosure
     spec: Spec
     functional: CodeList

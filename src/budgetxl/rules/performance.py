@@ -26,6 +26,8 @@ _VALUE = re.compile(r"^\s*(?P<op>>\s*=|<\s*=|≥|≤|=|>|<)?\s*(?P<num>\d[\d,]*(
 
 @dataclass(frozen=True)
 class IndicatorValue:
+    """An indicator's 指标值 as written: comparison, number (or range), unit."""
+
     op: str
     number: Decimal
     high: Decimal | None

@@ -46,6 +46,8 @@ def header_merges(header: tuple[tuple[str, ...], ...]) -> list[tuple[int, int, i
 
 @dataclass(frozen=True)
 class ColumnSpec:
+    """One column of a table: its key, role and header path."""
+
     key: str
     role: str  # lei / kuan / xiang / name / project / label / amount
     path: tuple[str, ...]
@@ -67,6 +69,8 @@ class Derivation:
 
 @dataclass(frozen=True)
 class FixedRowSpec:
+    """A fixed-label row (表1, 表4, 表10 …): its label and how its figure is made."""
+
     key: str
     label: str
     sum: tuple[str, ...] = ()
@@ -82,6 +86,8 @@ class FixedRowSpec:
 
 @dataclass(frozen=True)
 class RowSum:
+    """A column that is the sum of other columns of the same row."""
+
     target: str
     terms: tuple[str, ...]
 
@@ -96,6 +102,8 @@ class ClassDerivation:
 
 @dataclass(frozen=True)
 class TableSpec:
+    """One disclosure table: sheet, title, header, columns and layout."""
+
     key: str
     number: int
     sheet: str
@@ -174,6 +182,8 @@ class TableSpec:
 
 @dataclass(frozen=True)
 class FieldSpec:
+    """One field of an input sheet (a form row or a list column)."""
+
     key: str
     type: str = "text"  # text / longtext / year / date / choice / amount / number / count
     choices: tuple[str, ...] = ()
@@ -184,6 +194,8 @@ class FieldSpec:
 
 @dataclass(frozen=True)
 class InputSpec:
+    """One input sheet (单位信息, 项目说明 …): a form or a list."""
+
     key: str
     sheet: str
     kind: str  # form / list
@@ -279,6 +291,8 @@ DEFAULT_COLORS = {
 
 @dataclass(frozen=True)
 class Spec:
+    """A whole disclosure template: every table and input sheet, and the sheet layout."""
+
     id: str
     region: str
     year: int
