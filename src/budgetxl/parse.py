@@ -78,6 +78,12 @@ def hidden_sheet_finding(grid: WorkbookGrid, chosen: SheetGrid | None, name: str
     )
 
 
+def _numbered(name: str, number: int) -> bool:
+    """A squashed sheet name that starts with 表<number>: 表5… but not 表51…"""
+    prefix = f"表{number}"
+    return name.startswith(prefix) and not name[len(prefix):len(prefix) + 1].isdecimal()
+
+
 def _find_sheet(sheets, name: str, title: str, number: int | None = None) -> SheetGrid | None:
     if name in sheets:
         return sheets[name]
@@ -86,9 +92,8 @@ def _find_sheet(sheets, name: str, title: str, number: int | None = None) -> She
         if squash(n) == wanted:
             return s
     if number is not None:
-        pattern = re.compile(rf"^表\s*{number}(?!\d)")
         for n, s in sheets.items():
-            if pattern.match(squash(n)):
+            if _numbered(squash(n), number):
                 return s
     t = squash(title)
     for n, s in sheets.items():
@@ -104,7 +109,7 @@ def _find_sheet(sheets, name: str, title: str, number: int | None = None) -> She
 # ================================================================== headers
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed: no methods to generate at start-up
 class HeaderMatch:
     """Where a table's header was found, and the sheet column of each spec column."""
 
@@ -150,7 +155,7 @@ def _column_paths(sheet: SheetGrid, top: int, height: int) -> dict[int, list[str
 def _header_row_score(sheet: SheetGrid, r: int, wanted: set[str]) -> int:
     if not 1 <= r <= sheet.height:
         return 0
-    return sum(1 for v in sheet.rows[r - 1] if squash(v) in wanted)
+    return sum(1 for v in sheet.rows[r - 1] if v is not None and squash(v) in wanted)
 
 
 def locate_header(sheet: SheetGrid, table: TableSpec) -> tuple[HeaderMatch | None, list[Finding]]:

@@ -21,7 +21,7 @@ from .context import CheckContext
 DOC_SECTIONS = ("检查内容", "为何重要", "示例", "处理方法")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed: no methods to generate at start-up
 class Rule:
     """A registered rule: its code, default severity, title and the function that checks."""
 

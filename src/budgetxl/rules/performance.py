@@ -24,7 +24,7 @@ TREE = {
 _VALUE = re.compile(r"^\s*(?P<op>>\s*=|<\s*=|≥|≤|=|>|<)?\s*(?P<num>\d[\d,]*(?:\.\d+)?)(?:\s*[-－~～至]\s*(?P<hi>\d[\d,]*(?:\.\d+)?))?\s*(?P<unit>.*?)\s*$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed: no methods to generate at start-up
 class IndicatorValue:
     """An indicator's 指标值 as written: comparison, number (or range), unit."""
 
