@@ -44,7 +44,10 @@ def header_merges(header: tuple[tuple[str, ...], ...]) -> list[tuple[int, int, i
     return out
 
 
-@dataclass(frozen=True)
+# The spec types below compare by value (a spec file read twice is the same
+# spec) but have no generated __repr__: nothing prints them, and every
+# method dataclass generates costs an exec at every start-up.
+@dataclass(frozen=True, repr=False)
 class ColumnSpec:
     """One column of a table: its key, role and header path."""
 
@@ -59,7 +62,7 @@ class ColumnSpec:
         return self.path[-1]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Derivation:
     """Where a derived figure comes from: a detail table's column(s)."""
 
@@ -67,7 +70,7 @@ class Derivation:
     columns: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class FixedRowSpec:
     """A fixed-label row (表1, 表4, 表10 …): its label and how its figure is made."""
 
@@ -84,7 +87,7 @@ class FixedRowSpec:
         return not self.sum and self.derive is None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RowSum:
     """A column that is the sum of other columns of the same row."""
 
@@ -92,7 +95,7 @@ class RowSum:
     terms: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ClassDerivation:
     """Two-sided tables: each 类 row's column takes a detail table's 类 row."""
 
@@ -100,7 +103,7 @@ class ClassDerivation:
     columns: dict[str, tuple[str, ...]]  # our column key -> source columns
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class TableSpec:
     """One disclosure table: sheet, title, header, columns and layout."""
 
@@ -180,7 +183,7 @@ class TableSpec:
         return False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class FieldSpec:
     """One field of an input sheet (a form row or a list column)."""
 
@@ -192,7 +195,7 @@ class FieldSpec:
     width: int = 14
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class InputSpec:
     """One input sheet (单位信息, 项目说明 …): a form or a list."""
 
@@ -209,7 +212,7 @@ class InputSpec:
         raise KeyError(key)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ContextLine:
     """The line above each table's header: 编制部门 on the left, 单位 on the right."""
 
@@ -239,7 +242,7 @@ class ContextLine:
         return ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SheetLayout:
     """Where things sit on the sheets of the standard template. Only the template
     builder and ``fill`` rely on positions; the parser finds tables by header, so
@@ -289,7 +292,7 @@ DEFAULT_COLORS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Spec:
     """A whole disclosure template: every table and input sheet, and the sheet layout."""
 
