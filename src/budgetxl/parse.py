@@ -270,10 +270,10 @@ def _is_total_text(*texts: str) -> bool:
     return any(bare_label(t) in TOTAL_LABELS for t in texts if t)
 
 
-def _code_of(reader: _Reader, table: TableSpec, cols: dict, r: int) -> tuple[str | None, bool]:
-    """(code digits, ok). Code parts may be split over 类/款/项 or written together."""
+def _code_of(reader: _Reader, table: TableSpec, code_cols: list[int | None], r: int) -> tuple[str | None, bool]:
+    """(code digits, ok). Code parts may be split over 类/款/项 (``code_cols``: the
+    sheet columns of the table's code roles) or written together."""
     parts = []
-    code_cols = [cols.get((role_key, None)) for role_key in _code_keys(table)]
     raws = [reader.sheet.value(r, c) if c else None for c in code_cols]
     first = normalize_code(raws[0]) if raws else ""
     rest_blank = all(normalize_code(v) == "" for v in raws[1:])
@@ -307,16 +307,13 @@ def _code_keys(table: TableSpec) -> list[str]:
     return [c.key for c in table.columns if c.role in CODE_ROLES]
 
 
-def _amounts(reader: _Reader, table: TableSpec, cols: dict, r: int, side: str | None, what: str) -> dict[str, Amount]:
-    values = {}
-    for col in table.amount_columns:
-        if col.side != side:
-            continue
-        c = cols.get((col.key, col.side))
-        if c is None:
-            continue
-        values[col.key] = reader.amount(r, c, f"{what} {col.key}")
-    return values
+def _amount_cells(table: TableSpec, cols: dict, side: str | None) -> list[tuple[str, int]]:
+    """(column key, sheet column) of the table's amount columns of one side found on the sheet."""
+    return [(col.key, cols[(col.key, col.side)]) for col in table.amount_columns if col.side == side and (col.key, col.side) in cols]
+
+
+def _amounts(reader: _Reader, cells: list[tuple[str, int]], r: int, what: str) -> dict[str, Amount]:
+    return {key: reader.amount(r, c, f"{what} {key}") for key, c in cells}
 
 
 def _has_amount(values: dict[str, Amount]) -> bool:
@@ -325,6 +322,7 @@ def _has_amount(values: dict[str, Amount]) -> bool:
 
 def _parse_classified(reader: _Reader, table: TableSpec, header: HeaderMatch) -> tuple[list[Row], int | None]:
     sheet, cols = reader.sheet, header.columns
+    amount_cells = _amount_cells(table, cols, None)
     name_col = _role_column(table, cols, "name")
     project_col = _role_column(table, cols, "project")
     code_cols = [cols.get((k, None)) for k in _code_keys(table)]
@@ -335,10 +333,10 @@ def _parse_classified(reader: _Reader, table: TableSpec, header: HeaderMatch) ->
             continue
         name = reader.text(r, name_col)
         project = reader.text(r, project_col) if project_col else Text("", None)
-        code, ok = _code_of(reader, table, cols, r)
+        code, ok = _code_of(reader, table, code_cols, r)
         code_texts = [sheet.text(r, c) for c in code_cols if c]
         if not code and _is_total_text(name.value, *code_texts):
-            values = _amounts(reader, table, cols, r, None, f"{table.title} 总计行")
+            values = _amounts(reader, amount_cells, r, f"{table.title} 总计行")
             rows.append(Row(TOTAL, "总计", frozen_map(values), r, label="总计", name_ref=name.ref))
             end_row = r
             break
@@ -350,7 +348,7 @@ def _parse_classified(reader: _Reader, table: TableSpec, header: HeaderMatch) ->
                 problem("P05", f"{ref} 科目代码“{shown}”无法识别。类填3位、款和项各填2位数字（如 208 01 09），或在“类”列填完整代码 2080109。", [ref], actual=shown)
             )
             continue
-        values = _amounts(reader, table, cols, r, None, what)
+        values = _amounts(reader, amount_cells, r, what)
         if not code:
             if name.value and table.layout == "projects" and not project.value:
                 # 表7's first line: the department itself, a subtotal of all projects
@@ -407,6 +405,7 @@ def _parse_fixed_side(
 ) -> tuple[list[Row], int | None]:
     """Rows named by a label column: 表1/表4 (each side) and 表10."""
     sheet, cols = reader.sheet, header.columns
+    amount_cells = _amount_cells(table, cols, side)
     label_col = _role_column(table, cols, "label", side)
     if label_col is None:
         return [], None
@@ -417,20 +416,20 @@ def _parse_fixed_side(
     for r in range(header.last_row + 1, sheet.height + 1):
         label = reader.text(r, label_col)
         if not label.value:
-            values = _amounts(reader, table, cols, r, side, f"{table.title} 第{r}行")
+            values = _amounts(reader, amount_cells, r, f"{table.title} 第{r}行")
             if _has_amount(values):
                 ref = CellRef(sheet.name, r, label_col)
                 reader.findings.append(problem("P07", f"{ref} 这一行有金额但没有项目名称。请填写名称或删除金额。", [ref]))
             continue
         what = f"{table.title} {label.value}"
         if bare_label(label.value) in (bare_label(total_label), "总计", "合计"):
-            values = _amounts(reader, table, cols, r, side, what)
+            values = _amounts(reader, amount_cells, r, what)
             rows.append(Row(TOTAL, label.value, frozen_map(values), r, label=total_label, key=total_label, side=side, name_ref=label.ref))
             end_row = r
             break
         if is_class_side:
             m = _CLASS_LABEL.match(squash(label.value))
-            values = _amounts(reader, table, cols, r, side, what)
+            values = _amounts(reader, amount_cells, r, what)
             if not m:
                 if _has_amount(values):
                     reader.findings.append(problem("P07", f"{label.ref} “{label.value}”不是“代码 科目名称”格式（如“208 社会保障和就业支出”）。", [label.ref]))
@@ -438,7 +437,7 @@ def _parse_fixed_side(
             rows.append(Row(SUBTOTAL, m.group(2), frozen_map(values), r, code=m.group(1), side=side, name_ref=label.ref))
             continue
         index = _match_fixed(label.value, table.fixed_rows, position)
-        values = _amounts(reader, table, cols, r, side, what)
+        values = _amounts(reader, amount_cells, r, what)
         if index is None:
             reader.findings.append(
                 problem("P07", f"{label.ref} “{label.value}”不是“{table.title}”的标准行，金额未计入。请使用标准模板的行名称。", [label.ref])
@@ -461,6 +460,7 @@ def _parse_fixed_side(
 
 def _parse_items(reader: _Reader, table: TableSpec, header: HeaderMatch) -> tuple[list[Row], int | None]:
     sheet, cols = reader.sheet, header.columns
+    amount_cells = _amount_cells(table, cols, None)
     label_col = _role_column(table, cols, "label")
     rows: list[Row] = []
     end_row = None
@@ -468,7 +468,7 @@ def _parse_items(reader: _Reader, table: TableSpec, header: HeaderMatch) -> tupl
         if sheet.row_is_blank(r):
             continue
         label = reader.text(r, label_col)
-        values = _amounts(reader, table, cols, r, None, f"{table.title} 第{r}行")
+        values = _amounts(reader, amount_cells, r, f"{table.title} 第{r}行")
         if _is_total_text(label.value):
             rows.append(Row(TOTAL, "总计", frozen_map(values), r, label="总计", name_ref=label.ref))
             end_row = r
