@@ -116,7 +116,8 @@ _ARGVS = [
 _MISTAKES = [
     [], ["chek", "x.xlsx"], ["check"], ["check", "x.xlsx", "--min-severity", "严重"], ["check", "--nope", "x.xlsx"],
     ["--spec"], ["excel"], ["users", "add-bureau"], ["convert", "a", "-o", "o", "-j", "0"], ["-h"], ["check", "-h"],
-    ["--", "check", "x.xlsx"], ["-", "check"], ["subtotal", "x.xlsx", "-o", "o.xlsx", "--in-place"],
+    ["--", "check", "x.xlsx"], ["-", "check"], ["-h", "check"], ["--help", "check", "x.xlsx"], ["--he", "check"],
+    ["--sp=xinjiang_2026", "check"], ["--spec", "check", "check", "-h"], ["subtotal", "x.xlsx", "-o", "o.xlsx", "--in-place"],
 ]
 
 

@@ -642,17 +642,19 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _command_word(argv: list[str]) -> str | None:
-    """The command an argument list names: its first word that is neither an
-    option nor the value of --spec (or of an abbreviation argparse accepts for it)."""
+    """The command an argument list names: its first word after any --spec NAME
+    (or --spec=NAME, or an abbreviation argparse accepts for it). None when any
+    other option comes first ("-h" lists every command, "--" and "-" are
+    argparse's own cases): then no guess is taken."""
     words = iter(argv)
     for word in words:
-        if word in ("-", "--"):
-            return None  # argparse's own cases: take no guess
-        if word.startswith("-"):
-            if len(word) > 2 and "--spec".startswith(word):
-                next(words, None)  # --spec NAME
-            continue
-        return word
+        if not word.startswith("-"):
+            return word
+        name, equals, _ = word.partition("=")
+        if len(name) <= 2 or not "--spec".startswith(name):
+            return None
+        if not equals:
+            next(words, None)  # --spec NAME
     return None
 
 
