@@ -486,8 +486,9 @@ def _help_width() -> int:
 
 
 class _ChineseHelp(argparse.HelpFormatter):
-    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
-        super().__init__(prog, indent_increment, max_help_position, _help_width() if width is None else width)
+    def __init__(self, prog, **kwargs):
+        kwargs.setdefault("width", _help_width())
+        super().__init__(prog, **kwargs)
 
     def add_usage(self, usage, actions, groups, prefix=None):
         return super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
