@@ -602,8 +602,9 @@ def _year_of(text: str) -> int | None:
 
 # ================================================================== sheets budgetxl wrote
 
-_PARAGRAPH_ID = re.compile(r"^(part\d|s\d\d)(\.[\w.]+)?$")
-_REF = re.compile(r"'(?:[^']|'')+'![A-Za-z]{1,3}\d+")
+# compiled on first use (re caches them): most workbooks checked have neither sheet
+_PARAGRAPH_ID = r"^(part\d|s\d\d)(\.[\w.]+)?$"
+_REF = r"'(?:[^']|'')+'![A-Za-z]{1,3}\d+"
 
 
 def parse_narrative_sheet(sheet: SheetGrid) -> dict[str, Text]:
@@ -611,7 +612,7 @@ def parse_narrative_sheet(sheet: SheetGrid) -> dict[str, Text]:
     out = {}
     for r in range(2, sheet.height + 1):
         key = squash(sheet.value(r, 1))
-        if _PARAGRAPH_ID.match(key) and sheet.text(r, 2):
+        if re.match(_PARAGRAPH_ID, key) and sheet.text(r, 2):
             out[key] = Text(sheet.text(r, 2), CellRef(sheet.name, r, 2))
     return out
 
@@ -632,7 +633,7 @@ def parse_review(sheet: SheetGrid) -> tuple[ReviewMark, ...]:
         if not code:
             continue
         refs = []
-        for m in _REF.finditer(sheet.text(r, col["位置"])):
+        for m in re.finditer(_REF, sheet.text(r, col["位置"])):
             try:
                 refs.append(CellRef.parse(m.group(0)))
             except ValueError:
