@@ -110,6 +110,76 @@ def test_a_worker_that_hangs_is_killed_after_the_timeout_and_the_rest_go_on():
     assert isinstance(out[1], isolate.Died) and "超时" in out[1].message
 
 
+_ORPHAN = """
+import sys, time
+from budgetxl import isolate
+
+def idle(item):
+    time.sleep(0.05)
+    return item
+
+# workers wait for their next file while the parent is killed
+for _ in isolate.run(idle, ["a"] * 4, workers=2):
+    pass
+print("ready", flush=True)
+for _ in isolate.run(time.sleep, [600, 600], workers=2, timeout=None):
+    pass
+"""
+
+
+def test_killing_a_batch_ends_its_worker_processes(tmp_path):
+    """kill -9 of a batch (convert, collect) ended its worker processes only
+    sometimes: a forked worker holds copies of its parent's pipe ends, so one
+    waiting for its next file never saw the parent go and slept forever (3 in
+    8 kill -9s of convert -j 1). Each worker now watches its parent."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    marker = tmp_path / "orphan.py"
+    marker.write_text(_ORPHAN)
+    proc = subprocess.Popen([sys.executable, str(marker)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    deadline = time.monotonic() + 10
+    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = _children(proc.pid)
+    assert len(workers) == 2
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while [p for p in workers if _alive(p)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [p for p in workers if _alive(p)]
+    for p in left:
+        os.kill(p, signal.SIGKILL)
+    assert left == []
+
+
+def _children(pid: int) -> list[int]:
+    from pathlib import Path
+
+    out = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            if f"PPid:\t{pid}\n" in status.read_text():
+                out.append(int(status.parent.name))
+        except OSError:
+            pass
+    return out
+
+
+def _alive(pid: int) -> bool:
+    from pathlib import Path
+
+    try:
+        state = next(l for l in Path(f"/proc/{pid}/status").read_text().splitlines() if l.startswith("State:"))
+    except (OSError, StopIteration):
+        return False
+    return "Z" not in state
+
+
 # ------------------------------------------------------------------ class 2 and 5: the writing corpus
 
 

@@ -17,6 +17,17 @@
  *   s.position() -> byte index of the last parse event (guard._feed reads more
  *                   at once while a long token makes no progress)
  *   s.uncached (list of (r, c)), s.errors (dict (r, c) -> str)
+ *
+ * With ``strings`` (the shared strings, a list of str) and ``styles`` (bytes,
+ * one per cell format: 0 other, 1 a date or time, 2 a duration) the same pass
+ * also reads the values, so no second reader runs (guard.scan(values=True)):
+ *   s.values() -> (rows, dates) after finish(): rows is a list of lists from A1
+ *   to the farthest cell holding a value, padded with None; dates lists the
+ *   (r, c, kind) of numbers in a date or duration format (guard converts them).
+ * Values are read as python-calamine reads them (tests/test_sheetscan_values.py
+ * holds the two to the same grids): shared string by index, inline string
+ * without its phonetic runs, number as float (text that is no number stays
+ * text, so the parser names the cell), bool, error text, empty as None.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -26,7 +37,7 @@
 
 #define FAR 1000000000LL
 
-enum { T_N, T_S, T_STR, T_E };
+enum { T_N, T_S, T_STR, T_E, T_B, T_INLINE, T_D };
 enum { GO, CELLS, CELLS_MERGED, TEXT, DTD, BAD_XML, NO_MEMORY };
 
 typedef struct {
@@ -45,6 +56,16 @@ typedef struct {
     long long longest; /* the longest shared string: what an unreadable index may show */
     PyObject *uncached;
     PyObject *errors;
+    /* values: only when the caller asks for them */
+    PyObject *strings; /* list of str, or NULL */
+    PyObject *styles;  /* bytes */
+    PyObject *rows;    /* list: None or a list per row */
+    PyObject *dates;   /* list of (r, c, kind) */
+    long long style, width;
+    int in_is, has_is, has_v, in_rph, done, t_keep; /* t_keep: the open <t> has xml:space="preserve" */
+    size_t t_start;    /* where the open <t>'s text begins in ist */
+    char *ist;         /* text of an inline string */
+    size_t ist_len, ist_cap;
 } Scanner;
 
 static int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
@@ -146,6 +167,143 @@ static int over_cells(Scanner *s) {
     return spanned > (long double)s->cell_room;
 }
 
+static int grow(char **buf, size_t *cap, size_t want) {
+    if (want <= *cap) return 0;
+    size_t size = want * 2 + 64;
+    char *grown = PyMem_Realloc(*buf, size);
+    if (!grown) return -1;
+    *buf = grown;
+    *cap = size;
+    return 0;
+}
+
+/* rows[r-1][c-1] = v (v stolen); rows and cells in between are None */
+static int put(Scanner *s, PyObject *v) {
+    long long r = s->r, c = s->c;
+    if (!v) return -1;
+    if (r < 1 || c < 1) { Py_DECREF(v); return 0; }
+    Py_ssize_t n = PyList_GET_SIZE(s->rows);
+    for (; n < r; n++)
+        if (PyList_Append(s->rows, Py_None) < 0) { Py_DECREF(v); return -1; }
+    PyObject *row = PyList_GET_ITEM(s->rows, r - 1);
+    if (row == Py_None) {
+        row = PyList_New(0);
+        if (!row) { Py_DECREF(v); return -1; }
+        PyList_SetItem(s->rows, r - 1, row); /* steals row, releases the None */
+    }
+    for (Py_ssize_t m = PyList_GET_SIZE(row); m < c; m++)
+        if (PyList_Append(row, Py_None) < 0) { Py_DECREF(v); return -1; }
+    PyList_SetItem(row, c - 1, v);
+    if (c > s->width) s->width = c;
+    return 0;
+}
+
+static int hex(char ch) {
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+/* Excel writes a character XML cannot hold as _xHHHH_ (a vertical tab pasted
+ * from Word: _x000B_); the readers decode those up to U+00FF, in place */
+static size_t unescape_x(char *b, size_t n) {
+    if (!memchr(b, '_', n)) return n;
+    size_t i = 0, o = 0;
+    while (i < n) {
+        if (b[i] == '_' && i + 6 < n && b[i + 1] == 'x' && b[i + 6] == '_') {
+            int h0 = hex(b[i + 2]), h1 = hex(b[i + 3]), h2 = hex(b[i + 4]), h3 = hex(b[i + 5]);
+            if (h0 == 0 && h1 == 0 && h2 >= 0 && h3 >= 0) {
+                int v = h2 * 16 + h3;
+                if (v < 0x80)
+                    b[o++] = (char)v;
+                else {
+                    b[o++] = (char)(0xC0 | (v >> 6));
+                    b[o++] = (char)(0x80 | (v & 0x3F));
+                }
+                i += 7;
+                continue;
+            }
+        }
+        b[o++] = b[i++];
+    }
+    return o;
+}
+
+/* a number cell: float when the text is a number, else the text itself */
+static PyObject *number(const char *v, size_t n) {
+    char small[64], *buf = n < sizeof small ? small : PyMem_Malloc(n + 1);
+    if (!buf) return PyErr_NoMemory();
+    memcpy(buf, v, n);
+    buf[n] = 0;
+    char *end = NULL;
+    double d = PyOS_string_to_double(buf, &end, NULL);
+    PyObject *out;
+    if ((d == -1.0 && PyErr_Occurred()) || end != buf + n) {
+        PyErr_Clear();
+        out = PyUnicode_DecodeUTF8(v, (Py_ssize_t)n, "replace");
+    } else
+        out = PyFloat_FromDouble(d);
+    if (buf != small) PyMem_Free(buf);
+    return out;
+}
+
+static int digits_only(const char *v, size_t n) {
+    if (!n) return 0;
+    for (size_t q = 0; q < n; q++)
+        if (!is_digit(v[q])) return 0;
+    return 1;
+}
+
+/* the value of the cell being closed; NULL with no error: no value; None:
+ * an empty string (blank, but the sheet reaches that far) */
+static PyObject *cell_value(Scanner *s, const char *v, size_t n) {
+    switch (s->t) {
+    case T_S: {
+        if (!digits_only(v, n)) return NULL;
+        size_t k = 0;
+        while (k < n && v[k] == '0') k++;
+        if (n - k > 12) return NULL;
+        unsigned long long idx = 0;
+        for (; k < n; k++) idx = idx * 10 + (unsigned)(v[k] - '0');
+        if (idx >= (unsigned long long)PyList_GET_SIZE(s->strings)) return NULL;
+        PyObject *text = PyList_GET_ITEM(s->strings, (Py_ssize_t)idx);
+        if (!PyUnicode_Check(text) || PyUnicode_GET_LENGTH(text) == 0)
+            Py_RETURN_NONE; /* an empty string: blank, but the sheet reaches it (as in calamine) */
+        Py_INCREF(text);
+        return text;
+    }
+    case T_INLINE:
+        if (!s->has_is) return NULL;
+        if (!s->ist_len) Py_RETURN_NONE;
+        s->ist_len = unescape_x(s->ist, s->ist_len);
+        return PyUnicode_DecodeUTF8(s->ist, (Py_ssize_t)s->ist_len, "replace");
+    case T_STR:
+    case T_D: {
+        if (!s->has_v) return NULL;
+        if (!s->v_len) Py_RETURN_NONE;
+        if (s->t == T_STR) s->v_len = unescape_x(s->v, s->v_len);
+        return PyUnicode_DecodeUTF8(s->v, (Py_ssize_t)s->v_len, "replace");
+    }
+    case T_E:
+        if (!n) return NULL;
+        return PyUnicode_DecodeUTF8(v, (Py_ssize_t)n, "replace");
+    case T_B:
+        if (!n) return NULL;
+        return PyBool_FromLong(!(n == 1 && v[0] == '0'));
+    default: {
+        if (!n) return NULL;
+        PyObject *out = number(v, n);
+        if (out && PyFloat_Check(out) && s->style >= 0 && s->style < PyBytes_GET_SIZE(s->styles)) {
+            int kind = (unsigned char)PyBytes_AS_STRING(s->styles)[s->style];
+            if (kind) {
+                PyObject *at = Py_BuildValue("(LLi)", s->r, s->c, kind);
+                if (!at || PyList_Append(s->dates, at) < 0) { Py_XDECREF(at); Py_DECREF(out); return NULL; }
+                Py_DECREF(at);
+            }
+        }
+        return out;
+    }
+    }
+}
+
 static void close_cell(Scanner *s) {
     s->open_cell = 0;
     const char *v = s->v ? s->v : "";
@@ -191,6 +349,13 @@ static void close_cell(Scanner *s) {
         }
         Py_XDECREF(key);
     }
+    if (s->strings && !s->stop) {
+        PyObject *value = cell_value(s, v, n);
+        if (value ? put(s, value) < 0 : PyErr_Occurred() != NULL) {
+            PyErr_Clear();
+            halt(s, NO_MEMORY);
+        }
+    }
     if (s->chars > s->char_room)
         halt(s, TEXT);
 }
@@ -204,7 +369,7 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
     switch (local[0]) {
     case 'c':
         if (local[1] == 0) {
-            if (s->open_cell && (s->v_len || s->has_f))
+            if (s->open_cell && (s->v_len || s->has_f || s->strings))
                 close_cell(s);
             if (s->stop) return;
             const char *ref = attr(atts, "r");
@@ -218,9 +383,18 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
             }
             s->present++;
             const char *t = attr(atts, "t");
-            s->t = !t ? T_N : strcmp(t, "s") == 0 ? T_S : strcmp(t, "str") == 0 ? T_STR : strcmp(t, "e") == 0 ? T_E : T_N;
+            s->t = !t ? T_N : strcmp(t, "s") == 0 ? T_S : strcmp(t, "str") == 0 ? T_STR : strcmp(t, "e") == 0 ? T_E
+                 : strcmp(t, "b") == 0 ? T_B : strcmp(t, "inlineStr") == 0 ? T_INLINE : strcmp(t, "d") == 0 ? T_D : T_N;
             s->has_f = 0;
             s->v_len = 0;
+            s->ist_len = 0;
+            s->in_is = s->has_is = s->has_v = s->in_rph = 0;
+            s->style = 0;
+            if (s->strings) {
+                const char *st = attr(atts, "s");
+                if (st && digits_only(st, strlen(st)) && strlen(st) < 10)
+                    s->style = atol(st);
+            }
             s->cap = 0;
             s->open_cell = 1;
             if (s->r > s->max_r || s->c > s->max_c) {
@@ -233,15 +407,27 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
         }
         break;
     case 'v':
-        if (local[1] == 0) { s->cap = 1; s->v_len = 0; return; }
+        if (local[1] == 0) { s->cap = 1; s->v_len = 0; s->has_v |= s->open_cell; return; }
         break;
     case 'f':
         if (local[1] == 0) { s->has_f = 1; s->cap = 0; return; }
         break;
     case 't':
-        if (local[1] == 0) { s->cap = 2; return; }
+        if (local[1] == 0) {
+            s->cap = 2;
+            if (s->strings) {
+                const char *space = attr(atts, "xml:space");
+                s->t_keep = space && strcmp(space, "preserve") == 0;
+                s->t_start = s->ist_len;
+            }
+            return;
+        }
+        break;
+    case 'i':
+        if (local[1] == 's' && local[2] == 0) { s->in_is = s->open_cell; s->has_is |= s->open_cell; s->cap = 0; return; }
         break;
     case 'r':
+        if (strcmp(local, "rPh") == 0) { s->in_rph = 1; s->cap = 0; return; }
         if (strcmp(local, "row") == 0) {
             if (s->open_cell)
                 close_cell(s);
@@ -285,8 +471,25 @@ static void XMLCALL on_end(void *data, const XML_Char *name) {
     Scanner *s = (Scanner *)data;
     const char *local = strrchr(name, ':');
     local = local ? local + 1 : name;
-    if ((local[0] == 'v' || local[0] == 't') && local[1] == 0)
+    if (local[0] == 't' && local[1] == 0) {
+        if (s->cap == 2 && s->strings && !s->t_keep && s->ist_len > s->t_start) {
+            /* a <t> without xml:space="preserve": spaces, tabs and line ends
+             * around its text are not part of it (as calamine reads it) */
+            char *a = s->ist + s->t_start, *b = s->ist + s->ist_len;
+            while (a < b && is_space(*a)) a++;
+            while (b > a && is_space(b[-1])) b--;
+            memmove(s->ist + s->t_start, a, (size_t)(b - a));
+            s->ist_len = s->t_start + (size_t)(b - a);
+        }
         s->cap = 0;
+    } else if (local[0] == 'v' && local[1] == 0)
+        s->cap = 0;
+    else if (strcmp(local, "rPh") == 0)
+        s->in_rph = 0;
+    else if (strcmp(local, "is") == 0)
+        s->in_is = 0;
+    else if (local[0] == 'c' && local[1] == 0 && s->open_cell && !s->stop)
+        close_cell(s); /* text after </c> is no part of the cell */
 }
 
 static void XMLCALL on_text(void *data, const XML_Char *text, int len) {
@@ -307,6 +510,11 @@ static void XMLCALL on_text(void *data, const XML_Char *text, int len) {
         }
     } else if (s->cap == 2) {
         add_chars(s, (unsigned long long)codepoints(text, (size_t)len));
+        if (s->strings && s->in_is && !s->in_rph && s->open_cell && s->t == T_INLINE) {
+            if (grow(&s->ist, &s->ist_cap, s->ist_len + (size_t)len) < 0) { halt(s, NO_MEMORY); return; }
+            memcpy(s->ist + s->ist_len, text, (size_t)len);
+            s->ist_len += (size_t)len;
+        }
     }
 }
 
@@ -322,11 +530,15 @@ static void XMLCALL on_entity(void *data, const XML_Char *name, int pe, const XM
 }
 
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
-    PyObject *sst;
+    PyObject *sst, *strings = Py_None, *styles = Py_None;
     long long cell_room, char_room;
-    static char *names[] = {"sst", "cell_room", "char_room", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OLL", names, &sst, &cell_room, &char_room))
+    static char *names[] = {"sst", "cell_room", "char_room", "strings", "styles", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OLL|OO", names, &sst, &cell_room, &char_room, &strings, &styles))
         return -1;
+    if (strings != Py_None && (!PyList_Check(strings) || !PyBytes_Check(styles))) {
+        PyErr_SetString(PyExc_TypeError, "strings must be a list and styles bytes");
+        return -1;
+    }
     if (s->p || s->has_sst) {
         PyErr_SetString(PyExc_RuntimeError, "Scanner already initialised");
         return -1;
@@ -349,6 +561,16 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
     s->errors = PyDict_New();
     if (!s->uncached || !s->errors)
         return -1;
+    if (strings != Py_None) {
+        Py_INCREF(strings);
+        Py_INCREF(styles);
+        s->strings = strings;
+        s->styles = styles;
+        s->rows = PyList_New(0);
+        s->dates = PyList_New(0);
+        if (!s->rows || !s->dates)
+            return -1;
+    }
     s->p = XML_ParserCreate(NULL);
     if (!s->p) {
         PyErr_NoMemory();
@@ -369,6 +591,11 @@ static void Scanner_dealloc(Scanner *s) {
     PyMem_Free(s->v);
     Py_XDECREF(s->uncached);
     Py_XDECREF(s->errors);
+    Py_XDECREF(s->strings);
+    Py_XDECREF(s->styles);
+    Py_XDECREF(s->rows);
+    Py_XDECREF(s->dates);
+    PyMem_Free(s->ist);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
@@ -423,6 +650,33 @@ static PyObject *Scanner_finish(Scanner *s, PyObject *unused) {
     return PyLong_FromLong(s->stop == TEXT ? TEXT : GO);
 }
 
+static PyObject *Scanner_values(Scanner *s, PyObject *unused) {
+    (void)unused;
+    if (!s->rows) {
+        PyErr_SetString(PyExc_RuntimeError, "Scanner made without strings: no values");
+        return NULL;
+    }
+    if (s->stop || s->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "Scanner stopped: no values");
+        return NULL;
+    }
+    if (!s->done) { /* once: every row a list as wide as the widest */
+        Py_ssize_t n = PyList_GET_SIZE(s->rows);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *row = PyList_GET_ITEM(s->rows, i);
+            if (row == Py_None) {
+                row = PyList_New(0);
+                if (!row) return NULL;
+                PyList_SetItem(s->rows, i, row);
+            }
+            for (Py_ssize_t m = PyList_GET_SIZE(row); m < s->width; m++)
+                if (PyList_Append(row, Py_None) < 0) return NULL;
+        }
+        s->done = 1;
+    }
+    return Py_BuildValue("(OO)", s->rows, s->dates);
+}
+
 static PyObject *Scanner_state(Scanner *s, PyObject *unused) {
     (void)unused;
     return Py_BuildValue("(LLLLLLL)", s->max_r, s->max_c, s->merged, s->present, s->chars, s->r, s->c);
@@ -456,6 +710,7 @@ static PyMethodDef Scanner_methods[] = {
     {"feed", (PyCFunction)Scanner_feed, METH_VARARGS, "feed(data, final) -> code"},
     {"finish", (PyCFunction)Scanner_finish, METH_NOARGS, "close the open cell -> code"},
     {"state", (PyCFunction)Scanner_state, METH_NOARGS, "(max_r, max_c, merged, present, chars, r, c)"},
+    {"values", (PyCFunction)Scanner_values, METH_NOARGS, "(rows, dates) after finish(), when made with strings"},
     {"xml_error", (PyCFunction)Scanner_xml_error, METH_NOARGS, "(expat error code, line)"},
     {"position", (PyCFunction)Scanner_position, METH_NOARGS, "byte index of the last parse event"},
     {NULL, NULL, 0, NULL},

@@ -144,9 +144,13 @@ def read_workbook(path: str | Path, reader: str = "calamine") -> WorkbookGrid:
     if kind == "other":
         raise WorkbookError("文件不是 Excel 工作簿（.xlsx），请在 Excel 或 WPS 中另存为 .xlsx 后重试。", path)
     try:
-        scan = guard.scan(path, kind)
+        scan = guard.scan(path, kind, values=reader == "calamine")
     except guard.Refused as exc:
         raise WorkbookError(exc.message, path) from None
+    except MemoryError:
+        raise WorkbookError("读取工作簿所需内存不足，无法读取（文件过大或是恶意文件）。请删除多余的行列后重新保存。", path) from None
+    if scan.values is not None:  # the guard's pass read the values too (the C pass)
+        return _from_scan(path, scan)
     if kind == "ole" and reader != "calamine":
         reader = "calamine"  # openpyxl cannot read legacy .xls
     try:
@@ -174,6 +178,13 @@ def read_workbook(path: str | Path, reader: str = "calamine") -> WorkbookGrid:
             for n, s in sheets.items()
         }
     return WorkbookGrid(sheets, grid.source, grid.reader, grid.sheet_order, scan.hidden & set(sheets))
+
+
+def _from_scan(path: Path, scan) -> WorkbookGrid:
+    uncached = scan.uncached
+    sheets = {name: SheetGrid(name, tuple(map(tuple, rows)), frozenset(uncached.get(name, ()))) for name, rows in scan.values.items()}
+    order = tuple(s.name for s in scan.sheets)
+    return WorkbookGrid(sheets, str(path), "sheetscan", order, scan.hidden & set(sheets))
 
 
 def _is_panic(exc: BaseException) -> bool:

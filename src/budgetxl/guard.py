@@ -40,6 +40,14 @@ The same pass collects what the reader needs and calamine does not give:
 cells with a formula but no cached value, error values (``#DIV/0!``), and each
 sheet's visibility (hidden sheets do not win over visible ones).
 
+Where the C pass is built, ``scan(values=True)`` makes it the reader too: it
+reads every cell's value as it measures it (shared and inline strings, numbers,
+booleans, errors; numbers in a date format become dates from the styles'
+number formats), so a good file is read once and no second reader runs. The
+values are those python-calamine shows (tests/test_sheetscan_values.py reads
+generated packages both ways); calamine still reads where the C pass is not
+built, and legacy ``.xls``.
+
 API: :func:`scan` (``path, kind`` → :class:`Scan`, raises :class:`Refused`),
 :data:`LIMITS`. This module imports nothing of budgetxl: ``grid`` calls it.
 """
@@ -111,6 +119,9 @@ class Scan:
     strings: int = 0
     styles: int = 0
     unpacked: int = 0
+    # with scan(values=True) and the C pass built: each sheet's cell values
+    # (rows from A1, as grid.SheetGrid holds them), read in this same pass
+    values: dict[str, list[list]] | None = None
 
     @property
     def hidden(self) -> frozenset[str]:
@@ -330,13 +341,17 @@ def _relationships(zf, info, budget) -> list[dict[str, str]]:
     return rels
 
 
-def _sheet_entries(zf, info, budget) -> list[tuple[str, str, str]]:
-    """(name, state, relationship id) of every <sheet> in workbook.xml."""
+def _sheet_entries(zf, info, budget, book: dict | None = None) -> list[tuple[str, str, str]]:
+    """(name, state, relationship id) of every <sheet> in workbook.xml; into
+    ``book``, whether dates count from 1904."""
     out: list[tuple[str, str, str]] = []
     p = _parser()
 
     def start(name, attrs):
-        if _local(name) == "sheet":
+        local = _local(name)
+        if local == "workbookPr" and book is not None:
+            book["date1904"] = attrs.get("date1904", "").strip().lower() in ("1", "true")
+        if local == "sheet":
             rid = next((v for k, v in attrs.items() if ":" in k and _local(k) == "id"), "")
             out.append((attrs.get("name", ""), attrs.get("state", "visible"), rid))
             if len(out) > budget.limits.sheets:
@@ -347,47 +362,202 @@ def _sheet_entries(zf, info, budget) -> list[tuple[str, str, str]]:
     return out
 
 
-def _shared_string_lengths(zf, info, budget) -> array:
+def _shared_string_lengths(zf, info, budget, texts: list[str] | None = None) -> array:
+    """Characters of each shared string (all its <t>: the budget counts high);
+    into ``texts``, each string as the readers show it (its runs, without the
+    phonetic guide <rPh>)."""
     lengths = array("L")
-    current = [0, False]  # characters of the open <si>, inside a <t>
+    current = [0, False, 0, False]  # where the open <t> starts in parts, inside a <t>, inside an <rPh>, xml:space="preserve"
+    parts: list[str] = []
     p = _parser()
     limit = budget.limits.strings
 
     def start(name, attrs):
         local = _local(name)
         if local == "si":
+            if texts is not None and lengths:
+                texts.append("".join(parts))
+                parts.clear()
             lengths.append(0)
             if len(lengths) > limit:
                 budget.strings(f"超过 {limit:,} ")
+        elif local == "rPh":
+            current[2] = 1
         current[1] = local == "t"
+        if current[1]:
+            current[0], current[3] = len(parts), attrs.get("xml:space") == "preserve"
+
+    def end(name):
+        if current[1] and not current[3] and len(parts) > current[0]:
+            # spaces, tabs and line ends around a <t> without xml:space="preserve"
+            # are not part of the string (as calamine reads it)
+            parts[current[0]:] = ["".join(parts[current[0]:]).strip(_XML_SPACE)]
+        current[1] = False
+        if current[2] and _local(name) == "rPh":
+            current[2] = 0
 
     def text(data):
         if current[1] and lengths:
             lengths[-1] += len(data)
+            if texts is not None and not current[2]:
+                parts.append(data)
 
     p.StartElementHandler = start
     p.CharacterDataHandler = text
+    if texts is not None:
+        p.EndElementHandler = end
     _feed(zf, info, p, budget)
+    if texts is not None and lengths:
+        texts.append("".join(parts))
+        for k, t in enumerate(texts):
+            if "_x" in t:
+                texts[k] = unescape_x(t)
     return lengths
+
+
+_X_ESCAPE = None
+
+
+def unescape_x(text: str) -> str:
+    """Excel writes a character XML cannot hold as ``_xHHHH_`` (a vertical tab
+    pasted from Word: ``_x000B_``); the readers decode those up to U+00FF."""
+    global _X_ESCAPE
+    if _X_ESCAPE is None:
+        import re
+
+        _X_ESCAPE = re.compile(r"_x00([0-9A-Fa-f]{2})_")
+    return _X_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
 _STYLE_RECORDS = {"xf", "font", "fill", "border", "numFmt", "dxf", "cellStyle"}
 
 
-def _count_styles(zf, info, budget) -> int:
+def _count_styles(zf, info, budget, formats: dict | None = None) -> int:
+    """Style records; into ``formats``: "codes" (custom number format id →
+    code) and "cells" (the number format id of each cell format, by index)."""
     n = [0]
     limit = budget.limits.styles
     p = _parser()
+    depth = [0]  # inside <cellXfs>
+    codes: dict[str, str] = {}
+    cells: list[str] = []
 
     def start(name, attrs):
-        if _local(name) in _STYLE_RECORDS:
+        local = _local(name)
+        if local in _STYLE_RECORDS:
             n[0] += 1
             if n[0] > limit:
                 budget.styles(f"超过 {limit:,} ")
+            if formats is not None:
+                if local == "xf" and depth[0]:
+                    cells.append(attrs.get("numFmtId", "0"))
+                elif local == "numFmt":
+                    codes[attrs.get("numFmtId", "")] = attrs.get("formatCode", "")
+        elif local == "cellXfs":
+            depth[0] += 1
+
+    def end(name):
+        if _local(name) == "cellXfs":
+            depth[0] -= 1
 
     p.StartElementHandler = start
+    if formats is not None:
+        p.EndElementHandler = end
     _feed(zf, info, p, budget)
+    if formats is not None:
+        formats.setdefault("codes", {}).update(codes)
+        formats.setdefault("cells", []).extend(cells)
     return n[0]
+
+
+# ------------------------------------------------------------------ dates
+
+_DATE, _DURATION = 1, 2
+
+
+def _number_format_kind(code: str) -> int:
+    """0, a date or time format, or a duration ([h]:mm): how python-calamine
+    tells them (the first section only; quoted, escaped and bracketed text
+    is no format token)."""
+    escaped = quoted = ampm = hms = False
+    brackets = 0
+    prev = " "
+    for ch in code:
+        if escaped:
+            escaped = False
+        elif ch in "_\\*":
+            escaped = True
+        elif quoted:
+            if ch == '"':
+                quoted = False
+        elif ch == '"':
+            quoted = True
+        elif ch == ";":
+            return 0
+        elif ch == "[":
+            brackets += 1
+        elif ch == "]" and brackets == 1 and hms:
+            return _DURATION
+        elif ch == "]":
+            brackets = max(0, brackets - 1)
+        elif ch in "aA" and not ampm and brackets == 0:
+            ampm = True
+        elif ch in "pm/PM" and ampm and brackets == 0:
+            return _DATE
+        elif ch in "dmhysDMHYS" and not ampm and brackets == 0:
+            return _DATE
+        elif not (hms and ch.lower() == prev.lower()):
+            hms = prev == "[" and ch in "mhsMHS"
+        prev = ch
+    return 0
+
+
+_BUILTIN_FORMATS = {**{str(i): _DATE for i in (*range(14, 23), 45, 47)}, "46": _DURATION}
+
+
+def _style_kinds(formats: dict) -> bytes:
+    """For each cell format (the ``s`` of a cell): 0, date, or duration."""
+    codes = formats.get("codes", {})
+    out = bytearray()
+    for fid in formats.get("cells", ()):
+        fid = fid.strip()
+        kind = _BUILTIN_FORMATS.get(fid, 0)
+        if fid in codes:
+            kind = _number_format_kind(codes[fid])
+        out.append(kind)
+    return bytes(out)
+
+
+def _round_away(x: float) -> int:
+    """To the nearest integer, halves away from zero (Rust's f64::round)."""
+    import math
+
+    return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
+
+
+def _excel_date(serial: float, kind: int, date1904: bool):
+    """A number in a date format as python-calamine shows it: a time of day
+    below 1, a date when whole, else a datetime (to the millisecond); a
+    duration as a timedelta; the number itself when out of range."""
+    import datetime as dt
+
+    day = 86_400_000.0
+    try:
+        if kind == _DURATION:
+            return dt.timedelta(milliseconds=_round_away(serial * day))
+        start, ms_f = (dt.datetime(1904, 1, 1), serial * day) if date1904 else (dt.datetime(1899, 12, 31), serial * day)
+        if not date1904 and serial >= 60:  # Excel's 1900 calendar counts a 29 February 1900 that never was
+            ms_f -= day
+        ms = _round_away(ms_f)
+        if serial < 1.0:  # the time of day alone (the date may be before year 1)
+            ms %= 86_400_000
+            return dt.time(ms // 3_600_000, ms // 60_000 % 60, ms // 1000 % 60, ms % 1000 * 1000)
+        moment = start + dt.timedelta(milliseconds=ms)
+    except (OverflowError, ValueError):
+        return serial
+    if serial == int(serial):
+        return moment.date()
+    return moment
 
 
 @dataclass
@@ -399,6 +569,7 @@ class _PartStats:
     text_chars: int = 0
     uncached: set = field(default_factory=set)
     errors: dict = field(default_factory=dict)
+    values: list | None = None  # rows of cell values (values=True, C pass)
 
 
 # element → what the sheet scanner does with it
@@ -431,10 +602,23 @@ def _sst_chars(raw: str, sst: array, longest: int) -> int:
     return longest
 
 
-def _sheet_part(zf, info, budget: _Budget, sst: array, cells_before: int, chars_before: int, present_before: int, label: str) -> _PartStats:
-    """The one streaming pass over a worksheet part (in C when it is built)."""
-    run = _sheet_part_native if _native is not None else _sheet_part_python
-    return run(zf, info, budget, sst, cells_before, chars_before, present_before, label)
+def _sheet_part(zf, info, budget: _Budget, sst: array, cells_before: int, chars_before: int, present_before: int, label: str,
+                read: _Values | None = None) -> _PartStats:
+    """The one streaming pass over a worksheet part (in C when it is built;
+    with ``read``, it reads the cell values too)."""
+    if _native is None:
+        return _sheet_part_python(zf, info, budget, sst, cells_before, chars_before, present_before, label)
+    return _sheet_part_native(zf, info, budget, sst, cells_before, chars_before, present_before, label, read)
+
+
+@dataclass
+class _Values:
+    """What the C pass needs to read values: the shared strings, each cell
+    format's kind (date, duration), the workbook's date system."""
+
+    strings: list[str]
+    styles: bytes
+    date1904: bool = False
 
 
 _GO, _CELLS, _CELLS_MERGED, _TEXT, _DTD, _BAD_XML = range(6)
@@ -456,13 +640,17 @@ class _NativeParser:
         return self.scanner.position()
 
 
-def _sheet_part_native(zf, info, budget: _Budget, sst: array, cells_before: int, chars_before: int, present_before: int, label: str) -> _PartStats:
+def _sheet_part_native(zf, info, budget: _Budget, sst: array, cells_before: int, chars_before: int, present_before: int, label: str,
+                       read: _Values | None = None) -> _PartStats:
     """``_sheet_part_python`` with the handlers in C (``_sheetscan.c``): the same
-    counts, refusals and messages."""
+    counts, refusals and messages; with ``read``, the cell values too."""
     limits = budget.limits
     present_room = limits.present - present_before
     char_room = limits.text_chars - chars_before
-    scanner = _native.Scanner(sst, limits.cells - cells_before, char_room)
+    if read is None:
+        scanner = _native.Scanner(sst, limits.cells - cells_before, char_room)
+    else:
+        scanner = _native.Scanner(sst, limits.cells - cells_before, char_room, read.strings, read.styles)
 
     def refuse(code: int) -> None:
         max_r, max_c, _, _, _, r, c = scanner.state()
@@ -496,6 +684,11 @@ def _sheet_part_native(zf, info, budget: _Budget, sst: array, cells_before: int,
     st.rows, st.cols, st.merged, st.present, st.text_chars, _, _ = scanner.state()
     st.uncached = set(scanner.uncached)
     st.errors = dict(scanner.errors)
+    if read is not None:
+        rows, dates = scanner.values()
+        for r, c, kind in dates:
+            rows[r - 1][c - 1] = _excel_date(rows[r - 1][c - 1], kind, read.date1904)
+        st.values = rows
     return st
 
 
@@ -624,7 +817,10 @@ def _sheet_part_python(zf, info, budget: _Budget, sst: array, cells_before: int,
 
     def end(name):
         nonlocal cap
-        if cap and _local(name) in ("v", "t"):  # text after </v> or </t> is no value
+        if open_cell and (name == "c" or _local(name) == "c"):  # text after </c> is no part of the cell
+            close_cell()
+            cap = 0
+        elif cap and _local(name) in ("v", "t"):  # text after </v> or </t> is no value
             cap = 0
 
     p = _parser()
@@ -676,8 +872,9 @@ def _resolve(names: dict[str, zipfile.ZipInfo], target: str, base: str = "xl") -
 _SHEET_TYPES = ("/worksheet", "/chartsheet", "/dialogsheet", "/xlMacrosheet", "/xlIntlMacrosheet", "/macrosheet")
 
 
-def scan_xlsx(path: Path, limits: Limits = LIMITS) -> Scan:
+def scan_xlsx(path: Path, limits: Limits = LIMITS, values: bool = False) -> Scan:
     scan = Scan("xlsx")
+    values = values and _native is not None  # the Python pass only measures: calamine reads
     budget = _Budget(path, limits, scan)
     try:
         zf = zipfile.ZipFile(path)
@@ -699,16 +896,25 @@ def scan_xlsx(path: Path, limits: Limits = LIMITS) -> Scan:
         rels_info = names.get("xl/_rels/workbook.xml.rels")
         rels = _relationships(zf, rels_info, budget) if rels_info else []
         by_id = {r.get("Id", ""): r for r in rels}
-        entries = _sheet_entries(zf, book, budget)
+        workbook: dict = {}
+        entries = _sheet_entries(zf, book, budget, workbook)
         done = {id(book), id(rels_info)}
 
         # shared strings: the part the relationships name and the conventional one
         sst = array("L")
         sst_parts = [_resolve(names, r.get("Target", "")) for r in rels if r.get("Type", "").endswith("/sharedStrings")]
         sst_parts.append(names.get("xl/sharedstrings.xml"))
+        texts: list[str] | None = [] if values else None
         for info in {id(i): i for i in sst_parts if i is not None}.values():
-            lengths = _shared_string_lengths(zf, info, budget)
+            found: list[str] | None = [] if values else None
+            lengths = _shared_string_lengths(zf, info, budget, found)
             done.add(id(info))
+            if texts is not None and found is not None:  # two tables: as for the lengths, the longer string
+                for k, text in enumerate(found):
+                    if k >= len(texts):
+                        texts.append(text)
+                    elif len(text) > len(texts[k]):
+                        texts[k] = text
             for k, n in enumerate(lengths):  # two tables: the longer string at each index
                 if k < len(sst):
                     sst[k] = max(sst[k], n)
@@ -718,11 +924,16 @@ def scan_xlsx(path: Path, limits: Limits = LIMITS) -> Scan:
 
         style_parts = [_resolve(names, r.get("Target", "")) for r in rels if r.get("Type", "").endswith("/styles")]
         style_parts.append(names.get("xl/styles.xml"))
+        formats: dict | None = {} if values else None
         for info in {id(i): i for i in style_parts if i is not None}.values():
-            scan.styles += _count_styles(zf, info, budget)
+            scan.styles += _count_styles(zf, info, budget, formats)
             done.add(id(info))
             if scan.styles > limits.styles:
                 budget.styles(f" {scan.styles:,} ")
+
+        read = _Values(texts, _style_kinds(formats), workbook.get("date1904", False)) if values else None
+        if values:
+            scan.values = {}
 
         # every sheet the workbook names, wherever its part lives; a part named
         # twice is read twice by the readers, so it counts twice
@@ -748,7 +959,8 @@ def scan_xlsx(path: Path, limits: Limits = LIMITS) -> Scan:
             if info is not None:
                 info_stats = stats.get(id(info))
                 if info_stats is None:
-                    info_stats = stats[id(info)] = _sheet_part(zf, info, budget, sst, scan.cells, scan.text_chars, scan.present, name or info.filename)
+                    info_stats = stats[id(info)] = _sheet_part(zf, info, budget, sst, scan.cells, scan.text_chars, scan.present, name or info.filename,
+                                                               read if name else None)
                     done.add(id(info))
                 scan.cells += info_stats.rows * info_stats.cols + info_stats.merged
                 scan.text_chars += info_stats.text_chars
@@ -768,6 +980,8 @@ def scan_xlsx(path: Path, limits: Limits = LIMITS) -> Scan:
                     scan.uncached[name] = set(info_stats.uncached)
                 if info_stats.errors:
                     scan.errors[name] = dict(info_stats.errors)
+            if scan.values is not None:
+                scan.values[name] = info_stats.values if info_stats is not None and info_stats.values is not None else []
             scan.sheets.append(sheet)
 
         # every other part: a reader may parse it (openpyxl reads many), so no DTD
@@ -994,14 +1208,16 @@ def _walk_sheet(data: bytes, offset: int, info: SheetInfo, sst: array, budget: _
         budget.cells(f"为 {scan.cells:,} 个单元格，超过", f"（工作表“{info.name}”最远到 {_a1(info.rows, info.cols)}）")
 
 
-def scan(path: str | Path, kind: str, limits: Limits = LIMITS) -> Scan:
+def scan(path: str | Path, kind: str, limits: Limits = LIMITS, values: bool = False) -> Scan:
     """Measure a workbook against the budgets and collect what the reader needs.
 
     ``kind`` is 'xlsx' (any zip package: .xlsx, .xlsm) or 'ole' (legacy .xls).
+    With ``values`` (xlsx, where the C pass is built) the same pass reads
+    every sheet's cell values into ``Scan.values``: no second reader runs.
     Raises :class:`Refused` with a Chinese message saying which limit, what
     the file has, and what to do.
     """
     path = Path(path)
     if kind == "ole":
         return scan_xls(path, limits)
-    return scan_xlsx(path, limits)
+    return scan_xlsx(path, limits, values)

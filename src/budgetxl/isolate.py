@@ -51,8 +51,24 @@ def _signal_name(code: int | None) -> str:
     return f"意外退出（退出码 {code}）"
 
 
-def _worker(conn, func: Callable, args: tuple) -> None:
+def watch_parent(parent: int) -> None:
+    """End this worker process as soon as the process that started it is gone
+    (stopped before its workers, or killed with SIGKILL), so no orphaned worker
+    keeps running. A forked worker holds copies of its parent's pipe ends, so
+    it would never see the end of its input by itself."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="budgetxl-watch-parent", daemon=True).start()
+
+
+def _worker(conn, func: Callable, args: tuple, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    watch_parent(parent)
     fault = os.environ.get("BUDGETXL_TEST_ABORT")
     while True:
         try:
@@ -85,7 +101,7 @@ class _Slot:
         from collections import deque
 
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, func, args), daemon=True)
+        self.proc = ctx.Process(target=_worker, args=(child, func, args, os.getpid()), daemon=True)
         self.proc.start()
         child.close()
         self.tasks: deque[tuple[int, Any]] = deque()

@@ -118,18 +118,10 @@ def feedback_file(source: str, folder: str, spec: Spec) -> tuple[str, str]:
 
 def watch_parent(parent: int) -> None:
     """Worker initializer: end this worker as soon as the server that started it
-    is gone (stopped with SIGTERM before its workers, or killed with SIGKILL), so
-    no orphaned worker keeps running."""
-    import os
-    import threading
-    import time
+    is gone (stopped with SIGTERM before its workers, or killed with SIGKILL)."""
+    from ..isolate import watch_parent as watch
 
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="budgetxl-watch-parent", daemon=True).start()
+    watch(parent)
 
 
 def warm() -> bool:
