@@ -9,6 +9,7 @@ run, and the per-workbook cost split (read, check, flatten, store).
 from __future__ import annotations
 
 import re
+import resource
 import shutil
 import statistics
 import sys
@@ -72,11 +73,15 @@ rows = []
 t = time.perf_counter()
 openpyxl_loop(paths)
 rows.append(("plain openpyxl load loop", 1, time.perf_counter() - t, None))
+cpu = {}
 for jobs in (1, 2):
     db = work / f"b{jobs}.db"
+    before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     run = collect(paths, db, SPEC, workers=jobs)
     rows.append(("budgetxl collect", jobs, time.perf_counter() - t, run))
+    after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu[jobs] = [(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime) / N for a, b in zip(after, before)]
 base = rows[0][2]
 print(f"{'what':<26} {'-j':>3} {'seconds':>8} {'wb/s':>7} {'× openpyxl loop':>16}")
 for name, jobs, seconds, _ in rows:
@@ -88,4 +93,7 @@ total = sum(split.values())
 print("cost per workbook (-j 1):")
 for k, v in split.items():
     print(f"  {k:<8} {v * 1000:6.1f} ms  {v / total:6.1%}")
+print("CPU per workbook (user+sys; the main process stores, the workers read, check and flatten):")
+for jobs, (main, workers) in cpu.items():
+    print(f"  -j {jobs}: main {main * 1000:5.1f} ms  workers {workers * 1000:5.1f} ms  (2 cores: at most {2 / (main + workers):.0f} wb/s)")
 shutil.rmtree(work)

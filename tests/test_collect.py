@@ -227,3 +227,100 @@ def test_a_workbook_of_another_year_never_decides_this_years_status(tmp_path):
     mismatch = bureau.problems[bureau.problems.iloc[:, 0] == "b2027.xlsx"]
     assert len(mismatch) and mismatch.iloc[:, 2].str.contains("年度").any()
     assert not bureau.problems.iloc[:, 2].str.contains("同一单位多个文件").any()
+
+
+# ------------------------------------------------------------------ storing in chunks, the archive kept by the workers
+
+
+def test_a_chunk_is_stored_whole_or_not_at_all(tmp_path):
+    """collect stores what its workers finished together (Store.add_many): one
+    bad submission in a chunk leaves nothing of the chunk, and the next chunk is stored."""
+    db = tmp_path / "b.db"
+    good = process_file(EXAMPLE, SPEC)
+    other = Submission(**{**good.__dict__, "sha256": "y" * 64})
+    broken = Submission(**{**good.__dict__, "sha256": "x" * 64, "items": [*good.items[:5], ("too", "short")]})
+    with Store(db) as store:
+        with pytest.raises(sqlite3.Error):
+            store.add_many([good, broken])
+        assert store.counts() == {"submissions": 0, "line_items": 0, "findings": 0}
+        assert store.add_many([good, other, good]) == [(1, True), (2, True), (1, False)]
+        assert store.counts()["line_items"] == 2 * len(good.items)
+        versions = store.conn.execute("SELECT id, version FROM submissions ORDER BY id").fetchall()
+    assert versions == [(1, 1), (2, 2)]  # in the order given
+
+
+def test_rows_of_the_wrong_width_are_refused_even_when_they_add_up(tmp_path):
+    """Several rows go into one INSERT: a row one value short next to a row one value
+    long must not shift values into the wrong columns."""
+    good = process_file(EXAMPLE, SPEC)
+    short, long = good.items[1][:-1], (*good.items[2], "extra")
+    odd = Submission(**{**good.__dict__, "items": [good.items[0], short, long, *good.items[3:]]})
+    with Store(tmp_path / "b.db") as store:
+        with pytest.raises(sqlite3.Error):
+            store.add(odd)
+        assert store.counts() == {"submissions": 0, "line_items": 0, "findings": 0}
+        store.add(good)
+        stored = store.conn.execute("SELECT table_key, sheet_row, kind, code, label, name, project, side, column_key, amount, cell FROM line_items ORDER BY rowid").fetchall()
+    assert stored == [tuple(i) for i in good.items]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_archive_that_cannot_be_written_is_a_row_per_file_not_a_stop(tmp_path, monkeypatch, workers):
+    """Kept by the worker, or (a worker that died on its file) by collect itself."""
+    box = tmp_path / "in"
+    box.mkdir()
+    for i in range(3):
+        variant(EXAMPLE, box / f"u{i}.xlsx", {NAME: f"单位{i}"})
+    variant(EXAMPLE, box / "炸弹.xlsx", {NAME: "炸弹单位"})
+    monkeypatch.setenv("BUDGETXL_TEST_ABORT", "炸弹")  # its worker dies: collect keeps its bytes
+    db = tmp_path / "b.db"
+    Path(f"{db}.files").write_text("not a folder")  # where the archive belongs
+    run = collect(sorted(box.iterdir()), db, SPEC, workers=workers)
+    assert run.new == [] and len(run.failed) == 4
+    for path, message in run.failed:
+        assert "b.db.files" in message and "不是文件夹" in message, message
+    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM submissions").fetchone() == (0,)  # no row without its bytes
+    Path(f"{db}.files").unlink()
+    run = collect(sorted(box.iterdir()), db, SPEC, workers=workers)
+    assert len(run.new) == 4 and not run.failed
+    assert {s.file_name for s in run.new if not s.readable} == {"炸弹.xlsx"}
+
+
+def test_the_archived_copy_is_the_bytes_the_row_names(tmp_path):
+    """The worker hashes and copies in one read: every stored row has its copy, byte for byte,
+    and no temporary file is left in the archive."""
+    import hashlib
+
+    from budgetxl.collect import archive
+
+    box = tmp_path / "in"
+    box.mkdir()
+    for i in range(4):
+        variant(EXAMPLE, box / f"u{i}.xlsx", {NAME: f"单位{i}"})
+    shutil.copyfile(box / "u0.xlsx", box / "u0 copy.xlsx")
+    db = tmp_path / "b.db"
+    run = collect(sorted(box.iterdir()), db, SPEC, workers=2)
+    assert len(run.new) == 4 and len(run.known) == 1
+    rows = sqlite3.connect(db).execute("SELECT sha256, file_path FROM submissions").fetchall()
+    for sha, path in rows:
+        copy = archive.find(db, sha)
+        assert copy is not None and copy.parent.parent == archive.folder(db)
+        assert hashlib.sha256(copy.read_bytes()).hexdigest() == sha and copy.read_bytes() == Path(path).read_bytes()
+    assert sorted(p.name for p in archive.folder(db).rglob("*") if p.is_file()) == sorted(f"{sha}.xlsx" for sha, _ in rows)
+
+
+def test_the_same_file_twice_in_one_inbox_is_read_once_and_both_are_recorded(tmp_path):
+    box = tmp_path / "in"
+    box.mkdir()
+    a = variant(EXAMPLE, box / "a.xlsx", {NAME: "甲单位"})
+    shutil.copyfile(a, box / "a（再发一次）.xlsx")
+    (box / "坏.xlsx").write_bytes(b"PK\x03\x04broken")
+    shutil.copyfile(box / "坏.xlsx", box / "坏2.xlsx")
+    db = tmp_path / "b.db"
+    read = []
+    run = collect(sorted(box.iterdir()), db, SPEC, progress=lambda done, total, sub: read.append(sub.file_name))
+    assert sorted(read) == ["a.xlsx", "坏.xlsx"]  # one read per content
+    assert sorted(p.name for p in run.known) == ["a（再发一次）.xlsx", "坏2.xlsx"]
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT COUNT(*) FROM submissions").fetchone() == (2,)
+    assert sorted(n for (n,) in conn.execute("SELECT file_name FROM received_files")) == sorted(p.name for p in box.iterdir())

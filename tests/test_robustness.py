@@ -110,6 +110,19 @@ def test_a_worker_that_hangs_is_killed_after_the_timeout_and_the_rest_go_on():
     assert isinstance(out[1], isolate.Died) and "超时" in out[1].message
 
 
+def _collector_state(item):
+    import gc
+
+    return gc.get_threshold(), gc.get_freeze_count()
+
+
+def test_a_worker_leaves_what_it_inherited_to_the_collector_and_collects_less_often():
+    """What bench_collect's per-workbook CPU counts on: the collector of a worker does not
+    walk the modules and spec it inherited, and runs every 10,000 allocations."""
+    [(_, (threshold, frozen))] = list(isolate.run(_collector_state, ["x"]))
+    assert threshold == isolate.GC_THRESHOLD and frozen > 1000
+
+
 _ORPHAN = """
 import sys, time
 from budgetxl import isolate
@@ -452,6 +465,43 @@ def test_screen_and_path_problems(tmp_path):
 
 
 # ------------------------------------------------------------------ class 4: two collects at once
+
+
+def test_ctrl_c_during_a_parallel_collect_keeps_whole_submissions_with_their_bytes(tmp_path):
+    """Ctrl-C while two workers read and chunks are stored: what is stored is whole and
+    has its archived copy, no temporary copy stays, and a rerun stores the rest."""
+    from budgetxl.collect import archive
+
+    box = tmp_path / "box"
+    box.mkdir()
+    base = _inbox(tmp_path / "src", 1)[0]
+    for j in range(80):
+        f = box / f"{j:02d}.xlsx"
+        shutil.copyfile(base, f)
+        with zipfile.ZipFile(f, "a") as z:  # a different file each time: a new version
+            z.comment = f"copy {j}".encode()
+    db = tmp_path / "b.db"
+    proc = subprocess.Popen([*CLI, "collect", str(box), "--db", str(db), "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stored, deadline = 0, time.time() + 120
+    while stored == 0 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+        try:
+            stored = sqlite3.connect(db, timeout=0.1).execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
+        except sqlite3.Error:
+            pass
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "已中断" in err and "Traceback" not in err, out + err
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT s.sha256, COUNT(l.submission_id) FROM submissions s LEFT JOIN line_items l ON l.submission_id = s.id GROUP BY s.id").fetchall()
+    assert 0 < len(rows) < 80 and all(n > 0 for _, n in rows)
+    for sha, _ in rows:
+        copy = archive.find(db, sha)
+        assert copy is not None and hashlib.sha256(copy.read_bytes()).hexdigest() == sha
+    run = collect(sorted(box.iterdir()), db, SPEC, workers=2)
+    assert len(run.new) == 80 - len(rows) and not run.failed
+    assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT sha256), COUNT(DISTINCT version) FROM submissions").fetchone() == (80, 80, 80)
+    assert [p for p in archive.folder(db).rglob("*") if p.name.startswith(".")] == []
 
 
 def test_concurrent_collects_on_one_database(tmp_path):

@@ -17,6 +17,7 @@ abort causes. See docs/robustness.md.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import signal
@@ -51,6 +52,9 @@ def _signal_name(code: int | None) -> str:
     return f"意外退出（退出码 {code}）"
 
 
+GC_THRESHOLD = (10000, 10, 10)  # a worker's youngest generation is collected every 10,000 allocations, not 700
+
+
 def watch_parent(parent: int) -> None:
     """End this worker process as soon as the process that started it is gone
     (stopped before its workers, or killed with SIGKILL), so no orphaned worker
@@ -69,6 +73,11 @@ def watch_parent(parent: int) -> None:
 def _worker(conn, func: Callable, args: tuple, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     watch_parent(parent)
+    # What the worker inherited (modules, the spec) lives as long as it does: the
+    # collector no longer walks it, and a workbook's many short-lived objects are
+    # collected less often (about 1.5 ms a workbook less in collect; bench_collect).
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
     fault = os.environ.get("BUDGETXL_TEST_ABORT")
     while True:
         try:

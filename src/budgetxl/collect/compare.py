@@ -18,14 +18,16 @@ import sqlite3
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..comparables import current_items
 from ..model import DETAIL, Disclosure
 from ..money import fmt, plain
 from ..spec import Spec
 from ..textnorm import squash
+
+if TYPE_CHECKING:
+    import pandas as pd  # only the bureau's reports build frames; intake (statement_rows) runs without pandas
 
 WAN = Decimal(10000)
 
@@ -181,6 +183,8 @@ def comparison(deps: list[Department]) -> tuple[pd.DataFrame, tuple]:
         Decimal(1) if sums.get("收支总计") else None, _share(sums.get("基本支出"), spending), _share(sums.get("项目支出"), spending),
         _share(sums.get("三公经费"), sums.get("一般公共预算")),
     )
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS)), total
 
 
@@ -285,5 +289,7 @@ def year_over_year(this: list[Department], last: list[Department], missing: list
                 f"{prev.name}（{prev.code or '无单位编码'}）{ly}报送了部门预算（{prev.file_name}），{why}。"
                 "请核实该单位是否撤并、更名，或催报。",
                 last_cell=prev.file_name)
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=["单位名称", "上年单位名称", "项目", f"{ty}（万元；项目数为个）", f"{ly}（万元；项目数为个）", "增减额", "增减率"])
     return frame, findings

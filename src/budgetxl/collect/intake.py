@@ -7,13 +7,13 @@ Amounts travel as decimal strings: exact, and picklable anywhere.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model import Severity
 from ..money import plain
 from ..spec import Spec
+from .archive import ArchiveFailed, file_hash, hash_and_keep  # file_hash: also collect's and the web's
 
 READ_ERROR = "无法读取"
 
@@ -43,6 +43,7 @@ class Submission:
     # (kind, category, code, name, amount, cell): the figures the bureau compares (compare.statement_rows)
     statements: list[tuple] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    archived: bool = False  # its bytes are already in the database's archive (archive.hash_and_keep)
 
     @property
     def status(self) -> str:
@@ -51,14 +52,6 @@ class Submission:
         if self.errors:
             return "有错误"
         return "有警告" if self.warnings else "通过"
-
-
-def file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _text(value) -> str | None:
@@ -75,8 +68,12 @@ def died(path: Path, death) -> Submission:
     return Submission(str(path), path.name, digest, stat.st_size, stat.st_mtime, False, death.message)
 
 
-def process_file(path: str | Path, spec: Spec) -> Submission:
-    """Read, check and flatten one workbook (through the pipeline). Never raises for a bad file."""
+def process_file(path: str | Path, spec: Spec, archive_db: str | Path | None = None) -> Submission:
+    """Read, check and flatten one workbook (through the pipeline). Never raises for a bad file.
+
+    With ``archive_db`` the file's bytes are also kept in that database's archive
+    (``archive.hash_and_keep``: the same read that hashes them), and the result says
+    so (``archived``); without it the caller keeps them."""
     import time
 
     from .. import pipeline
@@ -88,7 +85,14 @@ def process_file(path: str | Path, spec: Spec) -> Submission:
     t0 = time.perf_counter()
     try:
         stat = path.stat()
-        sub = Submission(str(path), path.name, file_hash(path), stat.st_size, stat.st_mtime)
+        if archive_db is None:
+            digest = file_hash(path)
+        else:
+            try:
+                digest = hash_and_keep(path, archive_db)
+            except ArchiveFailed as exc:  # the archive folder, not the workbook: a row, never a stop
+                return Submission(str(path), path.name, "", 0, 0.0, False, exc.message)
+        sub = Submission(str(path), path.name, digest, stat.st_size, stat.st_mtime, archived=archive_db is not None)
     except OSError as exc:  # gone or changed since it was screened
         return Submission(str(path), path.name, "", 0, 0.0, False, environment_message(exc, path, reading=True))
     refusal = other_format(path)
@@ -128,12 +132,20 @@ def _flatten(sub: Submission, reading, spec, t0: float) -> Submission:
     t1_table = d.tables.get("T1")
     income = t1_table.total_row("收入") if t1_table else None
     sub.total = _text(income.value("预算数")) if income else None
+    items = sub.items
+    cells: dict[tuple[str, int], str] = {}  # (sheet, column) -> "'sheet'!B": str(CellRef) without its row
     for key, table in d.tables.items():
         for row in table.rows:
+            head = (key, row.row, row.kind, row.code, row.label, row.name, row.project, row.side)
             for column, a in row.values.items():
-                if a.value is None:
+                value = a.value
+                if value is None:
                     continue
-                sub.items.append((key, row.row, row.kind, row.code, row.label, row.name, row.project, row.side, column, plain(a.value), str(a.ref)))
+                ref = a.ref
+                where = cells.get((ref.sheet, ref.col))
+                if where is None:
+                    where = cells[ref.sheet, ref.col] = str(ref)[: -len(str(ref.row))]
+                items.append((*head, column, format(value, "f"), f"{where}{ref.row}"))  # format(…, "f"): money.plain
     for f in report.findings:
         sub.findings.append((
             f.code, f.severity.value, f.title, f.message, "；".join(map(str, f.refs)),

@@ -1,7 +1,9 @@
 """The bureau's database: every submission ever received, never deleted.
 
-SQLite through the standard library. One transaction per submission, so a
-crash never leaves half a submission. The same file twice (same SHA-256) is
+SQLite through the standard library. A submission is stored inside one
+transaction (``add``; ``collect`` stores the few its workers finished since the
+last transaction together, ``add_many``), so a crash never leaves half a
+submission. The same file twice (same SHA-256) is
 stored once; a changed file for the same department is a new version.
 """
 
@@ -95,6 +97,7 @@ def _iso(timestamp: float | None = None) -> str:
 
 
 BUSY_SECONDS = 60  # how long a write waits for another collect's transaction
+_MANY: dict[tuple[str, int, int], str] = {}  # multi-row INSERT statements by (table, width, rows)
 
 
 class Store:
@@ -160,6 +163,22 @@ class Store:
             raise
         return result
 
+    def add_many(self, subs: list[Submission]) -> list[tuple[int, bool]]:
+        """Store several submissions in one transaction (``collect`` stores what its
+        workers finished since the last one): all of them or, if anything fails or the
+        run is interrupted, none; versions assigned inside it, in the order given."""
+        if not subs:
+            return []
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = [self._add(sub) for sub in subs]
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        return result
+
     def _add(self, sub: Submission) -> tuple[int, bool]:
         row = self.conn.execute("SELECT id FROM submissions WHERE sha256 = ?", (sub.sha256,)).fetchone()
         if row:
@@ -179,11 +198,30 @@ class Store:
              sub.infos, sub.total, version),
         )
         sid = cur.lastrowid
-        self.conn.executemany("INSERT INTO line_items VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", [(sid, *item) for item in sub.items])
-        self.conn.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?)", [(sid, *f) for f in sub.findings])
-        self.conn.executemany("INSERT INTO statements VALUES (?,?,?,?,?,?,?)", [(sid, *r) for r in sub.statements])
+        self._rows("line_items", 12, sid, sub.items)
+        self._rows("findings", 9, sid, sub.findings)
+        self._rows("statements", 7, sid, sub.statements)
         self.conn.execute("INSERT OR IGNORE INTO received_files VALUES (?,?,?,?)", (sub.sha256, sub.file_name, sub.path, _iso()))
         return sid, True
+
+    ROWS_PER_STATEMENT = 64
+
+    def _rows(self, table: str, width: int, sid: int, rows: list[tuple]) -> None:
+        """Insert ``(sid, *row)`` for each row, up to 64 rows per INSERT statement (about a
+        quarter less CPU than one statement per row; bench_collect's main process). A row of
+        the wrong width goes through the one-row statement, which refuses it."""
+        one = f"INSERT INTO {table} VALUES ({','.join('?' * width)})"
+        step = self.ROWS_PER_STATEMENT
+        for i in range(0, len(rows), step):
+            part = rows[i : i + step]
+            if any(len(r) != width - 1 for r in part):
+                self.conn.executemany(one, [(sid, *r) for r in part])  # raises for the malformed row
+                continue
+            key = (table, width, len(part))
+            sql = _MANY.get(key)
+            if sql is None:
+                sql = _MANY[key] = f"INSERT INTO {table} VALUES " + ",".join([one.partition(" VALUES ")[2]] * len(part))
+            self.conn.execute(sql, [v for r in part for v in (sid, *r)])
 
     def counts(self) -> dict[str, int]:
         tables = ("submissions", "line_items", "findings")
