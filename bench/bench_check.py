@@ -4,7 +4,8 @@ Two views, each against its own baseline measured in the same run:
 
 * whole process: ``python -m budgetxl.cli check FILE`` against a process that
   only imports python-calamine and reads every sheet (same interpreter), and
-  the peak memory of the check process (VmHWM);
+  the peak memory of the check process (VmHWM); a process that only imports
+  what check imports, and an empty one, show what start-up and imports cost;
 * in one process: the steps (guard pass, read, parse, rules) against the raw
   calamine read.
 
@@ -65,9 +66,13 @@ def process_seconds(argv: list[str], repeat: int = 15) -> float:
     return statistics.median(times[2:])
 
 
+IMPORTS = "import budgetxl.cli, budgetxl.rules, python_calamine"  # every module check imports before it reads
+
 whole = [
     ("bare calamine read (process)", process_seconds([sys.executable, "-c", BARE, str(path)])),
     ("budgetxl check (process)", process_seconds([sys.executable, "-m", "budgetxl.cli", "check", str(path)])),
+    ("imports of check, nothing run (process)", process_seconds([sys.executable, "-c", IMPORTS])),
+    ("python -c pass (process)", process_seconds([sys.executable, "-c", "pass"])),
 ]
 if os.environ.get("BENCH_BASELINE_SRC"):
     env = {**os.environ, "PYTHONPATH": os.environ["BENCH_BASELINE_SRC"]}

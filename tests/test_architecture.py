@@ -166,6 +166,8 @@ CHECK_MUST_NOT_IMPORT = (
     "openpyxl", "jinja2", "multiprocessing", "sqlite3", "pandas", "tomllib", "docx", "lxml",
     "budgetxl.fill", "budgetxl.subtotals", "budgetxl.collect", "budgetxl.narrative", "budgetxl.render",
     "budgetxl.model_json", "budgetxl.excel_setup", "budgetxl.template", "budgetxl.xlsx_writer",
+    # used only by --json, a crashing rule, a fuzzy project match, a write (and the spec cache is marshal, not pickle):
+    "json", "pickle", "traceback", "difflib", "tempfile",
 )
 
 

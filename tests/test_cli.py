@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 from budgetxl.cli import main
 
@@ -94,3 +96,69 @@ def test_mistakes_a_clerk_makes_get_a_chinese_answer(tmp_path, capsys):
         assert "错误：" in err and "内部错误" not in err and "Traceback" not in err, (name, err)
         assert not re.search(r"\b(error|invalid choice|required|usage)\b", err), (name, err)
     assert not (tmp_path / "nosuch.db").exists()  # a typo never creates a database
+
+
+# ------------------------------------------------------------------ start-up (issue 13, speed)
+
+_ARGVS = [
+    ["check", "x.xlsx"],
+    ["check", "x.xlsx", "--json", "--select", "B,C01", "--min-severity", "警告"],
+    ["--spec", "xinjiang_2026", "check", "x.xlsx"],
+    ["--spec=xinjiang_2026", "narrate", "x.xlsx", "--format", "markdown"],
+    ["--sp", "check", "fill", "d.toml", "-o", "o.xlsx"],  # an abbreviated --spec whose value is a command name
+    ["subtotal", "x.xlsx", "--in-place"],
+    ["convert", "a", "b", "-o", "out", "-j", "2"],
+    ["excel", "configure", "w.xlsm", "--interpreter", "py"],
+    ["users", "issue", "--roster", "r.xlsx", "--db", "d.db", "-o", "o.xlsx"],
+    ["serve", "--port", "9000"],
+    ["collect", "in", "--db", "d.db", "--previous", "p.db"],
+]
+_MISTAKES = [
+    [], ["chek", "x.xlsx"], ["check"], ["check", "x.xlsx", "--min-severity", "严重"], ["check", "--nope", "x.xlsx"],
+    ["--spec"], ["excel"], ["users", "add-bureau"], ["convert", "a", "-o", "o", "-j", "0"], ["-h"], ["check", "-h"],
+    ["--", "check", "x.xlsx"], ["-", "check"], ["-h", "check"], ["--help", "check", "x.xlsx"], ["--he", "check"],
+    ["--sp=xinjiang_2026", "check"], ["--spec", "check", "check", "-h"], ["subtotal", "x.xlsx", "-o", "o.xlsx", "--in-place"],
+]
+
+
+def _outcome(parse, argv, capsys):
+    try:
+        result = vars(parse(argv))
+    except SystemExit as exc:
+        result = exc.code
+    return result, capsys.readouterr()
+
+
+def test_the_command_line_parses_as_before_with_only_the_named_command_declared(capsys):
+    """check builds the parser of `check` only; every argument list, good or bad,
+    parses (or fails, with the same words) as with every command declared."""
+    from budgetxl.cli import _parse, build_parser
+
+    for argv in _ARGVS + _MISTAKES:
+        assert _outcome(_parse, argv, capsys) == _outcome(build_parser().parse_args, argv, capsys), argv
+    assert len(build_parser("check")._subparsers._group_actions[0].choices) == 1  # the point: one command declared
+    assert len(build_parser("chek")._subparsers._group_actions[0].choices) == len(build_parser()._subparsers._group_actions[0].choices)
+
+
+def test_check_process_ends_early_with_its_whole_output_and_exit_status(tmp_path):
+    """`budgetxl check` ends without the interpreter's teardown (os._exit): its
+    output, piped, is complete, its exit status is the findings' (1: 错误), and
+    what makes that safe holds: a check leaves no exit handler and no thread."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import atexit, io, sys, threading\nfrom budgetxl.cli import main\n"
+        "sys.stdout = io.StringIO()\ncode = main(['check', sys.argv[1]])\n"
+        "out = sys.stdout.getvalue()\nsys.stdout = sys.__stdout__\n"
+        "print(code, atexit._ncallbacks(), threading.active_count())\nprint(out, end='')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # output buffered, as for a clerk
+    inside = subprocess.run([sys.executable, "-c", probe, str(EXAMPLE)], capture_output=True, text=True, env=env, check=True).stdout
+    facts, expected = inside.split("\n", 1)
+    assert facts.split() == ["1", "0", "1"]
+    for argv in ([sys.executable, "-m", "budgetxl.cli"], [str(Path(sys.executable).with_name("budgetxl"))]):
+        done = subprocess.run([*argv, "check", str(EXAMPLE)], capture_output=True, text=True, env=env, check=False)
+        assert (done.returncode, done.stdout, done.stderr) == (1, expected, ""), argv
+    big = subprocess.run([sys.executable, "-m", "budgetxl.cli", "check", str(EXAMPLE), "--json"], capture_output=True, text=True, env=env, check=False)
+    assert big.returncode == 1 and json.loads(big.stdout)["findings"]  # 50 kB through a pipe, flushed before the exit

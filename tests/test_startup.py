@@ -32,7 +32,7 @@ def test_the_spec_cache_gives_the_parsed_spec_and_follows_edits(tmp_path):
     env = {**os.environ, "BUDGETXL_CACHE": str(tmp_path)}
     script = "from budgetxl.spec import load_spec; import pickle, sys; sys.stdout.buffer.write(pickle.dumps(load_spec()))"
     first = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, check=True).stdout
-    entries = list(tmp_path.glob("spec-*.pickle"))
+    entries = list(tmp_path.glob("spec-*.marshal"))
     assert len(entries) == 1 and oct(entries[0].stat().st_mode & 0o777) == "0o600"
     second = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, check=True).stdout
     import pickle
@@ -49,4 +49,4 @@ def test_the_spec_cache_gives_the_parsed_spec_and_follows_edits(tmp_path):
     finally:
         del os.environ["BUDGETXL_CACHE"]
         load_spec.cache_clear()
-    assert spec.title.startswith("改") and len(list(tmp_path.glob("spec-*.pickle"))) == 2
+    assert spec.title.startswith("改") and len(list(tmp_path.glob("spec-*.marshal"))) == 2

@@ -9,11 +9,11 @@ command could not run (unreadable file, bad arguments).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from . import pipeline
@@ -114,6 +114,8 @@ def cmd_check(args, spec: Spec) -> int:
         return EXIT_FAILED
     report = pipeline.check(reading, spec, _codes(args.select), _codes(args.ignore), args.functional_codes, args.economic_codes)
     if args.json:
+        import json
+
         from .model_json import decimal_default
 
         json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2, default=decimal_default)
@@ -137,6 +139,8 @@ def cmd_narrate(args, spec: Spec) -> int:
     reading = pipeline.read(args.workbook, spec)
     narrative = pipeline.narrate(reading, spec, args.templates)
     if args.format == "json":
+        import json
+
         json.dump(narrative.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     elif args.format == "markdown":
@@ -330,6 +334,8 @@ def cmd_dump(args, spec: Spec) -> int:
     reading = pipeline.read(args.workbook, spec, reader=args.reader)
     data = disclosure_json(reading.disclosure, spec, reading.findings)
     if args.json:
+        import json
+
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=decimal_default)
         sys.stdout.write("\n")
         return EXIT_OK
@@ -433,57 +439,70 @@ def cmd_backup(args, spec: Spec) -> int:
     return EXIT_OK
 
 
-def _add_web_commands(sub) -> None:
-    p = sub.add_parser("serve", help="网页：本机校验页面，或财政局报送服务（--db、--roster）")
-    p.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；财政局模式可用 0.0.0.0）")
-    p.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
-    p.add_argument("--open", action="store_true", help="启动后打开浏览器")
-    p.add_argument("--db", type=Path, help="财政局模式：SQLite 数据库（与 budgetxl collect 相同）")
-    p.add_argument("--roster", type=Path, help="财政局模式：报送名单（.xlsx，含“单位名称”列）")
-    p.add_argument("--workers", type=int, default=2, help="处理工作簿的进程数（默认 2）")
-    p.add_argument("--max-upload-mb", type=int, default=20, help="上传文件大小上限（MB，默认 20）")
-    p.add_argument("--proxy-headers", action="store_true", help="在反向代理之后：使用 X-Forwarded-For/-Proto")
-    p.add_argument("--forwarded-allow-ips", default="127.0.0.1", help="信任其 X-Forwarded-* 的代理地址（默认 127.0.0.1）")
-    p.add_argument("--https-cookies", action="store_true", help="会话 Cookie 只经 HTTPS 发送（在 HTTPS 反向代理之后使用）")
-    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
-    p.set_defaults(func=cmd_serve)
+def _add_web_commands(declare) -> None:
+    if p := declare("serve", "网页：本机校验页面，或财政局报送服务（--db、--roster）"):
+        p.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；财政局模式可用 0.0.0.0）")
+        p.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
+        p.add_argument("--open", action="store_true", help="启动后打开浏览器")
+        p.add_argument("--db", type=Path, help="财政局模式：SQLite 数据库（与 budgetxl collect 相同）")
+        p.add_argument("--roster", type=Path, help="财政局模式：报送名单（.xlsx，含“单位名称”列）")
+        p.add_argument("--workers", type=int, default=2, help="处理工作簿的进程数（默认 2）")
+        p.add_argument("--max-upload-mb", type=int, default=20, help="上传文件大小上限（MB，默认 20）")
+        p.add_argument("--proxy-headers", action="store_true", help="在反向代理之后：使用 X-Forwarded-For/-Proto")
+        p.add_argument("--forwarded-allow-ips", default="127.0.0.1", help="信任其 X-Forwarded-* 的代理地址（默认 127.0.0.1）")
+        p.add_argument("--https-cookies", action="store_true", help="会话 Cookie 只经 HTTPS 发送（在 HTTPS 反向代理之后使用）")
+        p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+        p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("users", help="财政局模式的账户：财政局账户，按名单发放单位账户")
-    users = p.add_subparsers(dest="users_command", required=True, metavar="子命令")
-    q = users.add_parser("add-bureau", help="新建财政局账户（打印一次性密码）")
-    q.add_argument("name", help="登录名")
-    q.add_argument("--db", required=True, type=Path)
-    q.set_defaults(func=cmd_users)
-    q = users.add_parser("issue", help="按报送名单发放单位账户，一次性密码写入工作簿")
-    q.add_argument("--roster", required=True, type=Path)
-    q.add_argument("--db", required=True, type=Path)
-    q.add_argument("-o", "--output", required=True, type=Path, help="账户工作簿（.xlsx）")
-    q.add_argument("--reissue", action="store_true", help="已有账户也重新发放一次性密码")
-    q.set_defaults(func=cmd_users)
-    q = users.add_parser("list", help="列出账户")
-    q.add_argument("--db", required=True, type=Path)
-    q.set_defaults(func=cmd_users)
+    if p := declare("users", "财政局模式的账户：财政局账户，按名单发放单位账户"):
+        users = p.add_subparsers(dest="users_command", required=True, metavar="子命令")
+        q = users.add_parser("add-bureau", help="新建财政局账户（打印一次性密码）")
+        q.add_argument("name", help="登录名")
+        q.add_argument("--db", required=True, type=Path)
+        q.set_defaults(func=cmd_users)
+        q = users.add_parser("issue", help="按报送名单发放单位账户，一次性密码写入工作簿")
+        q.add_argument("--roster", required=True, type=Path)
+        q.add_argument("--db", required=True, type=Path)
+        q.add_argument("-o", "--output", required=True, type=Path, help="账户工作簿（.xlsx）")
+        q.add_argument("--reissue", action="store_true", help="已有账户也重新发放一次性密码")
+        q.set_defaults(func=cmd_users)
+        q = users.add_parser("list", help="列出账户")
+        q.add_argument("--db", required=True, type=Path)
+        q.set_defaults(func=cmd_users)
 
-    p = sub.add_parser("backup", help="在线备份财政局数据库（服务运行时也可以）")
-    p.add_argument("--db", required=True, type=Path)
-    p.add_argument("-o", "--output", required=True, type=Path, help="备份文件")
-    p.set_defaults(func=cmd_backup)
+    if p := declare("backup", "在线备份财政局数据库（服务运行时也可以）"):
+        p.add_argument("--db", required=True, type=Path)
+        p.add_argument("-o", "--output", required=True, type=Path, help="备份文件")
+        p.set_defaults(func=cmd_backup)
+
+
+@lru_cache(maxsize=None)
+def _help_width() -> int:
+    """The width argparse wraps help to (the terminal's, less 2), asked once:
+    argparse would ask for every option declared."""
+    import shutil
+
+    return shutil.get_terminal_size().columns - 2
 
 
 class _ChineseHelp(argparse.HelpFormatter):
+    def __init__(self, prog, **kwargs):
+        kwargs.setdefault("width", _help_width())
+        super().__init__(prog, **kwargs)
+
     def add_usage(self, usage, actions, groups, prefix=None):
         return super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
 
 
-_ARGPARSE_MESSAGES = (  # argparse's English messages, as a clerk should read them
-    (re.compile(r"the following arguments are required: (.+)"), "缺少参数：{0}"),
-    (re.compile(r"argument (\S+): invalid choice: (\S+) \(choose from (.+)\)"), "参数 {0} 的值 {1} 无效，可选：{2}"),
-    (re.compile(r"argument (\S+): invalid (\w+) value: (\S+)"), "参数 {0} 的值 {2} 格式不对"),
-    (re.compile(r"argument (\S+): expected one argument"), "参数 {0} 后面需要一个值"),
-    (re.compile(r"argument (\S+): not allowed with argument (\S+)"), "参数 {0} 不能与 {1} 同时使用"),
-    (re.compile(r"one of the arguments (.+) is required"), "需要下列参数之一：{0}"),
-    (re.compile(r"unrecognized arguments: (.+)"), "无法识别的参数：{0}"),
-    (re.compile(r"argument (\S+): (.+)"), "参数 {0}：{1}"),  # a value our own type check refused (its text is Chinese)
+_ARGPARSE_MESSAGES = (  # argparse's English messages, as a clerk should read them (compiled only on an error)
+    (r"the following arguments are required: (.+)", "缺少参数：{0}"),
+    (r"argument (\S+): invalid choice: (\S+) \(choose from (.+)\)", "参数 {0} 的值 {1} 无效，可选：{2}"),
+    (r"argument (\S+): invalid (\w+) value: (\S+)", "参数 {0} 的值 {2} 格式不对"),
+    (r"argument (\S+): expected one argument", "参数 {0} 后面需要一个值"),
+    (r"argument (\S+): not allowed with argument (\S+)", "参数 {0} 不能与 {1} 同时使用"),
+    (r"one of the arguments (.+) is required", "需要下列参数之一：{0}"),
+    (r"unrecognized arguments: (.+)", "无法识别的参数：{0}"),
+    (r"argument (\S+): (.+)", "参数 {0}：{1}"),  # a value our own type check refused (its text is Chinese)
 )
 
 
@@ -500,7 +519,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         for pattern, chinese in _ARGPARSE_MESSAGES:
-            m = pattern.search(message)
+            m = re.search(pattern, message)
             if m:
                 message = chinese.format(*m.groups())
                 break
@@ -508,109 +527,136 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_FAILED, f"错误：{message}。运行 {self.prog} --help 查看用法。\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line. With ``command``, only that command is declared (when
+    it names one; otherwise every command, for argparse's "invalid choice"): a
+    start-up does not pay for the parsers of twenty others. Without, every
+    command is declared, as ``budgetxl --help`` lists them."""
     parser = _Parser(prog="budgetxl", description="部门预算公开：模板、小计、校验、情况说明与公开文件")
     parser.add_argument("--spec", default=DEFAULT_SPEC, help="模板规格（默认 %(default)s，或 .toml 文件路径）")
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
 
-    p = sub.add_parser("template", help="生成标准模板工作簿")
-    p.add_argument("-o", "--output", required=True, type=Path, help="输出的 .xlsx 文件（--xlsm 时为 .xlsm）")
-    p.add_argument("--xlsm", action="store_true", help="生成启用宏的工作簿：含按钮（功能区选项卡）、xlwings 模块和 xlwings.conf 工作表，不需要 Excel")
-    p.set_defaults(func=cmd_template)
+    def declare(name: str, help: str) -> argparse.ArgumentParser | None:
+        """The parser of a command, to declare its options on, when it is wanted."""
+        return sub.add_parser(name, help=help) if command is None or command == name else None
 
-    p = sub.add_parser("fill", help="根据数据文件（TOML/JSON）填写模板")
-    p.add_argument("data", type=Path, help="数据文件，如 examples/akto_2026.toml")
-    p.add_argument("-o", "--output", required=True, type=Path, help="输出的 .xlsx 文件")
-    p.add_argument("--template", type=Path, help="使用指定模板（默认按规格新建）")
-    p.set_defaults(func=cmd_fill)
+    if p := declare("template", "生成标准模板工作簿"):
+        p.add_argument("-o", "--output", required=True, type=Path, help="输出的 .xlsx 文件（--xlsm 时为 .xlsm）")
+        p.add_argument("--xlsm", action="store_true", help="生成启用宏的工作簿：含按钮（功能区选项卡）、xlwings 模块和 xlwings.conf 工作表，不需要 Excel")
+        p.set_defaults(func=cmd_template)
 
-    p = sub.add_parser("subtotal", help="计算各表小计、总计和表1、表4")
-    p.add_argument("workbook", type=Path)
-    target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("-o", "--output", type=Path, help="写入新文件（原文件不变）")
-    target.add_argument("--in-place", action="store_true", help="直接修改原文件")
-    p.set_defaults(func=cmd_subtotal)
+    if p := declare("fill", "根据数据文件（TOML/JSON）填写模板"):
+        p.add_argument("data", type=Path, help="数据文件，如 examples/akto_2026.toml")
+        p.add_argument("-o", "--output", required=True, type=Path, help="输出的 .xlsx 文件")
+        p.add_argument("--template", type=Path, help="使用指定模板（默认按规格新建）")
+        p.set_defaults(func=cmd_fill)
 
-    p = sub.add_parser("check", help="校验：表内、表间勾稽关系和说明数据（有“错误”时退出码为 1）")
-    p.add_argument("workbook", type=Path)
-    p.add_argument("--json", action="store_true", help="输出 JSON")
-    p.add_argument("--select", help="只运行这些规则（代码或前缀，逗号分隔，如 B,C01）")
-    p.add_argument("--ignore", help="不运行这些规则（代码或前缀，逗号分隔）")
-    p.add_argument("--annotate", type=Path, metavar="OUT.xlsx", help="另存一份带“校验结果”工作表、标出问题单元格的副本")
-    p.add_argument("--min-severity", choices=("错误", "警告", "提示"), help="只列出不低于该级别的问题（如 警告：不列“提示”）；--json 仍含全部")
-    p.add_argument("--functional-codes", type=Path, metavar="CSV", help="使用指定的功能分类代码表（code,level,name,parent）")
-    p.add_argument("--economic-codes", type=Path, metavar="CSV", help="使用指定的经济分类代码表")
-    p.set_defaults(func=cmd_check)
+    if p := declare("subtotal", "计算各表小计、总计和表1、表4"):
+        p.add_argument("workbook", type=Path)
+        target = p.add_mutually_exclusive_group(required=True)
+        target.add_argument("-o", "--output", type=Path, help="写入新文件（原文件不变）")
+        target.add_argument("--in-place", action="store_true", help="直接修改原文件")
+        p.set_defaults(func=cmd_subtotal)
 
-    p = sub.add_parser("narrate", help="生成情况说明")
-    p.add_argument("workbook", type=Path)
-    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    p.add_argument("--templates", type=Path, metavar="DIR", help="用该目录中的同名模板替换内置段落模板")
-    target = p.add_mutually_exclusive_group()
-    target.add_argument("--write", type=Path, metavar="OUT.xlsx", help="另存一份带“情况说明”工作表的副本")
-    target.add_argument("--in-place", action="store_true", help="把“情况说明”工作表写入原文件")
-    p.set_defaults(func=cmd_narrate)
+    if p := declare("check", "校验：表内、表间勾稽关系和说明数据（有“错误”时退出码为 1）"):
+        p.add_argument("workbook", type=Path)
+        p.add_argument("--json", action="store_true", help="输出 JSON")
+        p.add_argument("--select", help="只运行这些规则（代码或前缀，逗号分隔，如 B,C01）")
+        p.add_argument("--ignore", help="不运行这些规则（代码或前缀，逗号分隔）")
+        p.add_argument("--annotate", type=Path, metavar="OUT.xlsx", help="另存一份带“校验结果”工作表、标出问题单元格的副本")
+        p.add_argument("--min-severity", choices=("错误", "警告", "提示"), help="只列出不低于该级别的问题（如 警告：不列“提示”）；--json 仍含全部")
+        p.add_argument("--functional-codes", type=Path, metavar="CSV", help="使用指定的功能分类代码表（code,level,name,parent）")
+        p.add_argument("--economic-codes", type=Path, metavar="CSV", help="使用指定的经济分类代码表")
+        p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("rollover", help="由上一年度工作簿生成新年度工作簿（本年数转为上年数）")
-    p.add_argument("workbook", type=Path, help="上一年度工作簿")
-    p.add_argument("-o", "--output", required=True, type=Path, help="新年度工作簿")
-    p.set_defaults(func=cmd_rollover)
+    if p := declare("narrate", "生成情况说明"):
+        p.add_argument("workbook", type=Path)
+        p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+        p.add_argument("--templates", type=Path, metavar="DIR", help="用该目录中的同名模板替换内置段落模板")
+        target = p.add_mutually_exclusive_group()
+        target.add_argument("--write", type=Path, metavar="OUT.xlsx", help="另存一份带“情况说明”工作表的副本")
+        target.add_argument("--in-place", action="store_true", help="把“情况说明”工作表写入原文件")
+        p.set_defaults(func=cmd_narrate)
 
-    p = sub.add_parser("convert", help="批量生成公开文件（Word、PDF、Excel）")
-    p.add_argument("inputs", nargs="+", help="工作簿或目录（目录下所有 .xlsx）")
-    p.add_argument("-o", "--output", required=True, type=Path, help="输出目录")
-    p.add_argument("--to", default="docx,pdf,xlsx", help="输出格式，逗号分隔（默认 docx,pdf,xlsx）")
-    p.add_argument("-j", "--jobs", type=_jobs, default=1, help="并行进程数（默认 1）")
-    p.add_argument("--force", action="store_true", help="有“错误”的工作簿也转换")
-    p.add_argument("--overwrite", action="store_true", help="覆盖已存在的公开文件")
-    p.set_defaults(func=cmd_convert)
+    if p := declare("rollover", "由上一年度工作簿生成新年度工作簿（本年数转为上年数）"):
+        p.add_argument("workbook", type=Path, help="上一年度工作簿")
+        p.add_argument("-o", "--output", required=True, type=Path, help="新年度工作簿")
+        p.set_defaults(func=cmd_rollover)
 
-    p = sub.add_parser("excel", help="Excel 按钮")
-    excel_sub = p.add_subparsers(dest="excel_command", required=True, metavar="子命令")
-    q = excel_sub.add_parser("setup", help="复制随包提供的带按钮工作簿（.xlsm），写入本机 Python 路径")
-    q.add_argument("-o", "--output", type=Path, default=Path("部门预算公开.xlsm"), help="输出的 .xlsm 文件（默认 %(default)s）")
-    q.add_argument("--interpreter", help="按钮使用的 python 完整路径（默认：运行本命令的 Python）")
-    q.add_argument("--target", choices=("win", "mac"), help="写入 Interpreter_Win 还是 Interpreter_Mac（默认按本机系统）")
-    q.set_defaults(func=cmd_excel_setup)
-    q = excel_sub.add_parser("configure", help="修改 .xlsm 工作簿 xlwings.conf 工作表中的 Python 路径（宏和按钮保留）")
-    q.add_argument("workbook", type=Path, help="启用宏的工作簿（.xlsm）")
-    q.add_argument("--interpreter", required=True, help="python 的完整路径，如 C:\\Python311\\python.exe")
-    q.add_argument("--target", choices=("win", "mac"), default="win", help="Interpreter_Win（默认）或 Interpreter_Mac")
-    q.add_argument("-o", "--output", type=Path, help="另存为（默认直接修改原文件）")
-    q.set_defaults(func=cmd_excel_configure)
+    if p := declare("convert", "批量生成公开文件（Word、PDF、Excel）"):
+        p.add_argument("inputs", nargs="+", help="工作簿或目录（目录下所有 .xlsx）")
+        p.add_argument("-o", "--output", required=True, type=Path, help="输出目录")
+        p.add_argument("--to", default="docx,pdf,xlsx", help="输出格式，逗号分隔（默认 docx,pdf,xlsx）")
+        p.add_argument("-j", "--jobs", type=_jobs, default=1, help="并行进程数（默认 1）")
+        p.add_argument("--force", action="store_true", help="有“错误”的工作簿也转换")
+        p.add_argument("--overwrite", action="store_true", help="覆盖已存在的公开文件")
+        p.set_defaults(func=cmd_convert)
 
-    p = sub.add_parser("collect", help="财政局：收取各单位工作簿，校验、入库，生成报送状态和汇总")
-    p.add_argument("inputs", nargs="+", help="收件目录或工作簿")
-    p.add_argument("--db", required=True, type=Path, help="SQLite 数据库文件（不存在则新建）")
-    p.add_argument("--roster", type=Path, help="报送名单（.xlsx，含“单位名称”列，可有“单位编码”“截止日期”列）")
-    p.add_argument("-o", "--output", type=Path, help="报送状态与汇总工作簿（.xlsx）")
-    p.add_argument("-j", "--jobs", type=_jobs, default=1, help="并行进程数")
-    p.add_argument("--scheduler", help="Dask 分布式调度器地址（如 tcp://10.0.0.5:8786），在集群上处理")
-    p.add_argument("--year", type=int, help="汇总年度（默认取多数工作簿的年度）")
-    _bureau_options(p)
-    p.set_defaults(func=cmd_collect)
+    if p := declare("excel", "Excel 按钮"):
+        excel_sub = p.add_subparsers(dest="excel_command", required=True, metavar="子命令")
+        q = excel_sub.add_parser("setup", help="复制随包提供的带按钮工作簿（.xlsm），写入本机 Python 路径")
+        q.add_argument("-o", "--output", type=Path, default=Path("部门预算公开.xlsm"), help="输出的 .xlsm 文件（默认 %(default)s）")
+        q.add_argument("--interpreter", help="按钮使用的 python 完整路径（默认：运行本命令的 Python）")
+        q.add_argument("--target", choices=("win", "mac"), help="写入 Interpreter_Win 还是 Interpreter_Mac（默认按本机系统）")
+        q.set_defaults(func=cmd_excel_setup)
+        q = excel_sub.add_parser("configure", help="修改 .xlsm 工作簿 xlwings.conf 工作表中的 Python 路径（宏和按钮保留）")
+        q.add_argument("workbook", type=Path, help="启用宏的工作簿（.xlsm）")
+        q.add_argument("--interpreter", required=True, help="python 的完整路径，如 C:\\Python311\\python.exe")
+        q.add_argument("--target", choices=("win", "mac"), default="win", help="Interpreter_Win（默认）或 Interpreter_Mac")
+        q.add_argument("-o", "--output", type=Path, help="另存为（默认直接修改原文件）")
+        q.set_defaults(func=cmd_excel_configure)
 
-    p = sub.add_parser("report", help="财政局：从数据库生成报送状态和汇总")
-    p.add_argument("--db", required=True, type=Path)
-    p.add_argument("--roster", type=Path)
-    p.add_argument("-o", "--output", type=Path, help="报送状态与汇总工作簿（.xlsx）")
-    p.add_argument("-j", "--jobs", type=_jobs, default=1, help="写校验反馈的并行进程数")
-    p.add_argument("--year", type=int)
-    _bureau_options(p)
-    p.set_defaults(func=cmd_report)
+    if p := declare("collect", "财政局：收取各单位工作簿，校验、入库，生成报送状态和汇总"):
+        p.add_argument("inputs", nargs="+", help="收件目录或工作簿")
+        p.add_argument("--db", required=True, type=Path, help="SQLite 数据库文件（不存在则新建）")
+        p.add_argument("--roster", type=Path, help="报送名单（.xlsx，含“单位名称”列，可有“单位编码”“截止日期”列）")
+        p.add_argument("-o", "--output", type=Path, help="报送状态与汇总工作簿（.xlsx）")
+        p.add_argument("-j", "--jobs", type=_jobs, default=1, help="并行进程数")
+        p.add_argument("--scheduler", help="Dask 分布式调度器地址（如 tcp://10.0.0.5:8786），在集群上处理")
+        p.add_argument("--year", type=int, help="汇总年度（默认取多数工作簿的年度）")
+        _bureau_options(p)
+        p.set_defaults(func=cmd_collect)
 
-    p = sub.add_parser("rules", help="列出全部校验规则")
-    p.add_argument("--markdown", action="store_true", help="输出规则目录（docs/rules.md）")
-    p.set_defaults(func=cmd_rules)
+    if p := declare("report", "财政局：从数据库生成报送状态和汇总"):
+        p.add_argument("--db", required=True, type=Path)
+        p.add_argument("--roster", type=Path)
+        p.add_argument("-o", "--output", type=Path, help="报送状态与汇总工作簿（.xlsx）")
+        p.add_argument("-j", "--jobs", type=_jobs, default=1, help="写校验反馈的并行进程数")
+        p.add_argument("--year", type=int)
+        _bureau_options(p)
+        p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("dump", help="输出读取到的数据模型")
-    p.add_argument("workbook", type=Path)
-    p.add_argument("--json", action="store_true", help="输出 JSON（格式见 README）")
-    p.add_argument("--reader", choices=("calamine", "openpyxl"), default="calamine")
-    p.set_defaults(func=cmd_dump)
+    if p := declare("rules", "列出全部校验规则"):
+        p.add_argument("--markdown", action="store_true", help="输出规则目录（docs/rules.md）")
+        p.set_defaults(func=cmd_rules)
 
-    _add_web_commands(sub)
+    if p := declare("dump", "输出读取到的数据模型"):
+        p.add_argument("workbook", type=Path)
+        p.add_argument("--json", action="store_true", help="输出 JSON（格式见 README）")
+        p.add_argument("--reader", choices=("calamine", "openpyxl"), default="calamine")
+        p.set_defaults(func=cmd_dump)
+
+    _add_web_commands(declare)
+    if not sub.choices:  # the word names no command: declare them all, for argparse's message
+        return build_parser()
     return parser
+
+
+def _command_word(argv: list[str]) -> str | None:
+    """The command an argument list names: its first word after any --spec NAME
+    (or --spec=NAME, or an abbreviation argparse accepts for it). None when any
+    other option comes first ("-h" lists every command, "--" and "-" are
+    argparse's own cases): then no guess is taken."""
+    words = iter(argv)
+    for word in words:
+        if not word.startswith("-"):
+            return word
+        name, equals, _ = word.partition("=")
+        if len(name) <= 2 or not "--spec".startswith(name):
+            return None
+        if not equals:
+            next(words, None)  # --spec NAME
+    return None
 
 
 # ------------------------------------------------------------------ paths and the environment (issue 13)
@@ -694,8 +740,18 @@ def _environment_error(exc: BaseException) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    return _run(_parse(sys.argv[1:] if argv is None else argv))
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    command = _command_word(argv)
+    args = build_parser(command).parse_args(argv)
+    if args.command != command:  # not the word we guessed: parse with every option declared
+        args = build_parser().parse_args(argv)
+    return args
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         spec = load_spec(args.spec)
     except FileNotFoundError:
@@ -738,5 +794,27 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_FAILED
 
 
+def run() -> None:
+    """The ``budgetxl`` command (and ``python -m budgetxl.cli``).
+
+    A check without --annotate ends with ``os._exit`` once its output is
+    flushed: it has written no file, started no thread and registered no exit
+    handler, so the interpreter's teardown (freeing every object one by one,
+    a tenth of the run) has nothing to do for it. Any other command, or a
+    flush that fails (a closed pipe), exits the ordinary way."""
+    args = _parse(sys.argv[1:])
+    code = _run(args)
+    if args.command == "check" and not args.annotate:
+        try:
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:
+                    stream.flush()
+        except (OSError, ValueError):
+            pass  # the ordinary exit reports it as Python always does
+        else:
+            os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -19,8 +19,10 @@ from .spec import Spec, spec_resource
 LEVEL_NAMES = {3: "类", 5: "款", 7: "项"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed: no methods to generate at start-up
 class CodeList:
+    """A code list (功能分类 or 经济分类): code -> name, and where it was read from."""
+
     kind: str  # functional / economic
     names: dict[str, str]
     source: str

@@ -26,6 +26,8 @@ THREE_ITEMS = ("因公出国（境）费用", "公务用车购置", "公务用�
 
 @dataclass(frozen=True)
 class Comparable:
+    """One figure of this year that has a prior-year figure to compare with, and the reason given for the change."""
+
     category: str
     code: str  # 7-digit 功能科目 code, else ""
     name: str

@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -88,6 +87,8 @@ def atomic_path(path: Path) -> Iterator[Path]:
             mode = stat.S_IMODE(path.stat().st_mode)  # replacing a file keeps its permissions
         except FileNotFoundError:
             mode = 0o666 & ~_UMASK  # mkstemp makes 0600; new outputs are ordinary files
+        import tempfile  # here, not at the top: `check` imports this module and writes nothing
+
         # the pid in the name lets a later run tell abandoned parts from live ones
         fd, tmp = tempfile.mkstemp(prefix=f".{fit_bytes(path.stem, 60)}.{os.getpid()}.", suffix=f"{PART}{path.suffix[:16]}", dir=path.parent)
         os.close(fd)

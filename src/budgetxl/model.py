@@ -30,7 +30,7 @@ def column_index(letters: str) -> int:
     return n
 
 
-_A1 = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Za-z]{1,3})\$?(\d+)$")
+_A1 = r"^(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Za-z]{1,3})\$?(\d+)$"  # compiled on first use (re caches it): rarely needed
 
 
 @dataclass(frozen=True, order=True)
@@ -53,7 +53,7 @@ class CellRef:
 
     @classmethod
     def parse(cls, text: str) -> "CellRef":
-        m = _A1.match(text.strip())
+        m = re.match(_A1, text.strip())
         if not m:
             raise ValueError(f"not a cell reference: {text!r}")
         sheet = (m.group(1) or "").replace("''", "'") or m.group(2)
@@ -177,6 +177,8 @@ class Row:
 
 @dataclass(frozen=True)
 class Table:
+    """One disclosure table as read: its rows, and the context lines around it."""
+
     key: str
     title: str
     sheet: str

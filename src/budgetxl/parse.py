@@ -78,6 +78,12 @@ def hidden_sheet_finding(grid: WorkbookGrid, chosen: SheetGrid | None, name: str
     )
 
 
+def _numbered(name: str, number: int) -> bool:
+    """A squashed sheet name that starts with 表<number>: 表5… but not 表51…"""
+    prefix = f"表{number}"
+    return name.startswith(prefix) and not name[len(prefix):len(prefix) + 1].isdecimal()
+
+
 def _find_sheet(sheets, name: str, title: str, number: int | None = None) -> SheetGrid | None:
     if name in sheets:
         return sheets[name]
@@ -86,9 +92,8 @@ def _find_sheet(sheets, name: str, title: str, number: int | None = None) -> She
         if squash(n) == wanted:
             return s
     if number is not None:
-        pattern = re.compile(rf"^表\s*{number}(?!\d)")
         for n, s in sheets.items():
-            if pattern.match(squash(n)):
+            if _numbered(squash(n), number):
                 return s
     t = squash(title)
     for n, s in sheets.items():
@@ -104,8 +109,10 @@ def _find_sheet(sheets, name: str, title: str, number: int | None = None) -> She
 # ================================================================== headers
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed: no methods to generate at start-up
 class HeaderMatch:
+    """Where a table's header was found, and the sheet column of each spec column."""
+
     first_row: int  # first header row (1-based)
     last_row: int
     columns: dict[tuple[str, str | None], int]  # (key, side) -> sheet column
@@ -148,7 +155,7 @@ def _column_paths(sheet: SheetGrid, top: int, height: int) -> dict[int, list[str
 def _header_row_score(sheet: SheetGrid, r: int, wanted: set[str]) -> int:
     if not 1 <= r <= sheet.height:
         return 0
-    return sum(1 for v in sheet.rows[r - 1] if squash(v) in wanted)
+    return sum(1 for v in sheet.rows[r - 1] if v is not None and squash(v) in wanted)
 
 
 def locate_header(sheet: SheetGrid, table: TableSpec) -> tuple[HeaderMatch | None, list[Finding]]:
@@ -263,10 +270,10 @@ def _is_total_text(*texts: str) -> bool:
     return any(bare_label(t) in TOTAL_LABELS for t in texts if t)
 
 
-def _code_of(reader: _Reader, table: TableSpec, cols: dict, r: int) -> tuple[str | None, bool]:
-    """(code digits, ok). Code parts may be split over 类/款/项 or written together."""
+def _code_of(reader: _Reader, table: TableSpec, code_cols: list[int | None], r: int) -> tuple[str | None, bool]:
+    """(code digits, ok). Code parts may be split over 类/款/项 (``code_cols``: the
+    sheet columns of the table's code roles) or written together."""
     parts = []
-    code_cols = [cols.get((role_key, None)) for role_key in _code_keys(table)]
     raws = [reader.sheet.value(r, c) if c else None for c in code_cols]
     first = normalize_code(raws[0]) if raws else ""
     rest_blank = all(normalize_code(v) == "" for v in raws[1:])
@@ -300,16 +307,13 @@ def _code_keys(table: TableSpec) -> list[str]:
     return [c.key for c in table.columns if c.role in CODE_ROLES]
 
 
-def _amounts(reader: _Reader, table: TableSpec, cols: dict, r: int, side: str | None, what: str) -> dict[str, Amount]:
-    values = {}
-    for col in table.amount_columns:
-        if col.side != side:
-            continue
-        c = cols.get((col.key, col.side))
-        if c is None:
-            continue
-        values[col.key] = reader.amount(r, c, f"{what} {col.key}")
-    return values
+def _amount_cells(table: TableSpec, cols: dict, side: str | None) -> list[tuple[str, int]]:
+    """(column key, sheet column) of the table's amount columns of one side found on the sheet."""
+    return [(col.key, cols[(col.key, col.side)]) for col in table.amount_columns if col.side == side and (col.key, col.side) in cols]
+
+
+def _amounts(reader: _Reader, cells: list[tuple[str, int]], r: int, what: str) -> dict[str, Amount]:
+    return {key: reader.amount(r, c, f"{what} {key}") for key, c in cells}
 
 
 def _has_amount(values: dict[str, Amount]) -> bool:
@@ -318,6 +322,7 @@ def _has_amount(values: dict[str, Amount]) -> bool:
 
 def _parse_classified(reader: _Reader, table: TableSpec, header: HeaderMatch) -> tuple[list[Row], int | None]:
     sheet, cols = reader.sheet, header.columns
+    amount_cells = _amount_cells(table, cols, None)
     name_col = _role_column(table, cols, "name")
     project_col = _role_column(table, cols, "project")
     code_cols = [cols.get((k, None)) for k in _code_keys(table)]
@@ -328,10 +333,10 @@ def _parse_classified(reader: _Reader, table: TableSpec, header: HeaderMatch) ->
             continue
         name = reader.text(r, name_col)
         project = reader.text(r, project_col) if project_col else Text("", None)
-        code, ok = _code_of(reader, table, cols, r)
+        code, ok = _code_of(reader, table, code_cols, r)
         code_texts = [sheet.text(r, c) for c in code_cols if c]
         if not code and _is_total_text(name.value, *code_texts):
-            values = _amounts(reader, table, cols, r, None, f"{table.title} 总计行")
+            values = _amounts(reader, amount_cells, r, f"{table.title} 总计行")
             rows.append(Row(TOTAL, "总计", frozen_map(values), r, label="总计", name_ref=name.ref))
             end_row = r
             break
@@ -343,7 +348,7 @@ def _parse_classified(reader: _Reader, table: TableSpec, header: HeaderMatch) ->
                 problem("P05", f"{ref} 科目代码“{shown}”无法识别。类填3位、款和项各填2位数字（如 208 01 09），或在“类”列填完整代码 2080109。", [ref], actual=shown)
             )
             continue
-        values = _amounts(reader, table, cols, r, None, what)
+        values = _amounts(reader, amount_cells, r, what)
         if not code:
             if name.value and table.layout == "projects" and not project.value:
                 # 表7's first line: the department itself, a subtotal of all projects
@@ -400,6 +405,7 @@ def _parse_fixed_side(
 ) -> tuple[list[Row], int | None]:
     """Rows named by a label column: 表1/表4 (each side) and 表10."""
     sheet, cols = reader.sheet, header.columns
+    amount_cells = _amount_cells(table, cols, side)
     label_col = _role_column(table, cols, "label", side)
     if label_col is None:
         return [], None
@@ -410,20 +416,20 @@ def _parse_fixed_side(
     for r in range(header.last_row + 1, sheet.height + 1):
         label = reader.text(r, label_col)
         if not label.value:
-            values = _amounts(reader, table, cols, r, side, f"{table.title} 第{r}行")
+            values = _amounts(reader, amount_cells, r, f"{table.title} 第{r}行")
             if _has_amount(values):
                 ref = CellRef(sheet.name, r, label_col)
                 reader.findings.append(problem("P07", f"{ref} 这一行有金额但没有项目名称。请填写名称或删除金额。", [ref]))
             continue
         what = f"{table.title} {label.value}"
         if bare_label(label.value) in (bare_label(total_label), "总计", "合计"):
-            values = _amounts(reader, table, cols, r, side, what)
+            values = _amounts(reader, amount_cells, r, what)
             rows.append(Row(TOTAL, label.value, frozen_map(values), r, label=total_label, key=total_label, side=side, name_ref=label.ref))
             end_row = r
             break
         if is_class_side:
             m = _CLASS_LABEL.match(squash(label.value))
-            values = _amounts(reader, table, cols, r, side, what)
+            values = _amounts(reader, amount_cells, r, what)
             if not m:
                 if _has_amount(values):
                     reader.findings.append(problem("P07", f"{label.ref} “{label.value}”不是“代码 科目名称”格式（如“208 社会保障和就业支出”）。", [label.ref]))
@@ -431,7 +437,7 @@ def _parse_fixed_side(
             rows.append(Row(SUBTOTAL, m.group(2), frozen_map(values), r, code=m.group(1), side=side, name_ref=label.ref))
             continue
         index = _match_fixed(label.value, table.fixed_rows, position)
-        values = _amounts(reader, table, cols, r, side, what)
+        values = _amounts(reader, amount_cells, r, what)
         if index is None:
             reader.findings.append(
                 problem("P07", f"{label.ref} “{label.value}”不是“{table.title}”的标准行，金额未计入。请使用标准模板的行名称。", [label.ref])
@@ -454,6 +460,7 @@ def _parse_fixed_side(
 
 def _parse_items(reader: _Reader, table: TableSpec, header: HeaderMatch) -> tuple[list[Row], int | None]:
     sheet, cols = reader.sheet, header.columns
+    amount_cells = _amount_cells(table, cols, None)
     label_col = _role_column(table, cols, "label")
     rows: list[Row] = []
     end_row = None
@@ -461,7 +468,7 @@ def _parse_items(reader: _Reader, table: TableSpec, header: HeaderMatch) -> tupl
         if sheet.row_is_blank(r):
             continue
         label = reader.text(r, label_col)
-        values = _amounts(reader, table, cols, r, None, f"{table.title} 第{r}行")
+        values = _amounts(reader, amount_cells, r, f"{table.title} 第{r}行")
         if _is_total_text(label.value):
             rows.append(Row(TOTAL, "总计", frozen_map(values), r, label="总计", name_ref=label.ref))
             end_row = r
@@ -595,8 +602,9 @@ def _year_of(text: str) -> int | None:
 
 # ================================================================== sheets budgetxl wrote
 
-_PARAGRAPH_ID = re.compile(r"^(part\d|s\d\d)(\.[\w.]+)?$")
-_REF = re.compile(r"'(?:[^']|'')+'![A-Za-z]{1,3}\d+")
+# compiled on first use (re caches them): most workbooks checked have neither sheet
+_PARAGRAPH_ID = r"^(part\d|s\d\d)(\.[\w.]+)?$"
+_REF = r"'(?:[^']|'')+'![A-Za-z]{1,3}\d+"
 
 
 def parse_narrative_sheet(sheet: SheetGrid) -> dict[str, Text]:
@@ -604,7 +612,7 @@ def parse_narrative_sheet(sheet: SheetGrid) -> dict[str, Text]:
     out = {}
     for r in range(2, sheet.height + 1):
         key = squash(sheet.value(r, 1))
-        if _PARAGRAPH_ID.match(key) and sheet.text(r, 2):
+        if re.match(_PARAGRAPH_ID, key) and sheet.text(r, 2):
             out[key] = Text(sheet.text(r, 2), CellRef(sheet.name, r, 2))
     return out
 
@@ -625,7 +633,7 @@ def parse_review(sheet: SheetGrid) -> tuple[ReviewMark, ...]:
         if not code:
             continue
         refs = []
-        for m in _REF.finditer(sheet.text(r, col["位置"])):
+        for m in re.finditer(_REF, sheet.text(r, col["位置"])):
             try:
                 refs.append(CellRef.parse(m.group(0)))
             except ValueError:

@@ -11,7 +11,7 @@ from typing import Iterable
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+_UNSAFE = r'[\x00-\x1f\x7f/\\:*?"<>|]'  # compiled on first use (re caches it): check names no file
 
 # File systems bound a name in bytes (ext4, XFS: 255; eCryptfs ~143): 60 Chinese
 # characters are 180 bytes in UTF-8. Names budgetxl makes stay under NAME_BYTES,
@@ -27,7 +27,7 @@ def safe_name(text: str, limit: int = NAME_BYTES) -> str:
     dots or '..'; never empty; at most ``limit`` bytes in UTF-8."""
     from .writable import name_text
 
-    name = _UNSAFE.sub("_", name_text(text or ""))
+    name = re.sub(_UNSAFE, "_", name_text(text or ""))
     name = name.replace("..", "_").strip().lstrip(".").strip()
     if not re.search(r"[^\W_]", name):  # nothing but punctuation left
         return "未命名单位"

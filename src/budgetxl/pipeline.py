@@ -43,7 +43,7 @@ class OutputError(ValueError):
 # ------------------------------------------------------------------ read
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed: no methods to generate at start-up
 class Reading:
     """A workbook as read: the model (every value with its cell) and the problems reading found."""
 
@@ -106,7 +106,7 @@ def narrate(reading: Reading, spec: Spec, templates: str | Path | None = None):
 # ------------------------------------------------------------------ publish
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed: no methods to generate at start-up
 class Publication:
     """What gets printed: the model with every figure rounded once for print,
     the narrative written from those printed figures, and the rounding adjustments."""
@@ -251,8 +251,10 @@ def write_narrative(reading: Reading, narrative, spec: Spec, source: str | Path,
     return write_sheet(source, target, narrative_sheet(narrative, spec.layout.narrative_sheet))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed: no methods to generate at start-up
 class SubtotalRun:
+    """What 计算小计 did to a file: the computed edits, where they went, and the problems found."""
+
     result: SubtotalResult
     read_findings: tuple[Finding, ...]
     target: Path

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from .model import Finding, Severity
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed: no methods to generate at start-up
 class Problem:
+    """A reading problem (P…, S…) of the catalogue: code, severity, title and its documentation."""
+
     code: str
     severity: Severity
     title: str

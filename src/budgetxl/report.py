@@ -21,8 +21,10 @@ def fingerprint(f: Finding) -> str:
     return f"{f.code}|{f.refs[0] if f.refs else ''}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed: no methods to generate at start-up
 class Report:
+    """The findings of one check, with the workbook they are about."""
+
     findings: tuple[Finding, ...]
     department: str = ""
     year: int | None = None
@@ -99,7 +101,7 @@ def pattern(f: Finding) -> str:
     return _NUMBER.sub("#", _QUOTED.sub("“”", _REF.sub("@", advice)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed: no methods to generate at start-up
 class Group:
     """Findings shown as one line: one rule and one pattern, or the 尾差 notes of one table."""
 

@@ -11,7 +11,6 @@ becomes a finding naming the rule and the run goes on.
 from __future__ import annotations
 
 import inspect
-import traceback
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Iterable, Sequence
@@ -22,8 +21,10 @@ from .context import CheckContext
 DOC_SECTIONS = ("检查内容", "为何重要", "示例", "处理方法")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed: no methods to generate at start-up
 class Rule:
+    """A registered rule: its code, default severity, title and the function that checks."""
+
     code: str
     severity: Severity
     title: str
@@ -100,6 +101,8 @@ def run_rules(ctx: CheckContext, select: Sequence[str] | None = None, ignore: Se
         try:
             r.func(ctx, out)
         except Exception as exc:  # a broken rule must not stop the others
+            import traceback
+
             where = traceback.extract_tb(exc.__traceback__)[-1]
             out.findings = [
                 Finding(

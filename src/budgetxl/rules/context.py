@@ -15,7 +15,7 @@ from ..spec import Spec, TableSpec
 HALF = Decimal("0.5")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed: no methods to generate at start-up
 class Comparison:
     """Outcome of comparing a stated figure with the figure it should equal."""
 
@@ -31,8 +31,10 @@ class Comparison:
         return self.difference != 0 and abs(self.difference) <= self.envelope
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed: no methods to generate at start-up
 class CheckContext:
+    """What every rule reads: the workbook's model, the spec and the code lists."""
+
     disclosure: Disclosure
     spec: Spec
     functional: CodeList

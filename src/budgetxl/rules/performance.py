@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 
@@ -25,8 +24,10 @@ TREE = {
 _VALUE = re.compile(r"^\s*(?P<op>>\s*=|<\s*=|≥|≤|=|>|<)?\s*(?P<num>\d[\d,]*(?:\.\d+)?)(?:\s*[-－~～至]\s*(?P<hi>\d[\d,]*(?:\.\d+)?))?\s*(?P<unit>.*?)\s*$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed: no methods to generate at start-up
 class IndicatorValue:
+    """An indicator's 指标值 as written: comparison, number (or range), unit."""
+
     op: str
     number: Decimal
     high: Decimal | None
@@ -96,6 +97,8 @@ def project_for(ctx: CheckContext, target: Record) -> Row | None:
         return matches[0]
     # names drift ("1995年退休（退职）人员生活补贴项目" for "1995年前退休(退职)人员补贴2026年"):
     # take the clearly most similar project, never a coin toss
+    from difflib import SequenceMatcher
+
     scored = sorted(((SequenceMatcher(None, name, normalize_project(p.project)).ratio(), i) for i, p in enumerate(projects)), reverse=True)
     if scored and scored[0][0] >= 0.6 and (len(scored) == 1 or scored[0][0] - scored[1][0] >= 0.1):
         return projects[scored[0][1]]

@@ -44,8 +44,13 @@ def header_merges(header: tuple[tuple[str, ...], ...]) -> list[tuple[int, int, i
     return out
 
 
-@dataclass(frozen=True)
+# The spec types below compare by value (a spec file read twice is the same
+# spec) but have no generated __repr__: nothing prints them, and every
+# method dataclass generates costs an exec at every start-up.
+@dataclass(frozen=True, repr=False)
 class ColumnSpec:
+    """One column of a table: its key, role and header path."""
+
     key: str
     role: str  # lei / kuan / xiang / name / project / label / amount
     path: tuple[str, ...]
@@ -57,7 +62,7 @@ class ColumnSpec:
         return self.path[-1]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Derivation:
     """Where a derived figure comes from: a detail table's column(s)."""
 
@@ -65,8 +70,10 @@ class Derivation:
     columns: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class FixedRowSpec:
+    """A fixed-label row (表1, 表4, 表10 …): its label and how its figure is made."""
+
     key: str
     label: str
     sum: tuple[str, ...] = ()
@@ -80,13 +87,15 @@ class FixedRowSpec:
         return not self.sum and self.derive is None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RowSum:
+    """A column that is the sum of other columns of the same row."""
+
     target: str
     terms: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ClassDerivation:
     """Two-sided tables: each 类 row's column takes a detail table's 类 row."""
 
@@ -94,8 +103,10 @@ class ClassDerivation:
     columns: dict[str, tuple[str, ...]]  # our column key -> source columns
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class TableSpec:
+    """One disclosure table: sheet, title, header, columns and layout."""
+
     key: str
     number: int
     sheet: str
@@ -172,8 +183,10 @@ class TableSpec:
         return False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class FieldSpec:
+    """One field of an input sheet (a form row or a list column)."""
+
     key: str
     type: str = "text"  # text / longtext / year / date / choice / amount / number / count
     choices: tuple[str, ...] = ()
@@ -182,8 +195,10 @@ class FieldSpec:
     width: int = 14
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class InputSpec:
+    """One input sheet (单位信息, 项目说明 …): a form or a list."""
+
     key: str
     sheet: str
     kind: str  # form / list
@@ -197,7 +212,7 @@ class InputSpec:
         raise KeyError(key)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ContextLine:
     """The line above each table's header: 编制部门 on the left, 单位 on the right."""
 
@@ -227,7 +242,7 @@ class ContextLine:
         return ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SheetLayout:
     """Where things sit on the sheets of the standard template. Only the template
     builder and ``fill`` rely on positions; the parser finds tables by header, so
@@ -277,8 +292,10 @@ DEFAULT_COLORS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Spec:
+    """A whole disclosure template: every table and input sheet, and the sheet layout."""
+
     id: str
     region: str
     year: int
@@ -419,7 +436,11 @@ def _layout(raw: dict) -> SheetLayout:
 def parse_spec(text: str, source: Path = Path()) -> Spec:
     import tomllib  # only when a spec is parsed, not when it comes from the cache
 
-    raw = tomllib.loads(text)
+    return _spec(tomllib.loads(text), source)
+
+
+def _spec(raw: dict, source: Path) -> Spec:
+    """The spec a parsed spec file describes."""
     meta = raw["meta"]
     spec = Spec(
         id=meta["id"],
@@ -469,16 +490,19 @@ def load_spec(name: str = DEFAULT_SPEC) -> Spec:
 
 
 def _parse_cached(text: str, source: Path) -> Spec:
-    """parse_spec, remembered between runs: parsing the TOML and building the
-    spec costs more than reading a workbook, and every command starts with it.
+    """parse_spec, remembered between runs: parsing the TOML costs more than
+    reading a workbook, and every command starts with it.
 
     The cache (``~/.cache/budgetxl`` for the shipped specs; ``$BUDGETXL_CACHE``
-    names a folder for every spec, ``BUDGETXL_CACHE=off`` turns it off) is keyed
-    by the spec text, its path and this module's code,
-    so an edited spec or a new budgetxl never sees a stale entry. Entries are
-    used only when owned by the current user and not writable by others."""
+    names a folder for every spec, ``BUDGETXL_CACHE=off`` turns it off) holds
+    the parsed TOML (plain dicts, lists and strings) in ``marshal`` format: it
+    loads in a fraction of a millisecond and needs no import (pickle costs
+    more to import than the spec costs to build). Entries are keyed by the spec
+    text, its path and this module's code, so an edited spec or a new budgetxl
+    never sees a stale entry; they are used only when owned by the current user
+    and not writable by others, and one that does not build a spec is replaced."""
+    import marshal
     import os
-    import pickle
     import zlib  # already loaded by zipfile; hashlib would cost more at start-up than it saves
 
     setting = os.environ.get("BUDGETXL_CACHE", "")
@@ -493,23 +517,26 @@ def _parse_cached(text: str, source: Path) -> Spec:
     folder = cache_folder()
     if folder is None:
         return parse_spec(text, source)
-    entry = folder / f"spec-{key}.pickle"
+    entry = folder / f"spec-{key}.marshal"
     try:
         st = entry.stat()
         if st.st_uid == os.getuid() and not st.st_mode & 0o022:
-            spec = pickle.loads(entry.read_bytes())
-            if isinstance(spec, Spec):
-                return spec
-    except (OSError, AttributeError, EOFError, ImportError, IndexError, TypeError, ValueError, pickle.UnpicklingError):
+            raw = marshal.loads(entry.read_bytes())
+            if isinstance(raw, dict):
+                return _spec(raw, source)
+    except (OSError, AttributeError, EOFError, IndexError, KeyError, TypeError, ValueError):
         pass
-    spec = parse_spec(text, source)
+    import tomllib
+
+    raw = tomllib.loads(text)
+    spec = _spec(raw, source)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = entry.with_name(f".{entry.name}.{os.getpid()}")
-        tmp.write_bytes(pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.write_bytes(marshal.dumps(raw))
         os.chmod(tmp, 0o600)
         os.replace(tmp, entry)
-    except OSError:
+    except (OSError, ValueError):
         pass  # a read-only home: parse every time
     return spec
 
