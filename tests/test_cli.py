@@ -162,3 +162,20 @@ def test_check_process_ends_early_with_its_whole_output_and_exit_status(tmp_path
         assert (done.returncode, done.stdout, done.stderr) == (1, expected, ""), argv
     big = subprocess.run([sys.executable, "-m", "budgetxl.cli", "check", str(EXAMPLE), "--json"], capture_output=True, text=True, env=env, check=False)
     assert big.returncode == 1 and json.loads(big.stdout)["findings"]  # 50 kB through a pipe, flushed before the exit
+
+
+def test_check_piped_into_head_keeps_its_exit_status():
+    """`budgetxl check X | head` exited 0 or 1 at random (0 when the pipe closed
+    while it printed): scripts testing PIPESTATUS could not rely on it."""
+    import subprocess
+    import sys
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "akto_2026.xlsx"
+    for args in (["check", str(example)], ["check", str(example), "--json"]):
+        for _ in range(3):
+            proc = subprocess.Popen([sys.executable, "-m", "budgetxl.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            proc.stdout.read(10)
+            proc.stdout.close()  # the reader stops, as head does
+            err = proc.stderr.read()
+            assert proc.wait(60) == 1, err
+            assert b"Traceback" not in err and b"Exception ignored" not in err, err

@@ -317,9 +317,13 @@ def test_the_same_file_twice_in_one_inbox_is_read_once_and_both_are_recorded(tmp
     (box / "坏.xlsx").write_bytes(b"PK\x03\x04broken")
     shutil.copyfile(box / "坏.xlsx", box / "坏2.xlsx")
     db = tmp_path / "b.db"
-    read = []
-    run = collect(sorted(box.iterdir()), db, SPEC, progress=lambda done, total, sub: read.append(sub.file_name))
-    assert sorted(read) == ["a.xlsx", "坏.xlsx"]  # one read per content
+    lines = []
+    run = collect(sorted(box.iterdir()), db, SPEC, progress=lambda done, total, sub: lines.append((done, total, sub.file_name, sub.status)))
+    # a line for every file, numbered in order (the second of a pair was missing and the numbers skipped)
+    assert [(d, t) for d, t, _, _ in lines] == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert sorted(n for _, _, n, _ in lines) == sorted(p.name for p in box.iterdir())
+    status = {n: s for _, _, n, s in lines}
+    assert status["a（再发一次）.xlsx"] == status["a.xlsx"] and status["坏2.xlsx"] == status["坏.xlsx"]
     assert sorted(p.name for p in run.known) == ["a（再发一次）.xlsx", "坏2.xlsx"]
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT COUNT(*) FROM submissions").fetchone() == (2,)

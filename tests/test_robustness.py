@@ -531,3 +531,49 @@ def test_concurrent_collects_on_one_database(tmp_path):
         for dep, v in rows:
             versions.setdefault(dep, []).append(v)
         assert len(versions) == 5 and all(sorted(v) == list(range(1, 9)) for v in versions.values()), versions
+
+
+def _strict(source: Path, target: Path) -> Path:
+    """The workbook as Excel's "Strict Open XML Spreadsheet" save writes it: the
+    same parts in the ISO strict namespaces."""
+    swaps = [(b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", b"http://purl.oclc.org/ooxml/spreadsheetml/main"),
+             (b"http://schemas.openxmlformats.org/officeDocument/2006/relationships", b"http://purl.oclc.org/ooxml/officeDocument/relationships")]
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename.endswith((".xml", ".rels")):
+                for a, b in swaps:
+                    data = data.replace(a, b)
+            zout.writestr(item, data)
+    return target
+
+
+def test_a_strict_open_xml_workbook_is_checked_and_refused_for_writing_in_chinese(tmp_path, capsys):
+    """Saved as Strict Open XML: check reads it, but openpyxl loads it without
+    its sheets, so subtotal gave 内部错误 (IndexError) and check --annotate and
+    the bureau's feedback wrote a copy holding only the 校验结果 sheet, silently.
+    Writing is now refused with what to do; nothing is written."""
+    src = _strict(Path(__file__).resolve().parent.parent / "examples" / "akto_2026.xlsx", tmp_path / "严格.xlsx")
+    code, text = _cli(capsys, ["check", src])
+    assert code == 1 and "P01" not in text  # every table found
+    for args, out in ((["subtotal", src, "-o", tmp_path / "s.xlsx"], "s.xlsx"),
+                      (["check", src, "--annotate", tmp_path / "a.xlsx"], "a.xlsx"),
+                      (["narrate", src, "--write", tmp_path / "n.xlsx"], "n.xlsx")):
+        code, text = _cli(capsys, args)
+        assert code == 2 and "Strict Open XML" in text and "另存为" in text, text
+        assert not (tmp_path / out).exists()
+
+
+def test_a_strict_open_xml_submission_does_not_stop_the_feedback_of_the_others(tmp_path, capsys):
+    """The bureau's feedback stopped at the first department whose workbook cannot
+    be written on (a Strict Open XML file): the others got none."""
+    box = tmp_path / "in"
+    box.mkdir()
+    _strict(EXAMPLE, box / "严格.xlsx")
+    variant(EXAMPLE, box / "乙.xlsx", {**FIXED_NAME, "阿克陶县社会保险中心": "乙单位"})
+    for jobs in ("1", "2"):
+        db, fb = tmp_path / f"b{jobs}.db", tmp_path / f"fb{jobs}"
+        code, text = _cli(capsys, ["collect", box, "--db", db, "--feedback", fb, "-j", jobs])
+        assert code == 0, text
+        assert "未能生成反馈  阿克陶县社会保险中心" in text and "Strict Open XML" in text, text
+        assert [p.name for p in fb.glob("*.xlsx")] == ["乙单位_校验反馈.xlsx"]

@@ -113,6 +113,7 @@ def cmd_check(args, spec: Spec) -> int:
         print(f"错误：没有代码或前缀为 {'、'.join(unknown)} 的规则。运行 budgetxl rules 查看全部规则代码。", file=sys.stderr)
         return EXIT_FAILED
     report = pipeline.check(reading, spec, _codes(args.select), _codes(args.ignore), args.functional_codes, args.economic_codes)
+    args.exit_code = EXIT_FINDINGS if report.has_errors else EXIT_OK  # also when the reader of the output stops early
     if args.json:
         import json
 
@@ -770,9 +771,14 @@ def _run(args: argparse.Namespace) -> int:
         print(f"错误：{exc.path}：{exc.message}", file=sys.stderr)
     except (pipeline.OutputError, FillError, RosterError, ConfigureError, CodeListError, TemplateError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
-    except BrokenPipeError:  # output piped into head: not an error
+    except BrokenPipeError:  # output piped into head: not an error; the status is the command's own
+        try:  # what is still buffered goes nowhere, so the exit does not fail on it
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
         sys.stderr.close()
-        return EXIT_OK
+        return getattr(args, "exit_code", EXIT_OK)
     except KeyboardInterrupt:
         print("已中断（Ctrl-C）。已完成的输出文件完整可用，未完成的临时文件已删除；重新运行会跳过已完成的文件。", file=sys.stderr)
         return 130

@@ -93,10 +93,38 @@ def _note_sheet(old: str, new: str, why: str = "") -> None:
     _note("工作表名称" if not why else "工作表数据", old, new, why or f"含有 Excel 不允许用于工作表名称的字符（或超过 31 个字符），写入时改为“{new}”")
 
 
+STRICT_OOXML = ("该工作簿是以“Strict Open XML 电子表格”格式保存的：budgetxl 可以读取和校验它，但不能在它上面写入"
+                "（计算小计、写入说明、标注校验结果、反馈文件）。请在 Excel 中“另存为”“Excel 工作簿(*.xlsx)”后再试。")
+_STRICT_NS = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+
+
+def _is_strict(source: Path) -> bool:
+    """Saved as "Strict Open XML Spreadsheet": the workbook part in the ISO
+    strict namespace (openpyxl reads no sheet of it)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(source) as z:
+            names = [n for n in z.namelist() if n.lower().endswith("workbook.xml")]
+            for name in names[:2]:
+                with z.open(name) as fh:
+                    if _STRICT_NS in fh.read(4096):
+                        return True
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError, NotImplementedError, RuntimeError):
+        return False  # openpyxl's own load says what is wrong
+    return False
+
+
 def load_workbook(source: Path, keep_vba: bool = False) -> Workbook:
     """openpyxl's load, for a workbook budgetxl is about to write: a package openpyxl
     refuses for a reason we can repair (sheet names, NaN numbers) is repaired in memory
-    and the sheets renamed are remembered (``sheet_name``) so edits still find them."""
+    and the sheets renamed are remembered (``sheet_name``) so edits still find them.
+    A Strict Open XML workbook is refused (``WorkbookError``): openpyxl loads it
+    without its sheets, so a copy written from it would lose every table."""
+    if _is_strict(Path(source)):
+        from .grid import WorkbookError
+
+        raise WorkbookError(STRICT_OOXML, source)
     try:
         return openpyxl.load_workbook(source, keep_vba=keep_vba)
     except ValueError:
@@ -201,6 +229,8 @@ def load_for(source: str | Path, target: str | Path) -> Workbook:
     keep = Path(source).suffix.lower() == ".xlsm" and Path(target).suffix.lower() == ".xlsm"
     try:
         return load_workbook(source, keep_vba=keep)  # repairs sheet names and NaN numbers (P14)
+    except WorkbookError:
+        raise
     except Exception as exc:  # openpyxl raises KeyError, ValueError, TypeError … for packages it cannot open
         raise WorkbookError(f"工作簿可以读取，但无法写入副本（{type(exc).__name__}：文件结构不完整）。请在 Excel 中打开后另存为 .xlsx 再试。", source) from exc
 

@@ -19,7 +19,7 @@ row of the result (``CollectRun.failed``), never a stop and never a hang.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
@@ -136,7 +136,12 @@ def collect(
                 todo.append(p)
         store.seen(seen)
         run.seconds["hash"] = time.perf_counter() - t0
-        done = len(run.known) + len(run.failed) + len(twins)  # the progress counts every file given
+        # one line per file read, and one for each file of the same content (files
+        # already received and files that cannot be read are listed after the run)
+        total, done = len(todo) + len(twins), 0
+        twins_of: dict[str, list[Path]] = {}
+        for p, d in twins:
+            twins_of.setdefault(d, []).append(p)
         store_seconds = 0.0
         pending: list[Submission] = []
         since, rows = 0.0, 0
@@ -158,12 +163,18 @@ def collect(
                     run.known.append(Path(sub.path))  # the same content twice in one inbox
                 done += 1
                 if progress:
-                    progress(done, len(paths), sub)
+                    progress(done, total, sub)
+                    for twin in twins_of.get(sub.sha256, ()):
+                        done += 1
+                        progress(done, total, replace(sub, path=str(twin), file_name=twin.name))
 
         try:
             for sub in _results(todo, spec, workers, scheduler, db):
                 if not sub.sha256:  # vanished or became unreadable while the batch ran, or the archive cannot be written
                     run.failed.append((Path(sub.path), sub.error))
+                    done += 1 + len(twins_of.get(sub.sha256, ()))
+                    if progress:
+                        progress(done, total, sub)
                     continue
                 if not sub.archived:  # a died worker's file, or a cluster's: its bytes are kept here
                     t = time.perf_counter()

@@ -27,6 +27,7 @@ import openpyxl
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from .. import pipeline
+from ..grid import WorkbookError
 from ..io_atomic import atomic_path, atomic_save, atomic_write_text
 from ..paths import safe_name
 from ..spec import Spec
@@ -254,10 +255,16 @@ def write_feedback(bureau: Bureau, db: str | Path, folder: str | Path, spec: Spe
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 futures = [(job, pool.submit(_write_one, job[3], job[4], job[5], spec)) for job in jobs]
                 for (dep, name, key, *_), future in futures:
-                    done(dep, name, key, future.result())
+                    try:
+                        done(dep, name, key, future.result())
+                    except WorkbookError as exc:  # this department's file cannot be written on: a line, not a stop
+                        run.missing.append((dep, exc.message))
         else:
             for dep, name, key, source, target, content in jobs:
-                done(dep, name, key, _write_one(source, target, content, spec))
+                try:
+                    done(dep, name, key, _write_one(source, target, content, spec))
+                except WorkbookError as exc:
+                    run.missing.append((dep, exc.message))
     finally:  # what was written stays recorded, even when a later file fails
         atomic_write_text(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True))
     if make_zip and run.written:
