@@ -75,6 +75,29 @@ def test_an_abort_in_a_worker_costs_only_that_file_in_collect(tmp_path, monkeypa
         assert conn.execute("SELECT COUNT(*) FROM submissions WHERE readable = 1").fetchone()[0] == 4
 
 
+def test_a_file_whose_worker_died_is_read_again_by_the_next_collect(tmp_path, monkeypatch):
+    """A worker killed from outside (the out-of-memory killer, an administrator)
+    left its file stored as 无法读取 for good: the next collect called it already
+    received and never read it again, so the bureau chased a department whose
+    file was fine. The row says the file was not processed; the next run reads it."""
+    files = _inbox(tmp_path / "inbox", 2)
+    bomb = variant(EXAMPLE, tmp_path / "inbox" / "炸弹.xlsx", {**FIXED_NAME, "阿克陶县社会保险中心": "炸弹单位"})
+    db = tmp_path / "b.db"
+    monkeypatch.setenv("BUDGETXL_TEST_ABORT", "炸弹")
+    first = collect([*files, bomb], db, SPEC, workers=2)
+    assert not {s.file_name: s for s in first.new}["炸弹.xlsx"].readable
+    again = collect([*files, bomb], db, SPEC, workers=2)  # it dies again: still one row, no new version
+    assert again.new == []
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*), SUM(readable) FROM submissions").fetchone() == (3, 2)
+    monkeypatch.delenv("BUDGETXL_TEST_ABORT")
+    fixed = collect([*files, bomb], db, SPEC, workers=2)
+    assert [(s.file_name, s.readable, s.department) for s in fixed.new] == [("炸弹.xlsx", True, "炸弹单位")]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*), SUM(readable) FROM submissions").fetchone() == (3, 3)
+    assert sorted(p.name for p in collect([*files, bomb], db, SPEC).known) == sorted(p.name for p in [*files, bomb])
+
+
 def test_an_abort_in_a_worker_costs_only_that_file_in_convert(tmp_path, monkeypatch):
     files = _inbox(tmp_path / "inbox", 3)
     bomb = variant(EXAMPLE, tmp_path / "inbox" / "炸弹.xlsx", {**FIXED_NAME, "阿克陶县社会保险中心": "炸弹单位"})

@@ -100,6 +100,9 @@ BUSY_SECONDS = 60  # how long a write waits for another collect's transaction
 _MANY: dict[tuple[str, int, int], str] = {}  # multi-row INSERT statements by (table, width, rows)
 
 
+DIED = "处理该文件时工作进程"  # how isolate.Died.message begins: the file was not processed
+
+
 class Store:
     """Several collects may run on one database at once (two clerks, a cron job):
     each submission's version is assigned and inserted inside one ``BEGIN IMMEDIATE``
@@ -134,7 +137,9 @@ class Store:
         self.close()
 
     def known(self, sha256: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM submissions WHERE sha256 = ?", (sha256,)).fetchone() is not None
+        """Stored already (a file whose worker died on it was not processed: it is read again)."""
+        return self.conn.execute("SELECT 1 FROM submissions WHERE sha256 = ? AND NOT (readable = 0 AND error LIKE ?)",
+                                 (sha256, DIED + "%")).fetchone() is not None
 
     def seen(self, files: list[tuple[str | Path, str]]) -> None:
         """Record that files (path, sha256) were received; their content is stored once, under its hash."""
@@ -180,8 +185,13 @@ class Store:
         return result
 
     def _add(self, sub: Submission) -> tuple[int, bool]:
-        row = self.conn.execute("SELECT id FROM submissions WHERE sha256 = ?", (sub.sha256,)).fetchone()
-        if row:
+        row = self.conn.execute("SELECT id, readable = 0 AND error LIKE ? FROM submissions WHERE sha256 = ?",
+                                (DIED + "%", sub.sha256)).fetchone()
+        if row and row[1] and not (not sub.readable and (sub.error or "").startswith(DIED)):
+            # its worker died on this file last time (killed from outside, out of memory):
+            # that row said "未处理"; this is the file's first real result
+            self.conn.execute("DELETE FROM submissions WHERE id = ?", (row[0],))
+        elif row:
             self._seen([(sub.path, sub.sha256)])  # inside add's transaction
             return row[0], False
         version = 1
