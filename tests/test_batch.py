@@ -239,3 +239,37 @@ def test_ctrl_c_keeps_the_pdfs_already_made(tmp_path):
     while _processes_mentioning(str(out)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _processes_mentioning(str(out)) == []
+
+
+def _slow_copy(source: Path, target: Path) -> Path:
+    """The same workbook with an extra sheet of 250,000 numbers: it takes longer to read."""
+    import zipfile
+
+    cells = "".join(f'<row r="{r}">' + "".join(f'<c r="{c}{r}"><v>{r}</v></c>' for c in "ABCDE") + "</row>" for r in range(1, 50_001))
+    sheet = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+             f"{cells}</sheetData></worksheet>")
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename == "xl/workbook.xml":
+                data = data.replace(b"</sheets>", b'<sheet name="\xe8\x8d\x89\xe7\xa8\xbf" sheetId="999" r:id="rIdSlow"/></sheets>')
+            elif item.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdSlow" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/slow.xml"/></Relationships>')
+            zout.writestr(item, data)
+        zout.writestr("xl/worksheets/slow.xml", sheet)
+    return target
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_of_two_workbooks_of_one_department_the_first_given_is_published(tmp_path, workers):
+    """With -j 2 the workbook that finished first was published and the other
+    reported, so an older file could win over the corrected one given first
+    (found by a fresh-clone trial). The order given decides, as the README says."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    first = _slow_copy(variant(EXAMPLE, tmp_path / "a.xlsx", FIXED_NAME), inbox / "1 更正后.xlsx")
+    other = variant(EXAMPLE, inbox / "2 其他单位.xlsx", {**FIXED_NAME, "阿克陶县社会保险中心": "乙单位"})
+    second = variant(EXAMPLE, inbox / "3 旧版.xlsx", FIXED_NAME)  # another worker has it done first
+    results = convert_all([first, other, second], tmp_path / "o", ("xlsx",), workers, spec=SPEC, force=True)
+    assert [(r.source.name, r.status) for r in results] == [(first.name, OK), (other.name, OK), (second.name, "失败")]
+    assert "同名" in results[2].message and first.name in results[2].message

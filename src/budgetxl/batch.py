@@ -236,6 +236,7 @@ def convert_all(
     inputs = {_key(s) for s in sources}
     position: dict[int, int] = {}
     results: list[Result] = []
+    waiting: dict[int, Result] = {}  # finished before an earlier workbook: taken in the order given
     owners: dict[str, Path] = {}
 
     # LibreOffice starts first, so that its start-up overlaps everything else; the
@@ -260,11 +261,15 @@ def convert_all(
             pdfs = _PdfStage(outdir, workers)
         if len(jobs) > 1:
             _warm(spec, formats)
+        # taken in the order given, whatever order they finish in: of two workbooks of one
+        # department and year the first given is published, with -j 1 or -j 2 alike
         for index, result in isolate.run(render_one, jobs, (), workers):
             if isinstance(result, isolate.Died):
                 result = Result(jobs[index].source, FAILED, result.message)
             position[id(result)] = index
-            done(result)
+            waiting[index] = result
+            while len(results) in waiting:
+                done(waiting.pop(len(results)))
         results.sort(key=lambda r: position[id(r)])
         if pdfs:
             pdfs.finish(results)
@@ -276,7 +281,7 @@ def convert_all(
         if pdfs:
             pdfs.close()  # stop the offices
             pdfs = None
-        for r in results:
+        for r in [*results, *waiting.values()]:
             for p in [*r.parts.values(), *([r.pdf_from] if r.pdf_from and r.pdf_from not in r.outputs else [])]:
                 Path(p).unlink(missing_ok=True)
         remove_abandoned_parts(outdir)
