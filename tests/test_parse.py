@@ -158,3 +158,21 @@ def test_not_a_workbook_gets_a_chinese_message(tmp_path):
     with pytest.raises(WorkbookError) as exc:
         pipeline.read(empty, SPEC)
     assert "为空" in exc.value.message
+
+
+@pytest.mark.parametrize("typed, p11", [("2026年", False), (dt.datetime(2026, 1, 1), False), ("二〇二六", True)])
+def test_a_year_that_is_no_number_is_said_once_in_a_years_words(example_copy, tmp_path, typed, p11):
+    """年度 “2026年” was reported as 金额无法识别 … 请填写数字金额 (P04) although the year
+    was understood; a year typed as a date or in words got P04 beside P11. P11 alone
+    speaks of a year."""
+    info = SPEC.layout.info_sheet if hasattr(SPEC.layout, "info_sheet") else "单位信息"
+
+    def edit(wb):
+        ws = wb[info]
+        row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "年度")
+        ws.cell(row, 2).value = typed
+
+    reading = pipeline.read(edited_copy(example_copy, tmp_path / "y.xlsx", edit), SPEC)
+    year_findings = [f for f in reading.findings if any(r.sheet == info for r in f.refs) and "年度" in f.message]
+    assert [f.code for f in year_findings] == (["P11"] if p11 else [])
+    assert reading.disclosure.year == (None if p11 else 2026)

@@ -522,7 +522,9 @@ def _field_value(reader: _Reader, field_type: str, r: int, c: int, label: str):
 def _read_field(reader: "_Reader", r: int, c: int, field, title: str, texts: dict, amounts: dict) -> None:
     """One input cell: numbers (amount, count, year) as an Amount plus their text, the rest as text."""
     if field.type in NUMERIC_FIELDS:
-        amount = reader.amount(r, c, f"{title} {field.key}")
+        # a year that is no number is P11's to say, in a year's words ("2026年" is understood there)
+        quiet = _Reader(reader.sheet, []) if field.type == "year" else reader
+        amount = quiet.amount(r, c, f"{title} {field.key}")
         amounts[field.key] = amount
         texts[field.key] = Text(tidy(reader.sheet.value(r, c)), amount.ref)
     else:

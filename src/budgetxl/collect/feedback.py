@@ -252,13 +252,18 @@ def write_feedback(bureau: Bureau, db: str | Path, folder: str | Path, spec: Spe
         if workers > 1 and len(jobs) > 1:
             from concurrent.futures import ProcessPoolExecutor
 
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            pool = ProcessPoolExecutor(max_workers=workers)
+            try:
                 futures = [(job, pool.submit(_write_one, job[3], job[4], job[5], spec)) for job in jobs]
                 for (dep, name, key, *_), future in futures:
                     try:
                         done(dep, name, key, future.result())
                     except WorkbookError as exc:  # this department's file cannot be written on: a line, not a stop
                         run.missing.append((dep, exc.message))
+            except BaseException:  # Ctrl-C: the files not begun are not written (they went on, ~30 s)
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+            pool.shutdown()
         else:
             for dep, name, key, source, target, content in jobs:
                 try:
