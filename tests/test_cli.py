@@ -179,3 +179,18 @@ def test_check_piped_into_head_keeps_its_exit_status():
             err = proc.stderr.read()
             assert proc.wait(60) == 1, err
             assert b"Traceback" not in err and b"Exception ignored" not in err, err
+
+
+def test_a_full_disk_under_the_standard_output_is_named_as_such(tmp_path):
+    """check > file on a full disk said 无法写入 （未完成的文件已删除）: no path, and no file of
+    ours had been deleted."""
+    import subprocess
+    import sys
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    example = Path(__file__).resolve().parent.parent / "examples" / "akto_2026.xlsx"
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "budgetxl.cli", "check", str(example)], stdout=full, stderr=subprocess.PIPE, text=True)
+    assert proc.returncode == 2
+    assert "磁盘空间不足，无法写入输出" in proc.stderr and "已删除" not in proc.stderr, proc.stderr

@@ -254,6 +254,7 @@ def test_every_writer_takes_the_hostile_corpus(corpus, tmp_path, capsys):
     assert code in (0, 1), text
     # several corpus files keep the example's department: those after the first are reported as same-name
     assert all("同名" in line for line in text.splitlines() if line.startswith(FAILED)), text
+    assert "P14" in text and "。；" not in text  # notes follow the message as sentences
     for f in (tmp_path / "pub").iterdir():
         assert len(f.name.encode()) <= NAME_BYTES + 10, f.name
         assert not any(unicodedata.category(c) in ("Cf", "Cc") for c in f.name), f.name

@@ -164,7 +164,7 @@ def cmd_rollover(args, spec: Spec) -> int:
 
 
 def cmd_convert(args, spec: Spec) -> int:
-    from .batch import FAILED, FORMATS, OK, REFUSED, SKIPPED, convert_all, find_workbooks
+    from .batch import FAILED, FORMATS, OK, REFUSED, SKIPPED, _joined, convert_all, find_workbooks
 
     formats = tuple(f.strip().lower() for f in args.to.replace("，", ",").split(",") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]
@@ -189,7 +189,7 @@ def cmd_convert(args, spec: Spec) -> int:
         print(file=sys.stderr)
     for r in results:
         names = "、".join(p.name for p in r.outputs)
-        detail = "；".join(x for x in (names, r.message) if x)
+        detail = _joined(x for x in (names, r.message) if x)
         print(f"{r.status}  {r.source}  {detail}")
         for line in r.adjustments:
             print(f"    尾差调整 {line}")
@@ -780,7 +780,10 @@ def _run(args: argparse.Namespace) -> int:
         sys.stderr.close()
         return getattr(args, "exit_code", EXIT_OK)
     except KeyboardInterrupt:
-        print("已中断（Ctrl-C）。已完成的输出文件完整可用，未完成的临时文件已删除；重新运行会跳过已完成的文件。", file=sys.stderr)
+        if getattr(args, "command", "") == "collect":
+            print("已中断（Ctrl-C）。已收取的报送完整保存在数据库中；重新运行 collect 会跳过已收取的文件，只读取其余的。", file=sys.stderr)
+        else:
+            print("已中断（Ctrl-C）。已完成的输出文件完整可用，未完成的临时文件已删除；重新运行会跳过已完成的文件。", file=sys.stderr)
         return 130
     except Exception as exc:  # the environment (disk, permissions …), or a bug of ours: say so plainly, no traceback
         message = _environment_error(exc)

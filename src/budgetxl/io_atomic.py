@@ -47,6 +47,8 @@ def environment_message(exc: OSError, path: Path | str | None = None, reading: b
     where = str(path if path is not None else (exc.filename or ""))
     code = exc.errno
     if code in (errno.ENOSPC, errno.EDQUOT):
+        if not where:  # the standard output (check > file): no file of ours to delete
+            return "磁盘空间不足，无法写入输出。请清理磁盘或把输出重定向到其他位置后重试。"
         return f"磁盘空间不足，无法写入 {where}（未完成的文件已删除）。请清理磁盘或换一个输出目录后重试。"
     if code in (errno.EACCES, errno.EPERM):
         if reading:
