@@ -600,3 +600,17 @@ def test_hostile_sheets_read_the_same_however_cut_and_never_raise_past_the_guard
         read_workbook(path)
     except grid.WorkbookError:
         pass
+
+
+def test_the_openpyxl_reader_shows_dates_as_the_default_reader_does(tmp_path):
+    """dump --json wrote 2026-01-31 with the default reader and 2026-01-31 00:00:00
+    with --reader openpyxl (found by a fresh-clone trial)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"], ws["A3"] = dt.datetime(2026, 1, 31), dt.datetime(2026, 1, 31, 10, 30), 5.5
+    path = tmp_path / "d.xlsx"
+    wb.save(path)
+    default = read_workbook(path).sheets[ws.title].rows
+    assert read_workbook(path, "openpyxl").sheets[ws.title].rows == default == ((dt.date(2026, 1, 31),), (dt.datetime(2026, 1, 31, 10, 30),), (5.5,))

@@ -251,7 +251,15 @@ def _read_openpyxl(path: Path, scan=None) -> WorkbookGrid:
             sheets.append((ws.title, values))
     finally:
         wb.close()
-    return grid_from_values(sheets, str(path), "openpyxl")
+    return grid_from_values([(name, [_as_calamine(r) for r in rows]) for name, rows in sheets], str(path), "openpyxl")
+
+
+def _as_calamine(row: list) -> list:
+    """openpyxl gives every date as a datetime; the default reader (and calamine)
+    a date when it is a whole day: the same value either way (dump --json)."""
+    import datetime as dt
+
+    return [v.date() if type(v) is dt.datetime and not (v.hour or v.minute or v.second or v.microsecond) else v for v in row]
 
 
 # ------------------------------------------------------------------ isolation
