@@ -143,14 +143,21 @@ class Store:
 
     def seen(self, files: list[tuple[str | Path, str]]) -> None:
         """Record that files (path, sha256) were received; their content is stored once, under its hash."""
+        self._transaction(lambda: self._seen(files))
+
+    def _transaction(self, work):
+        """``work()`` in one write transaction: the write lock first (no other collect
+        counts versions meanwhile), then all of it or, if anything fails or the run is
+        interrupted, none of it."""
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            self._seen(files)
+            result = work()
             self.conn.execute("COMMIT")
         except BaseException:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
+        return result
 
     def _seen(self, files: list[tuple[str | Path, str]]) -> None:
         now = _iso()
@@ -158,31 +165,13 @@ class Store:
 
     def add(self, sub: Submission) -> tuple[int, bool]:
         """Store a submission in one transaction; (id, True) if new, (id, False) if already there."""
-        self.conn.execute("BEGIN IMMEDIATE")  # the write lock first: no other collect counts versions meanwhile
-        try:
-            result = self._add(sub)
-            self.conn.execute("COMMIT")
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
-        return result
+        return self._transaction(lambda: self._add(sub))
 
     def add_many(self, subs: list[Submission]) -> list[tuple[int, bool]]:
         """Store several submissions in one transaction (``collect`` stores what its
-        workers finished since the last one): all of them or, if anything fails or the
-        run is interrupted, none; versions assigned inside it, in the order given."""
-        if not subs:
-            return []
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = [self._add(sub) for sub in subs]
-            self.conn.execute("COMMIT")
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
-        return result
+        workers finished since the last one): all of them or none; versions assigned
+        inside it, in the order given."""
+        return self._transaction(lambda: [self._add(sub) for sub in subs]) if subs else []
 
     def _add(self, sub: Submission) -> tuple[int, bool]:
         row = self.conn.execute("SELECT id, readable = 0 AND error LIKE ? FROM submissions WHERE sha256 = ?",
