@@ -614,3 +614,18 @@ def test_the_openpyxl_reader_shows_dates_as_the_default_reader_does(tmp_path):
     wb.save(path)
     default = read_workbook(path).sheets[ws.title].rows
     assert read_workbook(path, "openpyxl").sheets[ws.title].rows == default == ((dt.date(2026, 1, 31),), (dt.datetime(2026, 1, 31, 10, 30),), (5.5,))
+
+
+@native
+@pytest.mark.parametrize("name", ["examples/akto_2026.xlsx", "templates/budget_template.xlsx"])
+def test_without_the_c_pass_the_same_workbook_reads_the_same(monkeypatch, name):
+    """Where the extension is not built (no compiler), the Python pass measures
+    and calamine reads: the grid the parser gets is the same."""
+    path = ROOT / name
+    fast = read_workbook(path)
+    monkeypatch.setattr(guard, "_native", None)
+    slow = read_workbook(path)
+    assert slow.reader == "calamine" and fast.reader == "sheetscan"
+    assert same({n: s.rows for n, s in slow.sheets.items()}, {n: s.rows for n, s in fast.sheets.items()})
+    assert slow.names == fast.names and slow.hidden == fast.hidden
+    assert {n: s.uncached_formulas for n, s in slow.sheets.items()} == {n: s.uncached_formulas for n, s in fast.sheets.items()}
