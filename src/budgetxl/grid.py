@@ -1,7 +1,8 @@
 """Sources become grids.
 
-A file read with calamine, a file read with openpyxl and a workbook open in
-Excel (values handed over by xlwings) all become the same thing: per sheet a
+A file read by the guard's own pass (the C extension reads the values while it
+measures the file), with calamine, with openpyxl, and a workbook open in Excel
+(values handed over by xlwings) all become the same thing: per sheet a
 2-D grid of raw cell values. One parser (``parse.py``) turns grids into the
 model, so the Excel buttons and the batch CLI share every line of logic.
 """
@@ -126,7 +127,9 @@ def read_workbook(path: str | Path, reader: str = "calamine") -> WorkbookGrid:
 
     First one streaming pass over the file (``guard.scan``) measures it against
     the workbook-wide budgets and collects uncached formulas, error values and
-    hidden sheets; only then does a full reader run. Raises
+    hidden sheets. Where the C pass is built that same pass reads the values
+    (``reader="calamine"``, the default): a good .xlsx is read once. Otherwise
+    (no C pass, legacy .xls, ``reader="openpyxl"``) a full reader runs after it. Raises
     :class:`WorkbookError` (with a Chinese message) when the file is not a
     readable workbook or is over budget. Cell-level problems are not raised:
     the parser reports them as findings.
