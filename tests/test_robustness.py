@@ -601,3 +601,25 @@ def test_a_strict_open_xml_submission_does_not_stop_the_feedback_of_the_others(t
         assert code == 0, text
         assert "未能生成反馈  阿克陶县社会保险中心" in text and "Strict Open XML" in text, text
         assert [p.name for p in fb.glob("*.xlsx")] == ["乙单位_校验反馈.xlsx"]
+
+
+def test_ctrl_c_while_feedback_is_written_stops_at_once(tmp_path):
+    """Ctrl-C during --feedback took ~30 s: the pool went on writing every
+    department's file (found by a fresh-clone trial)."""
+    files = _inbox(tmp_path / "inbox", 24)
+    db = tmp_path / "b.db"
+    collect(files, db, SPEC, workers=2)
+    proc = subprocess.Popen([sys.executable, "-m", "budgetxl.cli", "report", "--db", str(db), "--feedback", str(tmp_path / "fb"), "-j", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    written = 0
+    for line in proc.stdout:
+        written += "反馈  " in line
+        if written == 2:
+            break
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+    t = time.monotonic()
+    rest = proc.stdout.read()
+    assert proc.wait(60) == 130, rest
+    assert time.monotonic() - t < 10
+    assert "已中断" in rest and "Traceback" not in rest
+    assert len(list((tmp_path / "fb").glob("*.xlsx"))) < 24

@@ -216,6 +216,14 @@ def _write_one(source: Path | None, target: Path, content: dict, spec: Spec) -> 
     return pipeline.annotate(reading, report, spec, source, target, finish)
 
 
+def _ignore_ctrl_c() -> None:
+    """Pool worker initializer: Ctrl-C is the parent's to handle (the workers printed
+    a KeyboardInterrupt traceback each)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def write_feedback(bureau: Bureau, db: str | Path, folder: str | Path, spec: Spec, make_zip: bool = False,
                    progress=None, workers: int = 1) -> FeedbackRun:
     folder = Path(folder)
@@ -252,7 +260,7 @@ def write_feedback(bureau: Bureau, db: str | Path, folder: str | Path, spec: Spe
         if workers > 1 and len(jobs) > 1:
             from concurrent.futures import ProcessPoolExecutor
 
-            pool = ProcessPoolExecutor(max_workers=workers)
+            pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_ctrl_c)
             try:
                 futures = [(job, pool.submit(_write_one, job[3], job[4], job[5], spec)) for job in jobs]
                 for (dep, name, key, *_), future in futures:
