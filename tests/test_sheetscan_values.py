@@ -602,18 +602,21 @@ def test_hostile_sheets_read_the_same_however_cut_and_never_raise_past_the_guard
         pass
 
 
-def test_the_openpyxl_reader_shows_dates_as_the_default_reader_does(tmp_path):
+def test_the_openpyxl_reader_shows_dates_and_escapes_as_the_default_reader_does(tmp_path):
     """dump --json wrote 2026-01-31 with the default reader and 2026-01-31 00:00:00
-    with --reader openpyxl (found by a fresh-clone trial)."""
+    with --reader openpyxl, and kept _x000B_ where the default reader decodes it
+    (found by a fresh-clone trial)."""
     import openpyxl
 
     wb = openpyxl.Workbook()
     ws = wb.active
     ws["A1"], ws["A2"], ws["A3"] = dt.datetime(2026, 1, 31), dt.datetime(2026, 1, 31, 10, 30), 5.5
+    ws["A4"] = "阿克陶县社会保险_x000B_中心"  # as a file pasted from Word holds it; decoded by both readers
     path = tmp_path / "d.xlsx"
     wb.save(path)
     default = read_workbook(path).sheets[ws.title].rows
-    assert read_workbook(path, "openpyxl").sheets[ws.title].rows == default == ((dt.date(2026, 1, 31),), (dt.datetime(2026, 1, 31, 10, 30),), (5.5,))
+    assert read_workbook(path, "openpyxl").sheets[ws.title].rows == default == (
+        (dt.date(2026, 1, 31),), (dt.datetime(2026, 1, 31, 10, 30),), (5.5,), ("阿克陶县社会保险\x0b中心",))
 
 
 @native

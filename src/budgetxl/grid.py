@@ -258,11 +258,21 @@ def _read_openpyxl(path: Path, scan=None) -> WorkbookGrid:
 
 
 def _as_calamine(row: list) -> list:
-    """openpyxl gives every date as a datetime; the default reader (and calamine)
-    a date when it is a whole day: the same value either way (dump --json)."""
+    """openpyxl gives every date as a datetime and leaves Excel's ``_x000B_``
+    escapes in the text; the default reader (and calamine) gives a date when it
+    is a whole day and decodes the escapes: the same values either way."""
     import datetime as dt
 
-    return [v.date() if type(v) is dt.datetime and not (v.hour or v.minute or v.second or v.microsecond) else v for v in row]
+    from .guard import unescape_x
+
+    out = []
+    for v in row:
+        if type(v) is dt.datetime and not (v.hour or v.minute or v.second or v.microsecond):
+            v = v.date()
+        elif type(v) is str and "_x" in v:
+            v = unescape_x(v)
+        out.append(v)
+    return out
 
 
 # ------------------------------------------------------------------ isolation
