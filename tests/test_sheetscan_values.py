@@ -78,6 +78,19 @@ ERRORS = st.sampled_from(["#DIV/0!", "#N/A", "#REF!", "#VALUE!", "#NAME?", "#NUL
 
 
 @st.composite
+def rich_text(draw, run_props: str, phonetic: str):
+    """The body of an <is> or <si>: one <t>, or runs, maybe with a phonetic guide."""
+    runs = draw(st.lists(TEXTS, min_size=1, max_size=3))
+    if len(runs) == 1 and draw(st.booleans()):
+        body = f"<t>{runs[0]}</t>"
+    else:
+        body = "".join(f'<r>{run_props}<t xml:space="preserve">{t}</t></r>' for t in runs)
+    if draw(st.booleans()):
+        body += phonetic
+    return body
+
+
+@st.composite
 def cell(draw, strings: int):
     kind = draw(st.sampled_from(["n", "n", "n", "s", "s", "inline", "str", "b", "e", "empty", "f-only", "f-num", "d"]))
     style = draw(st.integers(0, len(FORMATS) - 1))
@@ -88,13 +101,7 @@ def cell(draw, strings: int):
     if kind == "s":
         return f' t="s"{s}><v>{draw(st.integers(0, strings - 1))}</v>'
     if kind == "inline":
-        runs = draw(st.lists(TEXTS, min_size=1, max_size=3))
-        if len(runs) == 1 and draw(st.booleans()):
-            body = f"<t>{runs[0]}</t>"
-        else:
-            body = "".join(f"<r><rPr><b/></rPr><t xml:space=\"preserve\">{t}</t></r>" for t in runs)
-        if draw(st.booleans()):
-            body += "<rPh sb=\"0\" eb=\"1\"><t>ピン</t></rPh>"
+        body = draw(rich_text("<rPr><b/></rPr>", "<rPh sb=\"0\" eb=\"1\"><t>ピン</t></rPh>"))
         t = draw(st.sampled_from([' t="inlineStr"'] * 3 + ["", ' t="n"']))  # calamine reads an <is> whatever t says
         return f"{t}{s}><is>{body}</is>"
     if kind == "d":
@@ -137,13 +144,7 @@ def sheet(draw, strings: int):
 def shared_strings(draw):
     items = []
     for _ in range(draw(st.integers(1, 6))):
-        runs = draw(st.lists(TEXTS, min_size=1, max_size=3))
-        if len(runs) == 1 and draw(st.booleans()):
-            body = f"<t>{runs[0]}</t>"
-        else:
-            body = "".join(f'<r><t xml:space="preserve">{t}</t></r>' for t in runs)
-        if draw(st.booleans()):
-            body += '<rPh sb="0" eb="1"><t>ヨミ</t></rPh><phoneticPr fontId="1"/>'
+        body = draw(rich_text("", '<rPh sb="0" eb="1"><t>ヨミ</t></rPh><phoneticPr fontId="1"/>'))
         items.append(f"<si>{body}</si>")
     return items
 

@@ -73,8 +73,8 @@ def render_one(job: Job) -> Result:
         with recording() as cleaned:
             result = _render(job)
         if cleaned:
-            notes = _joined(f"{f.code} {f.message}" for f in findings(cleaned))
-            result.message = _joined(x for x in (result.message, notes) if x)
+            notes = join_sentences(f"{f.code} {f.message}" for f in findings(cleaned))
+            result.message = join_sentences(x for x in (result.message, notes) if x)
         return result
     except OutputFailed as exc:  # the environment, not the workbook
         return Result(job.source, FAILED, exc.message)
@@ -199,7 +199,7 @@ class _PdfStage:
                 r.outputs.append(r.targets["pdf"])
                 if src in self.pool.oneshot:
                     note = "PDF 的目录没有页码（LibreOffice 未能常驻运行，例如缺少 python3-uno；装好后用 --overwrite 重新生成）"
-                    r.message = _joined((r.message, note)) if r.message else note
+                    r.message = join_sentences((r.message, note))
         finally:
             self.close()
         for r in results:
@@ -313,7 +313,7 @@ def _warm(spec: Spec, formats: tuple[str, ...]) -> None:
     warm(spec, formats)
 
 
-def _joined(parts) -> str:
+def join_sentences(parts) -> str:
     """Sentences one after another: "；" between them, not after a full stop ("。；")."""
     out = ""
     for part in parts:

@@ -164,7 +164,7 @@ def cmd_rollover(args, spec: Spec) -> int:
 
 
 def cmd_convert(args, spec: Spec) -> int:
-    from .batch import FAILED, FORMATS, OK, REFUSED, SKIPPED, _joined, convert_all, find_workbooks
+    from .batch import FAILED, FORMATS, OK, REFUSED, SKIPPED, join_sentences, convert_all, find_workbooks
 
     formats = tuple(f.strip().lower() for f in args.to.replace("，", ",").split(",") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]
@@ -189,7 +189,7 @@ def cmd_convert(args, spec: Spec) -> int:
         print(file=sys.stderr)
     for r in results:
         names = "、".join(p.name for p in r.outputs)
-        detail = _joined(x for x in (names, r.message) if x)
+        detail = join_sentences(x for x in (names, r.message) if x)
         print(f"{r.status}  {r.source}  {detail}")
         for line in r.adjustments:
             print(f"    尾差调整 {line}")

@@ -172,7 +172,7 @@ def collect(
             for sub in _results(todo, spec, workers, scheduler, db):
                 if not sub.sha256:  # vanished or became unreadable while the batch ran, or the archive cannot be written
                     run.failed.append((Path(sub.path), sub.error))
-                    done += 1 + len(twins_of.get(sub.sha256, ()))
+                    done += 1
                     if progress:
                         progress(done, total, sub)
                     continue
