@@ -2,7 +2,7 @@
 
 Two views, each against its own baseline measured in the same run:
 
-* whole process: ``python -m budgetxl.cli check FILE`` against a process that
+* whole process: ``budgetxl check FILE`` (the installed command) against a process that
   only imports python-calamine and reads every sheet (same interpreter), and
   the peak memory of the check process (VmHWM); a process that only imports
   what check imports, and an empty one, show what start-up and imports cost;
@@ -68,15 +68,27 @@ def process_seconds(argv: list[str], repeat: int = 15) -> float:
 
 IMPORTS = "import budgetxl.cli, budgetxl.rules, python_calamine"  # every module check imports before it reads
 
+# ``budgetxl check FILE`` as a user types it: the console script pip installed
+# (it imports budgetxl.cli and calls run; ``python -m`` would add runpy's imports).
+# A tree given by BENCH_BASELINE_SRC has no script of its own: the same wrapper
+# text runs it, calling ``run`` or, in an older tree, ``main``.
+WRAPPER = (
+    "import sys\nfrom budgetxl import cli\n"
+    "sys.argv[0] = sys.argv[0].removesuffix('.exe')\n"
+    "sys.exit(cli.run() if hasattr(cli, 'run') else cli.main(sys.argv[1:]))\n"
+)
+script = Path(sys.executable).with_name("budgetxl")
+command = [str(script)] if script.exists() else [sys.executable, "-c", WRAPPER]
+
 whole = [
     ("bare calamine read (process)", process_seconds([sys.executable, "-c", BARE, str(path)])),
-    ("budgetxl check (process)", process_seconds([sys.executable, "-m", "budgetxl.cli", "check", str(path)])),
+    ("budgetxl check (process)", process_seconds([*command, "check", str(path)])),
     ("imports of check, nothing run (process)", process_seconds([sys.executable, "-c", IMPORTS])),
     ("python -c pass (process)", process_seconds([sys.executable, "-c", "pass"])),
 ]
 if os.environ.get("BENCH_BASELINE_SRC"):
     env = {**os.environ, "PYTHONPATH": os.environ["BENCH_BASELINE_SRC"]}
-    argv = [sys.executable, "-m", "budgetxl.cli", "check", str(path)]
+    argv = [sys.executable, "-c", WRAPPER, "check", str(path)]
     times = []
     for _ in range(17):
         t = time.perf_counter()

@@ -9,7 +9,7 @@ import re
 import shutil
 import subprocess
 import zipfile
-from dataclasses import replace
+from budgetxl.records import replace
 from pathlib import Path
 
 import pytest

@@ -113,10 +113,10 @@ def test_publication_workbooks_of_one_process_keep_their_own_text(tmp_path, prin
     rows spliced in: one department's text never shows in the next, text that
     looks like a formula or markup stays text, and every print area ends at
     its sheet's last row."""
-    import dataclasses
+    from budgetxl import records
 
     model = printed[0]
-    odd = dataclasses.replace(model, department="=1+1 <测试&单位>", unit="元")
+    odd = records.replace(model, department="=1+1 <测试&单位>", unit="元")
     for department, unit, path in ((odd.department, "元", write_publication(odd, spec, tmp_path / "a.xlsx")),
                                    (model.department, "万元", write_publication(model, spec, tmp_path / "b.xlsx"))):
         wb = openpyxl.load_workbook(path)

@@ -12,7 +12,8 @@ from budgetxl.spec import _HERE, DEFAULT_SPEC, load_spec, parse_spec
 
 from .conftest import EXAMPLE
 
-HEAVY = ("jinja2", "multiprocessing", "concurrent.futures", "pandas", "xlwings", "sqlite3", "openpyxl", "docx", "tomllib")
+HEAVY = ("jinja2", "multiprocessing", "concurrent.futures", "pandas", "xlwings", "sqlite3", "openpyxl", "docx", "tomllib",
+         "dataclasses", "inspect", "typing", "locale")  # the last four: start-up cost only (records.py, cli._help_width)
 
 
 def test_check_imports_only_what_it_uses(tmp_path):
@@ -50,3 +51,14 @@ def test_the_spec_cache_gives_the_parsed_spec_and_follows_edits(tmp_path):
         del os.environ["BUDGETXL_CACHE"]
         load_spec.cache_clear()
     assert spec.title.startswith("改") and len(list(tmp_path.glob("spec-*.marshal"))) == 2
+    # edited again: the entry of its last text is removed, the folder does not grow with every edit
+    edited.write_text(edited.read_text(encoding="utf-8").replace('title = "改', 'title = "再改', 1), encoding="utf-8")
+    (tmp_path / "spec-0-0-0.pickle").write_bytes(b"old format")
+    os.environ["BUDGETXL_CACHE"] = str(tmp_path)
+    try:
+        load_spec.cache_clear()
+        assert load_spec(str(edited)).title.startswith("再改")
+    finally:
+        del os.environ["BUDGETXL_CACHE"]
+        load_spec.cache_clear()
+    assert len(list(tmp_path.glob("spec-*"))) == 2, sorted(p.name for p in tmp_path.iterdir())

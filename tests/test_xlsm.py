@@ -5,7 +5,6 @@ reads any workbook."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import io
 import re
@@ -21,6 +20,7 @@ import pytest
 from defusedxml import ElementTree
 from oletools.olevba import VBA_Parser, decompress_stream
 
+from budgetxl import records
 from budgetxl import pipeline
 from budgetxl.cli import main
 from budgetxl.excel_setup import configure, macros_dir, read_conf, shipped_workbook
@@ -248,7 +248,7 @@ def test_workbook_reads_like_the_template(tmp_path):
     for reader in ("calamine", "openpyxl"):
         xlsx = pipeline.read(TEMPLATE, SPEC, reader=reader)
         xlsm = pipeline.read(XLSM, SPEC, reader=reader)
-        assert dataclasses.replace(xlsm.disclosure, source=xlsx.disclosure.source) == xlsx.disclosure, reader
+        assert records.replace(xlsm.disclosure, source=xlsx.disclosure.source) == xlsx.disclosure, reader
         assert [f.message for f in xlsm.findings] == [f.message for f in xlsx.findings], reader
     def messages(path):
         return [f.message for f in pipeline.check(pipeline.read(path, SPEC), SPEC).findings]

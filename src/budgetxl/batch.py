@@ -21,12 +21,12 @@ import tempfile
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from .io_atomic import remove_abandoned_parts
 from .paths import find_workbooks, fit_bytes, output_stem  # noqa: F401  (find_workbooks: the CLI's)
+from .records import dataclass, field
 from .spec import Spec
 
 FORMATS = ("docx", "pdf", "xlsx")

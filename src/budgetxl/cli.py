@@ -20,9 +20,9 @@ from . import pipeline
 from .errors import CodeListError, ConfigureError, FillError, RosterError, TemplateError
 from .grid import WorkbookError
 from .model import Finding, Severity
-from .spec import DEFAULT_SPEC, Spec, load_spec
 from .money import fmt
 from .report import text_table
+from .spec import DEFAULT_SPEC, Spec, load_spec
 
 # Imported where used, not here: every command starts by importing this module,
 # and `check` should not pay for the JSON writer, subtotals, fill or the bureau.
@@ -164,7 +164,7 @@ def cmd_rollover(args, spec: Spec) -> int:
 
 
 def cmd_convert(args, spec: Spec) -> int:
-    from .batch import FAILED, FORMATS, OK, REFUSED, SKIPPED, join_sentences, convert_all, find_workbooks
+    from .batch import FAILED, FORMATS, OK, REFUSED, SKIPPED, convert_all, find_workbooks, join_sentences
 
     formats = tuple(f.strip().lower() for f in args.to.replace("，", ",").split(",") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]
@@ -480,10 +480,25 @@ def _add_web_commands(declare) -> None:
 @lru_cache(maxsize=None)
 def _help_width() -> int:
     """The width argparse wraps help to (the terminal's, less 2), asked once:
-    argparse would ask for every option declared."""
-    import shutil
+    argparse would ask for every option declared. As ``shutil.get_terminal_size``
+    (``$COLUMNS``, else the terminal of stdout, else 80) without importing shutil."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return (columns or 80) - 2
 
-    return shutil.get_terminal_size().columns - 2
+
+# argparse's messages stay English: _ARGPARSE_MESSAGES below translates them to
+# Chinese by their English text, and a gettext catalogue would change that text
+# (asking gettext for one also costs every start-up a locale lookup).
+argparse._ = lambda message: message
+argparse.ngettext = lambda singular, plural, n: singular if n == 1 else plural
 
 
 class _ChineseHelp(argparse.HelpFormatter):
@@ -807,13 +822,28 @@ def run() -> None:
     """The ``budgetxl`` command (and ``python -m budgetxl.cli``).
 
     A check without --annotate ends with ``os._exit`` once its output is
-    flushed: it has written no file, started no thread and registered no exit
-    handler, so the interpreter's teardown (freeing every object one by one,
-    a tenth of the run) has nothing to do for it. Any other command, or a
-    flush that fails (a closed pipe), exits the ordinary way."""
+    flushed: it has written no file and started no thread, and the one exit
+    handler it may have (``records.save``, after a first run compiled its
+    record classes) is called here, so the interpreter's teardown (freeing
+    every object one by one, a tenth of the run) has nothing to do for it.
+    Any other command, or a flush that fails (a closed pipe), exits the
+    ordinary way."""
     args = _parse(sys.argv[1:])
+    quick = args.command == "check" and not args.annotate
+    if quick:
+        # a check is a short process whose objects (cells, findings) are acyclic and
+        # live to its end: at the default first threshold (700 new containers) the
+        # cycle collector would scan them a few hundred times and free nothing. Not
+        # for the other commands: the server lives long, and sqlite3 connections
+        # are freed only by the cycle collector.
+        import gc
+
+        gc.set_threshold(100_000, 10, 10)
     code = _run(args)
-    if args.command == "check" and not args.annotate:
+    if quick:
+        from . import records
+
+        records.save()
         try:
             for stream in (sys.stdout, sys.stderr):
                 if stream is not None:

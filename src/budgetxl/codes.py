@@ -10,10 +10,10 @@ import csv
 import io
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .records import dataclass
 from .spec import Spec, spec_resource
 
 LEVEL_NAMES = {3: "类", 5: "款", 7: "项"}
@@ -80,7 +80,11 @@ def normalize_code(raw: object) -> str:
         return ""
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
+    if type(raw) is int and raw >= 0:
+        return str(raw)  # what the general path gives, without it (most code cells are numbers)
     text = unicodedata.normalize("NFKC", str(raw)).strip()
+    if text.isascii() and text.isdigit():
+        return text
     return _SEPARATORS.sub("", text)
 
 

@@ -6,13 +6,12 @@ read from the tables, the prior figure and the reason from 上年数与原因.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from .model import DETAIL, Amount, CellRef, Disclosure, Record, Table, Text
+from .records import dataclass, replace
 from .spec import Spec
-from .textnorm import squash
+from .textnorm import first_of, squash
 
 INCOME = "收入"
 SPENDING = "支出"
@@ -136,10 +135,10 @@ def unmatched_records(d: Disclosure, spec: Spec) -> list[Record]:
 
 # Words that belong to one kind of item, and the items they do not belong to.
 _MISPLACED = (
-    (lambda i: i.name == "项目支出", re.compile(r"工资|职级|缴费基数|基本支出"), "人员经费、基本支出方面的原因"),
-    (lambda i: i.name == "基本支出", re.compile(r"项目支出|项目资金"), "项目支出方面的原因"),
-    (lambda i: i.category == INCOME and i.name.startswith("上级"), re.compile(r"县级财政|本级财政|县财政"), "本级（县级）财政资金的原因"),
-    (lambda i: i.category == ITEM and i.code.startswith("208"), re.compile(r"医疗保险|住房公积金"), "其他科目（医疗、公积金）的原因"),
+    (lambda i: i.name == "项目支出", ("工资", "职级", "缴费基数", "基本支出"), "人员经费、基本支出方面的原因"),
+    (lambda i: i.name == "基本支出", ("项目支出", "项目资金"), "项目支出方面的原因"),
+    (lambda i: i.category == INCOME and i.name.startswith("上级"), ("县级财政", "本级财政", "县财政"), "本级（县级）财政资金的原因"),
+    (lambda i: i.category == ITEM and i.code.startswith("208"), ("医疗保险", "住房公积金"), "其他科目（医疗、公积金）的原因"),
 )
 
 
@@ -147,9 +146,9 @@ def misplaced_reason(item: Comparable) -> tuple[str, str] | None:
     """(the word, whose reason it looks like) when a reason talks about another kind of item."""
     text = item.reason.value if item.reason else ""
     for applies, words, what in _MISPLACED:
-        found = words.search(text)
+        found = first_of(text, words)
         if found and applies(item):
-            return found.group(0), what
+            return found, what
     return None
 
 

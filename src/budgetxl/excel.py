@@ -14,10 +14,10 @@ This is the only module that imports xlwings.
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable
+
 
 def _import_xlwings():
     """xlwings imports pandas when it can (≈0.3 s, a third of a button's wait)
@@ -42,6 +42,7 @@ xw = _import_xlwings()
 from . import pipeline  # noqa: E402
 from .grid import WorkbookGrid, grid_from_values  # noqa: E402
 from .model import CellEdit, CellRef, Severity, SheetContent  # noqa: E402
+from .records import dataclass
 from .spec import DEFAULT_SPEC, Spec, load_spec  # noqa: E402
 
 TITLE = "budgetxl"

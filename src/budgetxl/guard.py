@@ -59,10 +59,10 @@ import re
 import struct
 import zipfile
 from array import array
-from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
+from .records import dataclass, field
 
 
 class Refused(Exception):

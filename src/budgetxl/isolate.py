@@ -22,9 +22,10 @@ import multiprocessing as mp
 import os
 import signal
 import time
-from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any, Callable, Iterator, Sequence
+
+from .records import dataclass
 
 DEFAULT_TIMEOUT = 120.0  # seconds one file may take before its worker is killed
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from enum import Enum
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every command 2 ms at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 from .money import plain
+from .records import dataclass, field
 
 # ------------------------------------------------------------------ cells
 

@@ -47,6 +47,8 @@ class NotAnAmount(ValueError):
 
 
 def from_float(value: float) -> Decimal:
+    if value.is_integer() and value:  # a whole amount: what the general path gives (not -0.0: it keeps its sign there)
+        return Decimal(int(value))
     d = Decimal(repr(value))
     if d.as_tuple().exponent < -NOISE_PLACES:  # type: ignore[operator]
         d = d.quantize(_NOISE_QUANTUM, rounding=ROUND_HALF_UP)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, replace
-from typing import Any
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every command 2 ms at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 from .codes import code_part, normalize_code
 from .grid import SheetGrid, WorkbookGrid
@@ -35,9 +37,9 @@ from .model import (
 )
 from .money import NotAnAmount, parse_amount
 from .problems import PROBLEMS, problem
+from .records import dataclass, replace
 from .spec import CODE_ROLES, MERGE_LEFT, MERGE_UP, ContextLine, InputSpec, SheetLayout, Spec, TableSpec
 from .textnorm import bare_label, squash, tidy
-
 
 TOTAL_LABELS = {"总计", "合计"}
 HEADER_SEARCH_ROWS = 40
@@ -207,30 +209,47 @@ class _Reader:
     def __init__(self, sheet: SheetGrid, findings: list[Finding]):
         self.sheet = sheet
         self.findings = findings
+        self._name, self._rows = sheet.name, sheet.rows  # every cell read goes through here
 
     def ref(self, row: int, col: int) -> CellRef:
-        return CellRef(self.sheet.name, row, col)
+        return CellRef(self._name, row, col)
 
-    def amount(self, row: int, col: int, label: str) -> Amount:
-        ref = self.ref(row, col)
-        raw = self.sheet.value(row, col)
-        if raw is None and (row, col) in self.sheet.uncached_formulas:
-            self.findings.append(
-                problem("P06", f"{ref}（{label}）是公式但没有计算结果，读作空白。请在 Excel 中打开并保存一次，或运行“计算小计”。", [ref])
-            )
+    def value(self, row: int, col: int) -> Any:
+        """SheetGrid.value, without the call through the sheet."""
+        rows = self._rows
+        if 0 < row <= len(rows):
+            cells = rows[row - 1]
+            if 0 < col <= len(cells):
+                return cells[col - 1]
+        return None
+
+    def amount(self, row: int, col: int, what: str, key: str = "") -> Amount:
+        """The amount in a cell; ``what`` and ``key`` name it in a finding ("表1 第9行 预算数")."""
+        ref = CellRef(self._name, row, col)
+        raw = self.value(row, col)
+        if raw is None:
+            if (row, col) in self.sheet.uncached_formulas:
+                self.findings.append(
+                    problem("P06", f"{ref}（{_label(what, key)}）是公式但没有计算结果，读作空白。请在 Excel 中打开并保存一次，或运行“计算小计”。", [ref])
+                )
             return Amount(None, ref)
         try:
             return Amount(parse_amount(raw), ref)
         except NotAnAmount as exc:
             self.findings.append(
-                problem("P04", f"{ref}（{label}）{exc.reason}。请填写数字金额，如 1462.90。", [ref], actual=_show(raw))
+                problem("P04", f"{ref}（{_label(what, key)}）{exc.reason}。请填写数字金额，如 1462.90。", [ref], actual=_show(raw))
             )
             return Amount(None, ref)
 
     def text(self, row: int, col: int | None) -> Text:
         if col is None:
             return Text("", None)
-        return Text(tidy(self.sheet.value(row, col)), self.ref(row, col))
+        v = self.value(row, col)
+        return Text(v.strip() if type(v) is str else tidy(v), CellRef(self._name, row, col))
+
+
+def _label(what: str, key: str) -> str:
+    return f"{what} {key}" if key else what
 
 
 def _show(raw: Any) -> str:
@@ -274,7 +293,7 @@ def _code_of(reader: _Reader, table: TableSpec, code_cols: list[int | None], r: 
     """(code digits, ok). Code parts may be split over 类/款/项 (``code_cols``: the
     sheet columns of the table's code roles) or written together."""
     parts = []
-    raws = [reader.sheet.value(r, c) if c else None for c in code_cols]
+    raws = [reader.value(r, c) if c else None for c in code_cols]
     first = normalize_code(raws[0]) if raws else ""
     rest_blank = all(normalize_code(v) == "" for v in raws[1:])
     if first and rest_blank and len(first) in table.code_levels and first.isdigit():
@@ -313,7 +332,7 @@ def _amount_cells(table: TableSpec, cols: dict, side: str | None) -> list[tuple[
 
 
 def _amounts(reader: _Reader, cells: list[tuple[str, int]], r: int, what: str) -> dict[str, Amount]:
-    return {key: reader.amount(r, c, f"{what} {key}") for key, c in cells}
+    return {key: reader.amount(r, c, what, key) for key, c in cells}
 
 
 def _has_amount(values: dict[str, Amount]) -> bool:
@@ -334,7 +353,7 @@ def _parse_classified(reader: _Reader, table: TableSpec, header: HeaderMatch) ->
         name = reader.text(r, name_col)
         project = reader.text(r, project_col) if project_col else Text("", None)
         code, ok = _code_of(reader, table, code_cols, r)
-        code_texts = [sheet.text(r, c) for c in code_cols if c]
+        code_texts = [sheet.text(r, c) for c in code_cols if c] if not code else []  # only a row without a code needs them
         if not code and _is_total_text(name.value, *code_texts):
             values = _amounts(reader, amount_cells, r, f"{table.title} 总计行")
             rows.append(Row(TOTAL, "总计", frozen_map(values), r, label="总计", name_ref=name.ref))
@@ -524,9 +543,9 @@ def _read_field(reader: "_Reader", r: int, c: int, field, title: str, texts: dic
     if field.type in NUMERIC_FIELDS:
         # a year that is no number is P11's to say, in a year's words ("2026年" is understood there)
         quiet = _Reader(reader.sheet, []) if field.type == "year" else reader
-        amount = quiet.amount(r, c, f"{title} {field.key}")
+        amount = quiet.amount(r, c, title, field.key)
         amounts[field.key] = amount
-        texts[field.key] = Text(tidy(reader.sheet.value(r, c)), amount.ref)
+        texts[field.key] = Text(tidy(reader.value(r, c)), amount.ref)
     else:
         texts[field.key] = reader.text(r, c)
 
@@ -571,17 +590,20 @@ def parse_list(sheet: SheetGrid, spec: InputSpec) -> tuple[tuple[Record, ...], l
         for f in spec.fields:
             if squash(f.key) == s and f.key not in columns:
                 columns[f.key] = c
+    present = [(f, columns[f.key]) for f in spec.fields if f.key in columns]
+    plain = all(f.type not in NUMERIC_FIELDS for f, _ in present)
     records = []
     for r in range(header_row + 1, sheet.height + 1):
         if sheet.row_is_blank(r):
             continue
         texts: dict[str, Text] = {}
         amounts: dict[str, Amount] = {}
-        for f in spec.fields:
-            c = columns.get(f.key)
-            if c is None:
-                continue
-            _read_field(reader, r, c, f, spec.title, texts, amounts)
+        if plain:  # a list of texts only (项目说明 …): no amount to parse
+            for f, c in present:
+                texts[f.key] = reader.text(r, c)
+        else:
+            for f, c in present:
+                _read_field(reader, r, c, f, spec.title, texts, amounts)
         records.append(Record(frozen_map(texts), frozen_map(amounts), r))
     return tuple(records), findings
 

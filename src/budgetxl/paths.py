@@ -5,8 +5,8 @@ from one never escapes its folder and is never empty."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 

@@ -20,13 +20,15 @@ file in and a file out. The spec is always passed in: the front end chooses it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Mapping
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every command 2 ms at start-up
 
 from .grid import WorkbookGrid, read_workbook
 from .model import CellEdit, Disclosure, Finding
 from .parse import parse_workbook
+from .records import dataclass
 from .report import Report
 from .spec import Spec
 

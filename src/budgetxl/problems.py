@@ -8,9 +8,8 @@ The reader and the subtotal pass emit them; no rule function runs for them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .model import Finding, Severity
+from .records import dataclass
 
 
 @dataclass(frozen=True, eq=False, repr=False)  # never compared or printed: no methods to generate at start-up

@@ -13,7 +13,6 @@ Only computed cells are written; input cells are never touched.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Iterable
 
@@ -33,9 +32,9 @@ from .model import (
     frozen_map,
 )
 from .money import fmt
-from .spec import ContextLine, RowSum, Spec, TableSpec
-
 from .problems import problem as _problem
+from .records import dataclass, replace
+from .spec import ContextLine, RowSum, Spec, TableSpec
 
 
 @dataclass(frozen=True)

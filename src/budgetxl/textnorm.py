@@ -31,6 +31,18 @@ def squash(text: object) -> str:
     return out
 
 
+def first_of(text: str, words: tuple[str, ...]) -> str | None:
+    """The word of ``words`` that occurs first in ``text`` (at one position, the
+    earlier in ``words``), as ``re.search("|".join(words), text).group(0)`` finds
+    it, without compiling a pattern (a CJK alternation costs a start-up ~0.2 ms)."""
+    found = None
+    for i, word in enumerate(words):
+        at = text.find(word)
+        if at >= 0 and (found is None or at < found[0]):
+            found = (at, i, word)
+    return found[2] if found else None
+
+
 def bare_label(text: object) -> str:
     """A row label without its numbering and '其中：' prefix."""
     t = squash(text)

@@ -16,14 +16,15 @@ thread or worker process has its own); outside it cleaning is silent.
 from __future__ import annotations
 
 import contextvars
-import dataclasses
 import math
 import re
 import unicodedata
 from contextlib import contextmanager
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterator
+
+from . import records
+from .records import dataclass
 
 # what XML 1.0 (and so every OOXML part) cannot hold, as openpyxl checks it, plus
 # lone surrogates and the two non-characters lxml refuses
@@ -134,16 +135,16 @@ def scrub(obj: Any) -> Any:
         return obj if value is obj.value else Text(value, obj.ref)
     if isinstance(obj, (CellRef, Decimal, int, float, bool)) or obj is None:
         return obj
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+    if records.is_dataclass(obj) and not isinstance(obj, type):
         changes = {}
-        for f in dataclasses.fields(obj):
+        for f in records.fields(obj):
             if not f.init:
                 continue
             old = getattr(obj, f.name)
             new = scrub(old)
             if new is not old:
                 changes[f.name] = new
-        return dataclasses.replace(obj, **changes) if changes else obj
+        return records.replace(obj, **changes) if changes else obj
     if isinstance(obj, tuple):
         items = tuple(scrub(x) for x in obj)
         return obj if all(a is b for a, b in zip(items, obj)) else items

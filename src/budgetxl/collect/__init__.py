@@ -19,10 +19,10 @@ row of the result (``CollectRun.failed``), never a stop and never a hang.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from ..records import dataclass, field, replace
 from ..spec import Spec
 from . import archive
 from .intake import Submission, file_hash, process_file

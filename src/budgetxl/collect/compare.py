@@ -15,7 +15,6 @@ else by name.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING
 from ..comparables import current_items
 from ..model import DETAIL, Disclosure
 from ..money import fmt, plain
+from ..records import dataclass
 from ..spec import Spec
 from ..textnorm import squash
 

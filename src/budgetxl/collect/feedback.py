@@ -20,7 +20,6 @@ import datetime as dt
 import hashlib
 import json
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import openpyxl
@@ -30,6 +29,7 @@ from .. import pipeline
 from ..grid import WorkbookError
 from ..io_atomic import atomic_path, atomic_save, atomic_write_text
 from ..paths import safe_name
+from ..records import dataclass, field
 from ..spec import Spec
 from ..xlsx_writer import set_text
 from . import archive

@@ -7,11 +7,11 @@ Amounts travel as decimal strings: exact, and picklable anywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model import Severity
 from ..money import plain
+from ..records import dataclass, field
 from ..spec import Spec
 from .archive import ArchiveFailed, file_hash, hash_and_keep  # file_hash: also collect's and the web's
 

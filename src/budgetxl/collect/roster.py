@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..grid import read_workbook
+from ..records import dataclass
 from ..textnorm import squash, tidy
 
 
@@ -19,7 +19,6 @@ class Member:
 
 
 from ..errors import RosterError  # noqa: E402,F401
-
 
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 

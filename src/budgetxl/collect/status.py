@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
+from ..records import dataclass, field
 from ..textnorm import squash
 from .roster import Member
 

@@ -10,12 +10,11 @@ are dropped.
 from __future__ import annotations
 
 import re
-
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..model import Disclosure
+from ..records import dataclass
 from ..spec import Spec
 from .context import build_context
 from .filters import FILTERS

@@ -27,7 +27,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -37,11 +36,12 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 
 from ..io_atomic import atomic_write_bytes
-from ..writable import property_text
 from ..model import Disclosure
 from ..narrative import Narrative
+from ..records import dataclass
 from ..spec import Spec
 from ..spec import header_merges as merges
+from ..writable import property_text
 from .column_widths import column_widths
 from .performance import PerformanceTable, performance_tables
 from .tables import PrintedTable, all_tables, amount_text, title_block

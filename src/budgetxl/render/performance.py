@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ..model import Disclosure, Record
 from ..money import fmt
+from ..records import dataclass, field
 from ..textnorm import squash
 
 

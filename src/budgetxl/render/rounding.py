@@ -45,11 +45,11 @@ in the log (``Adjustment``), so the change is visible and explainable.
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Hashable, Iterable
 
 from ..model import DETAIL, Amount, CellRef, Disclosure, Form, Row, Table, frozen_map
+from ..records import dataclass, replace
 from ..spec import Spec
 from ..subtotals import compute, with_blanks_filled
 from ..textnorm import squash

@@ -6,12 +6,12 @@ so the two always show the same cells.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
+from ..codes import split_code
 from ..model import SUBTOTAL, TOTAL, Disclosure, Table
 from ..money import fmt
-from ..codes import split_code
+from ..records import dataclass
 from ..spec import CODE_ROLES, ContextLine, TableSpec
 
 

@@ -19,7 +19,6 @@ import io
 import re
 import threading
 import zipfile
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -30,6 +29,7 @@ from openpyxl.utils import get_column_letter
 
 from ..io_atomic import atomic_write_bytes
 from ..model import Disclosure
+from ..records import dataclass
 from ..spec import Spec, TableSpec
 from ..template import BORDER, FIXED_TIMESTAMP, _print_setup, title_block
 from ..writable import cell_number, cell_text

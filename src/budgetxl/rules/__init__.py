@@ -10,12 +10,11 @@ becomes a finding naming the rule and the run goes on.
 
 from __future__ import annotations
 
-import inspect
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import Callable, Iterable, Sequence
 
 from ..model import CellRef, Finding, Severity
+from ..records import dataclass
 from .context import CheckContext
 
 DOC_SECTIONS = ("检查内容", "为何重要", "示例", "处理方法")
@@ -36,6 +35,8 @@ class Rule:
 
     @property
     def doc(self) -> str:
+        import inspect  # only where a rule's text is shown: it costs at start-up
+
         return inspect.cleandoc(self.func.__doc__ or "")
 
 

@@ -3,13 +3,13 @@ and the rounding tolerance that follows from the figures' precision."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Mapping
+from functools import cached_property
 
 from ..codes import CodeList, codes_for
 from ..model import Disclosure, Row, Table, Text
+from ..records import dataclass
 from ..spec import Spec, TableSpec
 
 HALF = Decimal("0.5")
@@ -48,6 +48,12 @@ class CheckContext:
     def edited_text(self) -> Mapping[str, Text]:
         """The 情况说明 sheet as staff left it: paragraph id -> text and cell (parsed by the parser)."""
         return self.disclosure.narrative_text
+
+    @cached_property
+    def memo(self) -> dict:
+        """Indexes the rules build once per check (a rule run per record would
+        otherwise rescan the same table for every record)."""
+        return {}
 
     @cached_property
     def comparables(self):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Iterable
 
 from ..model import Amount, CellRef, Row, Severity, Table
 from .context import CheckContext

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import lru_cache
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from ..model import DETAIL, Record, Row, Severity
-from ..textnorm import squash
+from ..records import dataclass
+from ..textnorm import first_of, squash
 from . import rule
 from .context import CheckContext
 from .helpers import check_equal
@@ -87,12 +87,34 @@ def normalize_project(name: str) -> str:
 
 def project_for(ctx: CheckContext, target: Record) -> Row | None:
     """The 表7 project a project 绩效目标表 belongs to: by the 表7项目名称 column, else by name."""
-    projects = _projects(ctx)
+    found = ctx.memo.setdefault("project_for", {})  # four rules ask for each target
+    entry = found.get(id(target))
+    if entry is None or entry[0] is not target:  # kept with the answer: an id is reused once its object is gone
+        entry = found[id(target)] = (target, _project_for(ctx, target))
+    return entry[1]
+
+
+def _project_index(ctx: CheckContext) -> tuple[list[Row], dict[str, Row], dict[str, list[Row]]]:
+    """表7's projects; the first of each squashed name; every project of each normalised name."""
+    index = ctx.memo.get("projects")
+    if index is None:
+        projects = _projects(ctx)
+        by_name: dict[str, Row] = {}
+        by_normal: dict[str, list[Row]] = {}
+        for p in projects:
+            by_name.setdefault(squash(p.project), p)
+            by_normal.setdefault(normalize_project(p.project), []).append(p)
+        index = ctx.memo["projects"] = (projects, by_name, by_normal)
+    return index
+
+
+def _project_for(ctx: CheckContext, target: Record) -> Row | None:
+    projects, by_name, by_normal = _project_index(ctx)
     linked = squash(target.text("表7项目名称"))
     if linked:
-        return next((p for p in projects if squash(p.project) == linked), None)
+        return by_name.get(linked)
     name = normalize_project(target.text("目标表名称"))
-    matches = [p for p in projects if normalize_project(p.project) == name]
+    matches = by_normal.get(name, [])
     if len(matches) == 1:
         return matches[0]
     # names drift ("1995年退休（退职）人员生活补贴项目" for "1995年前退休(退职)人员补贴2026年"):
@@ -237,7 +259,7 @@ def check_indicator_values(ctx: CheckContext, out) -> None:
                 out.emit(f"{where}：数量指标通常用“≥”，“{value.op}”表示上限，请确认没有写反。", [ref], actual=text)
 
 
-_PER = re.compile(r"元/|万元/|/人|/月|/次|/个|标准")
+_PER = ("元/", "万元/", "/人", "/月", "/次", "/个", "标准")
 
 
 def _number_and_unit(ind: Record):
@@ -265,11 +287,11 @@ def check_cost_arithmetic(ctx: CheckContext, out) -> None:
             continue
         inds = _indicators(ctx, target)
         quantity = [i for i in inds if squash(i.text("二级指标")) == "数量指标" and _number_and_unit(i)]
-        standards = [i for i in inds if squash(i.text("一级指标")) == "成本指标" and _number_and_unit(i) and _PER.search(_number_and_unit(i)[1])]
+        standards = [i for i in inds if squash(i.text("一级指标")) == "成本指标" and _number_and_unit(i) and first_of(_number_and_unit(i)[1], _PER)]
         if len(quantity) != 1 or len(standards) != 1:
             continue
         (q, _), (s, s_unit) = _number_and_unit(quantity[0]), _number_and_unit(standards[0])
-        if re.search(r"万元", s.unit) or (not s.unit and "万元" in s_unit):
+        if "万元" in s.unit or (not s.unit and "万元" in s_unit):
             per_unit_wan = s.number
         elif "元" in s_unit:
             per_unit_wan = s.number / Decimal(10000)

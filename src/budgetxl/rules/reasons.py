@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from ..comparables import GENERAL, ITEM, SPENDING, misplaced_reason, unmatched_records
 from ..model import Severity
-from ..textnorm import squash
+from ..textnorm import first_of, squash
 from . import rule
 from .context import CheckContext
 
@@ -141,9 +139,9 @@ def check_reason_direction(ctx: CheckContext, out) -> None:
         text = item.reason.value if item.reason else ""
         if not change or not text:
             continue
-        up, down = re.search(r"增加|增长|提高|调增", text), re.search(r"减少|压减|下降|调减|降低", text)
+        up, down = first_of(text, ("增加", "增长", "提高", "调增")), first_of(text, ("减少", "压减", "下降", "调减", "降低"))
         if (change > 0 and down and not up) or (change < 0 and up and not down):
             out.emit(
-                f"{item.reason.ref} {item.label} {'增加' if change > 0 else '减少'} {ctx.money(abs(change))}，原因却说“{(down or up).group(0)}”。请核对。",
+                f"{item.reason.ref} {item.label} {'增加' if change > 0 else '减少'} {ctx.money(abs(change))}，原因却说“{down or up}”。请核对。",
                 [item.reason.ref, _ref(item)], actual=text,
             )

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 from ..model import DETAIL, SUBTOTAL, CellRef, Severity
-from ..textnorm import squash
+from ..textnorm import first_of, squash
 from . import rule
 from .context import CheckContext
 from .performance import PROJECT, WHOLE, project_for
@@ -103,7 +103,7 @@ def check_structure_text(ctx: CheckContext, out) -> None:
     处理方法：在单位信息“机构设置”中补充说明。"""
     info = ctx.disclosure.info
     text = info.fields.get("机构设置")
-    if text and text.value and not re.search(r"下属|所属|二级单位|预算单位|本级", text.value):
+    if text and text.value and not first_of(text.value, ("下属", "所属", "二级单位", "预算单位", "本级")):
         out.emit(f"{text.ref} 机构设置没有说明部门预算包括哪些单位（如“无下属预算单位”）。请补充。", [text.ref])
 
 

@@ -8,9 +8,10 @@ them hard-codes a sheet name, a header text or a row label.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+from ..records import dataclass, field
 
 DEFAULT_SPEC = "xinjiang_2026"  # the one place the default spec is chosen
 _HERE = Path(__file__).resolve().parent
@@ -500,7 +501,9 @@ def _parse_cached(text: str, source: Path) -> Spec:
     more to import than the spec costs to build). Entries are keyed by the spec
     text, its path and this module's code, so an edited spec or a new budgetxl
     never sees a stale entry; they are used only when owned by the current user
-    and not writable by others, and one that does not build a spec is replaced."""
+    and not writable by others, and one that does not build a spec is replaced.
+    Writing an entry removes those it replaces (the same spec file with another
+    text or module), so the folder does not grow with every edit or upgrade."""
     import marshal
     import os
     import zlib  # already loaded by zipfile; hashlib would cost more at start-up than it saves
@@ -536,6 +539,13 @@ def _parse_cached(text: str, source: Path) -> Spec:
         tmp.write_bytes(marshal.dumps(raw))
         os.chmod(tmp, 0o600)
         os.replace(tmp, entry)
+        # the entries this one replaces (the same spec file, an older text or
+        # budgetxl) and those of the old pickle format are of no more use
+        place = key.split("-")[1]
+        for old in folder.glob("spec-*"):
+            parts = old.stem.split("-")
+            if old != entry and (old.suffix == ".pickle" or (len(parts) == 4 and parts[2] == place)):
+                old.unlink(missing_ok=True)
     except (OSError, ValueError):
         pass  # a read-only home: parse every time
     return spec

@@ -17,11 +17,11 @@ workbook as an in-memory grid (no file), for corpus runs in tests and benchmarks
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from ..codes import codes_for
+from ..records import dataclass, field
 from ..spec import Spec
 
 YEAR = 2026

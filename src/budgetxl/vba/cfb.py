@@ -16,7 +16,8 @@ this module is the writing half, checked against olefile in the tests.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+
+from ..records import dataclass, field
 
 SECTOR = 512
 MINI_SECTOR = 64

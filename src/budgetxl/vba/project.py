@@ -19,8 +19,8 @@ project Excel opens), which the tests read back for comparison.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
+from ..records import dataclass
 from . import cfb
 from .compression import compress
 

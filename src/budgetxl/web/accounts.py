@@ -13,7 +13,6 @@ import datetime as dt
 import secrets
 import sqlite3
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -21,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from ..collect.roster import Member
 from ..collect.store import Store
+from ..records import dataclass
 from ..textnorm import squash
 
 SCHEMA = """

@@ -31,7 +31,6 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
@@ -52,6 +51,7 @@ from starlette.staticfiles import StaticFiles
 from ..collect.roster import Member
 from ..model import Severity
 from ..model_json import decimal_default
+from ..records import dataclass, field
 from ..spec import Spec
 from . import charts, work
 from .accounts import Accounts, User

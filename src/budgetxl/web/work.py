@@ -8,11 +8,11 @@ user typed) and returns plain, picklable values; a bad workbook is an answer
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 from .. import pipeline
 from ..grid import WorkbookError
+from ..records import dataclass
 from ..report import Report
 from ..spec import Spec
 
