@@ -57,16 +57,7 @@ PEAK = (
 )
 
 
-def process_seconds(argv: list[str], repeat: int = 15) -> float:
-    times = []
-    for _ in range(repeat + 2):
-        t = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times[2:])
-
-
-IMPORTS = "import budgetxl.cli, budgetxl.rules, python_calamine"  # every module check imports before it reads
+IMPORTS = "import budgetxl.cli, budgetxl.rules, budgetxl.guard"  # every module check imports before it reads
 
 # ``budgetxl check FILE`` as a user types it: the console script pip installed
 # (it imports budgetxl.cli and calls run; ``python -m`` would add runpy's imports).
@@ -80,21 +71,27 @@ WRAPPER = (
 script = Path(sys.executable).with_name("budgetxl")
 command = [str(script)] if script.exists() else [sys.executable, "-c", WRAPPER]
 
-whole = [
-    ("bare calamine read (process)", process_seconds([sys.executable, "-c", BARE, str(path)])),
-    ("budgetxl check (process)", process_seconds([*command, "check", str(path)])),
-    ("imports of check, nothing run (process)", process_seconds([sys.executable, "-c", IMPORTS])),
-    ("python -c pass (process)", process_seconds([sys.executable, "-c", "pass"])),
+BASE = "bare calamine read (process)"
+commands = [
+    (BASE, [sys.executable, "-c", BARE, str(path)], None),
+    ("budgetxl check (process)", [*command, "check", str(path)], None),
+    ("imports of check, nothing run (process)", [sys.executable, "-c", IMPORTS], None),
+    ("python -c pass (process)", [sys.executable, "-c", "pass"], None),
 ]
 if os.environ.get("BENCH_BASELINE_SRC"):
     env = {**os.environ, "PYTHONPATH": os.environ["BENCH_BASELINE_SRC"]}
-    argv = [sys.executable, "-c", WRAPPER, "check", str(path)]
-    times = []
-    for _ in range(17):
+    commands.append(("baseline tree: budgetxl check (process)", [sys.executable, "-c", WRAPPER, "check", str(path)], env))
+
+# The processes run in turns (one of each per round), so a change in the machine's
+# load falls on all of them alike; each ratio is the median of the per-round ratios.
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "21"))
+times: dict[str, list[float]] = {name: [] for name, _, _ in commands}
+for round_ in range(ROUNDS + 2):
+    for name, argv, env in commands:
         t = time.perf_counter()
         subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
-        times.append(time.perf_counter() - t)
-    whole.append(("baseline tree: budgetxl check (process)", statistics.median(times[2:])))
+        if round_ >= 2:  # the first two rounds warm the file cache and the .pyc files
+            times[name].append(time.perf_counter() - t)
 peak = subprocess.run([sys.executable, "-c", PEAK, str(path)], capture_output=True, text=True, check=False).stderr.strip().splitlines()[-1]
 
 reading = pipeline.read(path, spec)
@@ -108,7 +105,10 @@ rows = [
     ("check: read + parse + rules", measure(lambda: pipeline.check(pipeline.read(path, spec), spec))),
 ]
 print(f"workbook: {path.name}, {len(pipeline.check(reading, spec).findings)} findings")
-report(whole, "bare calamine read (process)")
+print(f"{'process':<44} {'ms (median)':>11}  × bare calamine read (median of {ROUNDS} rounds' ratios)")
+for name, _, _ in commands:
+    ratio = statistics.median(t / b for t, b in zip(times[name], times[BASE]))
+    print(f"{name:<44} {statistics.median(times[name]) * 1000:11.2f}  {ratio:6.2f}")
 print(f"peak memory of the check process: {int(peak) / 1024:.1f} MiB")
 print()
 report(rows, "calamine raw read")

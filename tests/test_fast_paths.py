@@ -4,6 +4,7 @@ general rule written out here as the reference)."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -28,7 +29,7 @@ def general_code(raw: object) -> str:
         return ""
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", str(raw)).strip())
+    return re.sub(_SEPARATORS, "", unicodedata.normalize("NFKC", str(raw)).strip())
 
 
 AMOUNTS = st.one_of(
@@ -60,3 +61,33 @@ CODES = st.one_of(
 @given(CODES)
 def test_a_code_cell_reads_as_the_general_rule_reads_it(raw):
     assert normalize_code(raw) == general_code(raw)
+
+
+NUMBERING = r"^(?:[一二三四五六七八九十]+[、.]|\(?[一二三四五六七八九十]+\)|\d+[.、)]|\(\d+\))"
+
+
+def regex_bare_label(text: str) -> str:
+    import re
+
+    from budgetxl.textnorm import squash
+
+    return re.sub(r"^其中[:]?", "", re.sub(NUMBERING, "", squash(text)))
+
+
+LABELS = st.text(st.sampled_from("一二三十、.()（）：:其中12٣ 收入x"), max_size=10)
+
+
+@settings(max_examples=600, deadline=None)
+@given(LABELS)
+def test_a_label_loses_its_numbering_as_the_pattern_says(text):
+    from budgetxl.textnorm import bare_label
+
+    assert bare_label(text) == regex_bare_label(text)
+
+
+def test_the_numberings_of_the_reference_document():
+    from budgetxl.textnorm import bare_label
+
+    for label, bare in [("一、一般公共预算拨款", "一般公共预算拨款"), ("（一）工资福利支出", "工资福利支出"), ("其中：基本支出", "基本支出"),
+                        ("1.社会保障和就业支出", "社会保障和就业支出"), ("(2)项目支出", "项目支出"), ("十二、其他", "其他"), ("一般", "一般")]:
+        assert bare_label(label) == bare == regex_bare_label(label)

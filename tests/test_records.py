@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import marshal
 import os
 import pickle
 import subprocess
@@ -184,6 +185,38 @@ def test_an_unsafe_or_damaged_cache_is_not_used(tmp_path):
     entry.write_bytes(b"\xff damaged")
     assert _compiled(tmp_path) > 20
     assert _compiled(tmp_path) == 0
+
+
+EDITED = textwrap.dedent(
+    """
+    import sys
+    from budgetxl import records
+    body = {"__annotations__": {name: "int" for name in sys.argv[1].split(",")}, "__module__": "budgetxl.edited"}
+    records.dataclass(frozen=True)(type("Edited", (), body))
+    records.save()
+    print(records.compiled)
+    """
+)
+
+
+def test_an_edited_class_replaces_its_own_entry(tmp_path):
+    """A class whose fields change (a new budgetxl) is compiled anew, and its old
+    entry goes: the cache does not grow with every version."""
+    env = {**os.environ, "BUDGETXL_CACHE": str(tmp_path)}
+
+    def run(fields: str) -> int:
+        out = subprocess.run([sys.executable, "-c", EDITED, fields], env=env, capture_output=True, text=True, check=True)
+        return int(out.stdout.split()[-1])
+
+    assert run("a,b") == 1 and run("a,b") == 0
+    (entry,) = tmp_path.glob("records-*.marshal")
+    size = len(marshal.loads(entry.read_bytes()))
+    assert run("a,b,c") == 1 and run("a,b,c") == 0 and run("a,b") == 1
+    assert len(marshal.loads(entry.read_bytes())) == size
+    older = tmp_path / entry.name.replace(entry.name.rsplit("-", 1)[1], "0.marshal")
+    older.write_bytes(b"an older layout")
+    run("a")
+    assert [p.name for p in tmp_path.glob("records-*")] == [entry.name]
 
 
 def test_no_cache_is_written_when_the_cache_is_off(tmp_path):

@@ -13,7 +13,7 @@ from budgetxl.spec import _HERE, DEFAULT_SPEC, load_spec, parse_spec
 from .conftest import EXAMPLE
 
 HEAVY = ("jinja2", "multiprocessing", "concurrent.futures", "pandas", "xlwings", "sqlite3", "openpyxl", "docx", "tomllib",
-         "dataclasses", "inspect", "typing", "locale")  # the last four: start-up cost only (records.py, cli._help_width)
+         "dataclasses", "inspect", "typing", "locale", "csv")  # the last five: start-up cost only (records, cli._help_width, cache)
 
 
 def test_check_imports_only_what_it_uses(tmp_path):
@@ -62,3 +62,45 @@ def test_the_spec_cache_gives_the_parsed_spec_and_follows_edits(tmp_path):
         del os.environ["BUDGETXL_CACHE"]
         load_spec.cache_clear()
     assert len(list(tmp_path.glob("spec-*"))) == 2, sorted(p.name for p in tmp_path.iterdir())
+    # an entry of a checkout elsewhere, written over a month ago, goes with the next write
+    stale = tmp_path / "spec-1-2-3.marshal"
+    stale.write_bytes(b"")
+    os.utime(stale, (0, 0))
+    edited.write_text(edited.read_text(encoding="utf-8").replace('title = "再改', 'title = "三改', 1), encoding="utf-8")
+    os.environ["BUDGETXL_CACHE"] = str(tmp_path)
+    try:
+        load_spec.cache_clear()
+        load_spec(str(edited))
+    finally:
+        del os.environ["BUDGETXL_CACHE"]
+        load_spec.cache_clear()
+    assert not stale.exists() and len(list(tmp_path.glob("spec-*"))) == 2
+
+
+def test_the_shipped_code_lists_are_kept_parsed_and_follow_edits(tmp_path):
+    """The code lists come from the cache (no csv import at start-up); an edited
+    list is a new key: never a stale entry."""
+    from budgetxl.codes import load_codes, parse_code_csv
+
+    shipped = load_spec()
+    env = {**os.environ, "BUDGETXL_CACHE": str(tmp_path)}
+    script = ("import sys\nfrom budgetxl.codes import codes_for\nfrom budgetxl.spec import load_spec\n"
+              "c = codes_for(load_spec(), 'functional')\nprint(len(c.names), 'csv' in sys.modules)")
+    first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout.split()
+    second = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout.split()
+    assert first[1] == "True" and second == [first[0], "False"]  # parsed once, then from the cache
+    csv = _HERE / shipped.functional_codes
+    fresh = parse_code_csv(csv.read_text(encoding="utf-8-sig"), "functional", str(csv))
+    assert int(first[0]) == len(fresh.names)
+    edited = tmp_path / "codes.csv"
+    edited.write_text(csv.read_text(encoding="utf-8-sig") + "2990101,项,新增的项,29901\n", encoding="utf-8")
+    os.environ["BUDGETXL_CACHE"] = str(tmp_path)
+    try:
+        load_codes.cache_clear()
+        assert load_codes("functional", str(edited)).name("2990101") == "新增的项"
+        edited.write_text(csv.read_text(encoding="utf-8-sig"), encoding="utf-8")
+        load_codes.cache_clear()
+        assert load_codes("functional", str(edited)).name("2990101") is None
+    finally:
+        del os.environ["BUDGETXL_CACHE"]
+        load_codes.cache_clear()

@@ -4,6 +4,7 @@ module, imported at start-up."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 
@@ -23,3 +24,58 @@ def cache_folder() -> Path | None:
         return Path.home() / ".cache" / "budgetxl"
     except (RuntimeError, KeyError, OSError):
         return None
+
+
+def remembered(kind: str, text: str, source, module: str, build, use, only_shipped_in=None):
+    """``use(build())``, with ``build()``'s result (plain data: dicts, lists,
+    strings, numbers) kept between runs in the cache folder, in ``marshal``
+    format: it loads in a fraction of a millisecond and needs no import.
+
+    ``text`` is what is built from (a spec's TOML, a code list's CSV), read from
+    ``source``; ``module`` the path of the code that builds and uses it. An
+    entry is keyed by all three, so an edited file or a new budgetxl never sees
+    a stale one; it is used only when owned by the current user and not
+    writable by others, and one that ``use`` refuses is built anew. Writing an
+    entry removes those it replaces (the same source with another text or
+    module) and those written over a month ago, so the folder does not grow
+    with every edit, upgrade or checkout.
+    ``BUDGETXL_CACHE=off`` builds every time; without ``$BUDGETXL_CACHE`` only
+    the files in ``only_shipped_in`` (budgetxl's own) are kept."""
+    import marshal
+    import zlib  # already loaded by zipfile; hashlib would cost more at start-up than it saves
+
+    setting = os.environ.get("BUDGETXL_CACHE", "")
+    if setting == "off" or (not setting and only_shipped_in is not None and Path(source).parent != only_shipped_in):
+        return use(build())
+    folder = cache_folder()
+    if folder is None:
+        return use(build())
+    key = "-".join(
+        f"{len(part):x}{zlib.crc32(part):08x}{zlib.adler32(part):08x}"
+        for part in (text.encode(), str(source).encode(), Path(module).read_bytes())
+    )
+    entry = folder / f"{kind}-{key}.marshal"
+    try:
+        st = entry.stat()
+        if st.st_uid == os.getuid() and not st.st_mode & 0o022:
+            return use(marshal.loads(entry.read_bytes()))
+    except (OSError, AttributeError, EOFError, IndexError, KeyError, TypeError, ValueError):
+        pass  # none, not safely ours, or damaged: built anew and written over
+    raw = build()
+    result = use(raw)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = entry.with_name(f".{entry.name}.{os.getpid()}")
+        tmp.write_bytes(marshal.dumps(raw))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, entry)
+        # the entries this one replaces, the old pickle format's, and those
+        # written over a month ago (of checkouts elsewhere, most likely gone)
+        place, month_ago = key.split("-")[1], time.time() - 30 * 86400
+        for old in folder.glob(f"{kind}-*"):
+            parts = old.stem.split("-")
+            if old != entry and (old.suffix == ".pickle" or (len(parts) == 4 and parts[2] == place) or old.stat().st_mtime < month_ago):
+                old.unlink(missing_ok=True)
+    except (OSError, ValueError):
+        pass  # a read-only home: built every time
+    return result

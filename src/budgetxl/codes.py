@@ -6,8 +6,6 @@ a finance bureau that holds the official list loads its own CSV instead.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from functools import lru_cache
@@ -41,6 +39,13 @@ from .errors import CodeListError  # noqa: E402,F401
 
 
 def parse_code_csv(text: str, kind: str, source: str = "") -> CodeList:
+    return CodeList(kind, _code_names(text, source), source)
+
+
+def _code_names(text: str, source: str) -> dict[str, str]:
+    import csv  # only when a list is parsed, not when it comes from the cache
+    import io
+
     reader = csv.DictReader(io.StringIO(text))
     if not {"code", "name"} <= set(reader.fieldnames or ()):
         raise CodeListError(f"分类代码表 {Path(source).name or source} 不是 code,level,name,parent 格式的 CSV 文件（第一行应为列名 code、level、name、parent）。")
@@ -51,7 +56,7 @@ def parse_code_csv(text: str, kind: str, source: str = "") -> CodeList:
             names[code] = (row.get("name") or "").strip()
     if not names:
         raise CodeListError(f"分类代码表 {Path(source).name or source} 中没有任何代码。")
-    return CodeList(kind, dict(sorted(names.items())), source)
+    return dict(sorted(names.items()))
 
 
 @lru_cache(maxsize=16)
@@ -61,7 +66,16 @@ def load_codes(kind: str, path: str) -> CodeList:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CodeListError(f"分类代码表 {p.name} 不是 UTF-8 编码的 CSV 文件。") from exc
-    return parse_code_csv(text, kind, str(p))
+    from .cache import remembered
+    from .spec import _HERE
+
+    def use(names) -> CodeList:
+        if not isinstance(names, dict) or not all(type(k) is str and type(v) is str for k, v in names.items()):
+            raise TypeError("not a code list")
+        return CodeList(kind, names, str(p))
+
+    # the shipped lists are kept parsed between runs (cache.remembered), as the spec is
+    return remembered("codes", text, p, __file__, lambda: _code_names(text, str(p)), use, only_shipped_in=_HERE)
 
 
 def codes_for(spec: Spec, kind: str, override: str | Path | None = None) -> CodeList:
@@ -71,7 +85,7 @@ def codes_for(spec: Spec, kind: str, override: str | Path | None = None) -> Code
     return load_codes(kind, str(spec_resource(filename)))
 
 
-_SEPARATORS = re.compile(r"[\s\-_.·]")
+_SEPARATORS = r"[\s\-_.·]"  # compiled on first use (re caches it): most codes are numbers or plain digits
 
 
 def normalize_code(raw: object) -> str:
@@ -85,7 +99,7 @@ def normalize_code(raw: object) -> str:
     text = unicodedata.normalize("NFKC", str(raw)).strip()
     if text.isascii() and text.isdigit():
         return text
-    return _SEPARATORS.sub("", text)
+    return re.sub(_SEPARATORS, "", text)
 
 
 def code_part(raw: object, width: int) -> str | None:

@@ -34,7 +34,7 @@ NOISE_PLACES = 6
 _NOISE_QUANTUM = Decimal(1).scaleb(-NOISE_PLACES)
 
 _DASHES = {"-", "—", "－", "–", "——", "/", "／"}
-_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+_NUMBER = r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$"  # compiled on first use (re caches it): only amounts typed as text need it
 
 
 class NotAnAmount(ValueError):
@@ -105,7 +105,7 @@ def _parse_text(raw: str) -> Decimal | None:
         if text.startswith("-"):  # (-12.30): negative either way, never positive
             negative = False
     text = text.replace(" ", "")
-    if not _NUMBER.match(text):
+    if not re.match(_NUMBER, text):
         raise NotAnAmount(raw, f"“{raw.strip()[:30]}”不是数字")
     try:
         value = Decimal(text.replace(",", ""))

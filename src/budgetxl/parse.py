@@ -35,7 +35,7 @@ from .model import (
     Text,
     frozen_map,
 )
-from .money import NotAnAmount, parse_amount
+from .money import NotAnAmount, from_float, parse_amount
 from .problems import PROBLEMS, problem
 from .records import dataclass, replace
 from .spec import CODE_ROLES, MERGE_LEFT, MERGE_UP, ContextLine, InputSpec, SheetLayout, Spec, TableSpec
@@ -227,6 +227,8 @@ class _Reader:
         """The amount in a cell; ``what`` and ``key`` name it in a finding ("表1 第9行 预算数")."""
         ref = CellRef(self._name, row, col)
         raw = self.value(row, col)
+        if type(raw) is float and -1e15 < raw < 1e15:  # most cells: what parse_amount gives for them (NaN is not in range)
+            return Amount(from_float(raw), ref)
         if raw is None:
             if (row, col) in self.sheet.uncached_formulas:
                 self.findings.append(
@@ -590,20 +592,22 @@ def parse_list(sheet: SheetGrid, spec: InputSpec) -> tuple[tuple[Record, ...], l
         for f in spec.fields:
             if squash(f.key) == s and f.key not in columns:
                 columns[f.key] = c
-    present = [(f, columns[f.key]) for f in spec.fields if f.key in columns]
-    plain = all(f.type not in NUMERIC_FIELDS for f, _ in present)
+    present = [(f, columns[f.key], f.type in NUMERIC_FIELDS) for f in spec.fields if f.key in columns]
+    name, rows = sheet.name, sheet.rows
     records = []
     for r in range(header_row + 1, sheet.height + 1):
         if sheet.row_is_blank(r):
             continue
+        cells = rows[r - 1]
+        width = len(cells)
         texts: dict[str, Text] = {}
         amounts: dict[str, Amount] = {}
-        if plain:  # a list of texts only (项目说明 …): no amount to parse
-            for f, c in present:
-                texts[f.key] = reader.text(r, c)
-        else:
-            for f, c in present:
+        for f, c, numeric in present:
+            if numeric:
                 _read_field(reader, r, c, f, spec.title, texts, amounts)
+            else:  # reader.text, inline: lists are most of a workbook's cells
+                v = cells[c - 1] if c <= width else None
+                texts[f.key] = Text(v.strip() if type(v) is str else tidy(v), CellRef(name, r, c))
         records.append(Record(frozen_map(texts), frozen_map(amounts), r))
     return tuple(records), findings
 

@@ -19,12 +19,12 @@ init, repr, compare, hash)``; fields inherited from record bases;
 ``tests/test_records.py`` holds the classes to the real ``dataclasses``.
 
 The cache holds budgetxl's own classes only (a class defined elsewhere, a
-test's, is compiled every time), keyed by the generated source text itself
-(two classes of the same shape share an entry). It lives in one file per
-Python version and per version of this module, starts afresh when edited
-classes have left it over 400 entries, and is used only when it belongs to
-the current user and is not writable by others, like the spec cache.
-``BUDGETXL_CACHE=off`` compiles every time.
+test's, is compiled every time): one entry per class, its generated source
+and code, used only when the source is the same as the one generated now
+and unpacked only when its class is defined. It lives in one file per Python
+version and per version of this module, starts afresh past 400 entries, and
+is used only when it belongs to the current user and is not writable by
+others, like the spec cache. ``BUDGETXL_CACHE=off`` compiles every time.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class _Missing:
 
 MISSING = _Missing()
 _FIELDS = "__record_fields__"
-_VERSION = "1"  # change when the generated source changes meaning, not just text
+_VERSION = "2"  # change when the generated source changes meaning, not just text, or the file's layout
 _ENTRIES = 400  # budgetxl has about 60 record classes
 
 
@@ -104,8 +104,8 @@ def replace(obj, /, **changes):
 
 # --- the code cache ----------------------------------------------------------
 
-_code: dict[str, object] | None = None  # generated source -> compiled code, loaded once
-_new = 0  # entries compiled by this process and not yet saved
+_code: dict[str, bytes] | None = None  # class -> marshal of (its generated source, the compiled code)
+_new: set[str] = set()  # classes compiled by this process and not yet saved
 compiled = 0  # how many class bodies this process compiled (the tests read it)
 
 
@@ -121,73 +121,85 @@ def _cache_path():
     return folder / f"records-{sys.implementation.cache_tag}-{_VERSION}.marshal"
 
 
+def _read(path) -> dict:
+    """The cache file's entries: {} when it is missing, damaged, or not safely ours."""
+    try:
+        st = path.stat()
+        if st.st_uid == os.getuid() and not st.st_mode & 0o022:
+            raw = marshal.loads(path.read_bytes())
+            if isinstance(raw, dict):
+                return raw
+    except (OSError, EOFError, ValueError, TypeError):
+        pass  # no cache, or a damaged one: compile, and write it anew
+    return {}
+
+
 def _load() -> dict:
     global _code
     if _code is None:
-        _code = {}
         path = _cache_path()
-        if path is not None:
-            try:
-                st = path.stat()
-                if st.st_uid == os.getuid() and not st.st_mode & 0o022:
-                    raw = marshal.loads(path.read_bytes())
-                    if isinstance(raw, dict):
-                        _code = raw
-            except (OSError, EOFError, ValueError, TypeError):
-                pass  # no cache, or a damaged one: compile, and write it anew
+        _code = _read(path) if path is not None else {}
     return _code
 
 
 def save() -> None:
     """Write what this process compiled to the cache (merged with what other
     processes wrote meanwhile; atomic; silent on a read-only home)."""
-    global _new
     if not _new:
         return
-    _new = 0
     import atexit
 
     atexit.unregister(save)  # saved: nothing left for the exit (a check ends with os._exit after calling this)
+    mine = {key: _code[key] for key in _new}
+    _new.clear()
     path = _cache_path()
     if path is None:
         return
     try:
-        merged: dict = {}
-        try:
-            st = path.stat()
-            if st.st_uid == os.getuid() and not st.st_mode & 0o022:
-                old = marshal.loads(path.read_bytes())
-                if isinstance(old, dict) and len(old) + len(_code or {}) <= _ENTRIES:
-                    merged = old  # else the shapes of classes edited since pile up: start afresh
-        except (OSError, EOFError, ValueError, TypeError):
-            pass
-        merged.update(_code or {})
+        merged = _read(path)
+        if len(merged) + len(mine) > _ENTRIES:
+            merged = {}  # classes renamed or removed over many versions pile up: start afresh
+        merged.update(mine)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
         tmp.write_bytes(marshal.dumps(merged))
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
+        for old in path.parent.glob(f"records-{sys.implementation.cache_tag}-*.marshal"):
+            if old != path:
+                old.unlink(missing_ok=True)  # an older budgetxl's layout
     except (OSError, ValueError):
         pass
 
 
-def _compile(source: str, ours: bool):
-    """The code of a generated source: from the cache, else compiled (and, for
-    budgetxl's own classes, kept for the next start; a class defined elsewhere,
-    a test's, is compiled every time and never fills the cache)."""
-    global _new, compiled
-    cache = _load()
-    code = cache.get(source)
-    if code is None or type(code) is not type(_compile.__code__):
-        code = compile(source, "<budgetxl.records>", "exec")
-        compiled += 1
-        if ours:
-            cache[source] = code
-            _new += 1
-            if _new == 1:
-                import atexit
+def _compile(source: str, key: str | None):
+    """The code of a class's generated source: from the cache, else compiled.
 
-                atexit.register(save)
+    The cache keeps one entry per budgetxl class (``key``: module and name),
+    holding its source and code, each unpacked only when its class is defined:
+    a start pays for the classes it defines, and an edited class replaces its
+    own entry. A class defined elsewhere (``key`` None: a test's) is compiled
+    every time and never fills the cache."""
+    global compiled
+    cache = _load()
+    if key is not None:
+        raw = cache.get(key)
+        if type(raw) is bytes:
+            try:
+                kept, code = marshal.loads(raw)
+            except (EOFError, ValueError, TypeError):
+                kept = code = None
+            if kept == source and type(code) is type(_compile.__code__):
+                return code
+    code = compile(source, "<budgetxl.records>", "exec")
+    compiled += 1
+    if key is not None:
+        cache[key] = marshal.dumps((source, code))
+        if not _new:
+            import atexit
+
+            atexit.register(save)
+        _new.add(key)
     return code
 
 
@@ -333,8 +345,8 @@ def _process(cls, init: bool, repr: bool, eq: bool, order: bool, frozen: bool): 
             f"def __create_fn__({','.join(local_names)}):\n" + "\n".join(lines) + f"\n return ({','.join(made)},)\n"
         )
         namespace: dict = {}
-        ours = cls.__module__.startswith("budgetxl.")
-        exec(_compile(source, ours), {"__builtins__": __builtins__, "__name__": cls.__module__}, namespace)  # noqa: S102 - our own generated source
+        key = f"{cls.__module__}.{cls.__qualname__}" if cls.__module__.startswith("budgetxl.") else None
+        exec(_compile(source, key), {"__builtins__": __builtins__, "__name__": cls.__module__}, namespace)  # noqa: S102 - our own generated source
         for name, fn in zip(made, namespace["__create_fn__"](**{k: args[k] for k in local_names})):
             fn.__qualname__ = f"{cls.__qualname__}.{name}"
             setattr(cls, name, fn)

@@ -6,10 +6,7 @@ import re
 import unicodedata
 
 _SPACE = re.compile(r"\s+")
-_NUMBERING = re.compile(
-    r"^(?:[一二三四五六七八九十]+[、.]|\(?[一二三四五六七八九十]+\)|\d+[.、)]|\(\d+\))"
-)
-_QIZHONG = re.compile(r"^其中[:]?")
+_CN_NUMERALS = "一二三四五六七八九十"
 
 
 _SQUASHED: dict[str, str] = {}  # labels repeat within and across workbooks; bounded (a server lives long)
@@ -43,11 +40,41 @@ def first_of(text: str, words: tuple[str, ...]) -> str | None:
     return found[2] if found else None
 
 
+def _numbering(t: str) -> int:
+    """The length of the numbering a squashed label starts with: 一、 一. (一) 一) 1. 1、 1) (1);
+    0 without one. What ``^(?:[一…十]+[、.]|\\(?[一…十]+\\)|\\d+[.、)]|\\(\\d+\\))`` matches, without
+    compiling it (a pattern with CJK classes costs every start-up about a millisecond)."""
+    n = len(t)
+    i = 0
+    while i < n and t[i] in _CN_NUMERALS:
+        i += 1
+    if i and i < n and t[i] in "、.":
+        return i + 1
+    start = i = 1 if t[:1] == "(" else 0
+    while i < n and t[i] in _CN_NUMERALS:
+        i += 1
+    if i > start and i < n and t[i] == ")":
+        return i + 1
+    i = 0
+    while i < n and t[i].isdecimal():  # \d: a Unicode decimal digit
+        i += 1
+    if i and i < n and t[i] in ".、)":
+        return i + 1
+    if start:
+        i = 1
+        while i < n and t[i].isdecimal():
+            i += 1
+        if i > 1 and i < n and t[i] == ")":
+            return i + 1
+    return 0
+
+
 def bare_label(text: object) -> str:
     """A row label without its numbering and '其中：' prefix."""
     t = squash(text)
-    t = _NUMBERING.sub("", t)
-    t = _QIZHONG.sub("", t)
+    t = t[_numbering(t):]
+    if t.startswith("其中"):
+        t = t[3:] if t.startswith("其中:") else t[2:]
     return t
 
 

@@ -491,64 +491,24 @@ def load_spec(name: str = DEFAULT_SPEC) -> Spec:
 
 
 def _parse_cached(text: str, source: Path) -> Spec:
-    """parse_spec, remembered between runs: parsing the TOML costs more than
-    reading a workbook, and every command starts with it.
+    """parse_spec, remembered between runs (``cache.remembered``: the parsed TOML
+    in marshal format): parsing the TOML costs more than reading a workbook, and
+    every command starts with it. By default only the shipped specs are kept;
+    ``$BUDGETXL_CACHE`` names a folder for every spec, ``off`` turns it off. An
+    entry that does not build a spec is replaced."""
+    from ..cache import remembered
 
-    The cache (``~/.cache/budgetxl`` for the shipped specs; ``$BUDGETXL_CACHE``
-    names a folder for every spec, ``BUDGETXL_CACHE=off`` turns it off) holds
-    the parsed TOML (plain dicts, lists and strings) in ``marshal`` format: it
-    loads in a fraction of a millisecond and needs no import (pickle costs
-    more to import than the spec costs to build). Entries are keyed by the spec
-    text, its path and this module's code, so an edited spec or a new budgetxl
-    never sees a stale entry; they are used only when owned by the current user
-    and not writable by others, and one that does not build a spec is replaced.
-    Writing an entry removes those it replaces (the same spec file with another
-    text or module), so the folder does not grow with every edit or upgrade."""
-    import marshal
-    import os
-    import zlib  # already loaded by zipfile; hashlib would cost more at start-up than it saves
+    def build() -> dict:
+        import tomllib  # only when a spec is parsed, not when it comes from the cache
 
-    setting = os.environ.get("BUDGETXL_CACHE", "")
-    if setting == "off" or (not setting and source.parent != _HERE):
-        return parse_spec(text, source)  # by default only the shipped specs are cached
-    key = "-".join(
-        f"{len(part):x}{zlib.crc32(part):08x}{zlib.adler32(part):08x}"
-        for part in (text.encode(), str(source).encode(), Path(__file__).read_bytes())
-    )
-    from ..cache import cache_folder
+        return tomllib.loads(text)
 
-    folder = cache_folder()
-    if folder is None:
-        return parse_spec(text, source)
-    entry = folder / f"spec-{key}.marshal"
-    try:
-        st = entry.stat()
-        if st.st_uid == os.getuid() and not st.st_mode & 0o022:
-            raw = marshal.loads(entry.read_bytes())
-            if isinstance(raw, dict):
-                return _spec(raw, source)
-    except (OSError, AttributeError, EOFError, IndexError, KeyError, TypeError, ValueError):
-        pass
-    import tomllib
+    def use(raw) -> Spec:
+        if not isinstance(raw, dict):
+            raise TypeError("not a parsed spec")
+        return _spec(raw, source)
 
-    raw = tomllib.loads(text)
-    spec = _spec(raw, source)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_name(f".{entry.name}.{os.getpid()}")
-        tmp.write_bytes(marshal.dumps(raw))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, entry)
-        # the entries this one replaces (the same spec file, an older text or
-        # budgetxl) and those of the old pickle format are of no more use
-        place = key.split("-")[1]
-        for old in folder.glob("spec-*"):
-            parts = old.stem.split("-")
-            if old != entry and (old.suffix == ".pickle" or (len(parts) == 4 and parts[2] == place)):
-                old.unlink(missing_ok=True)
-    except (OSError, ValueError):
-        pass  # a read-only home: parse every time
-    return spec
+    return remembered("spec", text, source, __file__, build, use, only_shipped_in=_HERE)
 
 
 def spec_resource(filename: str) -> Path:
