@@ -234,3 +234,18 @@ def test_check_saves_the_cache_although_it_ends_early(tmp_path):
     subprocess.run([sys.executable, "-m", "budgetxl.cli", "check", str(example)], env=env, capture_output=True, check=False)
     assert list(tmp_path.glob("records-*.marshal"))
     assert _compiled(tmp_path) == 0
+
+
+def test_a_cache_write_replaces_a_planted_symlink_and_leaves_its_target_alone(tmp_path):
+    """In a cache folder others can write (a shared BUDGETXL_CACHE), a symlink put
+    where an entry goes is replaced, never written through."""
+    from budgetxl.cache import write_private
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine", encoding="utf-8")
+    entry = tmp_path / "records-x.marshal"
+    entry.symlink_to(victim)
+    write_private(entry, b"data")
+    assert victim.read_text(encoding="utf-8") == "mine"
+    assert not entry.is_symlink() and entry.read_bytes() == b"data" and entry.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["records-x.marshal", "victim.txt"]  # no temporary left

@@ -26,6 +26,24 @@ def cache_folder() -> Path | None:
         return None
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """``data`` as ``path``, mode 0600, whole or not at all: written under a new
+    temporary name (created, never opened through a symlink someone else put
+    there) and renamed over ``path``. Raises OSError."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 def remembered(kind: str, text: str, source, module: str, build, use, only_shipped_in=None):
     """``use(build())``, with ``build()``'s result (plain data: dicts, lists,
     strings, numbers) kept between runs in the cache folder, in ``marshal``
@@ -64,11 +82,8 @@ def remembered(kind: str, text: str, source, module: str, build, use, only_shipp
     raw = build()
     result = use(raw)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_name(f".{entry.name}.{os.getpid()}")
-        tmp.write_bytes(marshal.dumps(raw))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, entry)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_private(entry, marshal.dumps(raw))
         # the entries this one replaces, the old pickle format's, and those
         # written over a month ago (of checkouts elsewhere, most likely gone)
         place, month_ago = key.split("-")[1], time.time() - 30 * 86400

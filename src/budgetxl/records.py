@@ -160,11 +160,10 @@ def save() -> None:
         if len(merged) + len(mine) > _ENTRIES:
             merged = {}  # classes renamed or removed over many versions pile up: start afresh
         merged.update(mine)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_bytes(marshal.dumps(merged))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        from .cache import write_private
+
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_private(path, marshal.dumps(merged))
         for old in path.parent.glob(f"records-{sys.implementation.cache_tag}-*.marshal"):
             if old != path:
                 old.unlink(missing_ok=True)  # an older budgetxl's layout
