@@ -185,6 +185,25 @@ def test_collect_cli(inbox, tmp_path, capsys):
     assert (tmp_path / "s.xlsx").exists()
 
 
+@pytest.mark.parametrize("folder", ["收件箱", "收件箱 #1?"])  # the second: characters an SQLite URI reads as its own
+def test_a_database_is_one_file_after_each_command(tmp_path, capsys, folder):
+    """After collect and report the database's folder holds the database and its
+    archive: the -wal and -shm files stayed (its status readers open it read-only,
+    and a read-only connection closing last leaves them). And a path with # or ?
+    names its own database: the read-only URI opened (and created) `收件箱 ` instead."""
+    box = tmp_path / folder
+    box.mkdir()
+    shutil.copy(EXAMPLE, box / "甲.xlsx")
+    db = box / "报送 #2?.db"
+    assert main(["collect", str(box / "甲.xlsx"), "--db", str(db), "-o", str(tmp_path / "s.xlsx")]) == 0
+    assert "各单位状态（1 个单位）" in capsys.readouterr().out
+    assert main(["report", "--db", str(db), "-o", str(tmp_path / "r.xlsx")]) == 0
+    assert sorted(p.name for p in box.iterdir()) == sorted(["甲.xlsx", db.name, f"{db.name}.files"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([folder, "s.xlsx", "r.xlsx"])  # nothing made beside it
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1
+
+
 def test_roster_matches_by_unit_code_when_names_drift(tmp_path):
     box = tmp_path / "in"
     box.mkdir()

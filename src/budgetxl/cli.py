@@ -769,6 +769,17 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 def _run(args: argparse.Namespace) -> int:
     try:
+        return _run_command(args)
+    finally:
+        db = getattr(args, "db", None)
+        if db is not None and args.command != "serve":
+            from .collect.store import tidy
+
+            tidy(db)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    try:
         spec = load_spec(args.spec)
     except FileNotFoundError:
         print(f"错误：找不到模板规格 {args.spec}。内置规格为 {DEFAULT_SPEC}，其他规格请给出 .toml 文件的路径。", file=sys.stderr)

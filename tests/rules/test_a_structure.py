@@ -54,7 +54,9 @@ def test_A06_empty_statements(editor, base):
 
 def test_A07_timeliness(editor):
     assert [f.severity for f in clean("A07")] == [Severity.INFO]  # no 批复日期 in the example
-    assert fired(run(editor.set(INFO_SHEET, "B11", "2026-01-01").build(), "A07"))  # 30 days
+    late = run(editor.set(INFO_SHEET, "B11", "2026-01-01").build(), "A07")  # 30 days
+    assert fired(late)
+    assert all("请" in f.message for f in [*clean("A07"), *late])  # each says what to do
     assert run(GridEditor().set(INFO_SHEET, "B11", "2026-01-20").build(), "A07") == []
 
 

@@ -118,7 +118,9 @@ def has_statements(conn: sqlite3.Connection) -> bool:
 
 def departments(db: str | Path, chosen: pd.DataFrame) -> list[Department]:
     """``chosen``: rows of the submissions table (id, department, unit_code, version, file_name, unit)."""
-    conn = sqlite3.connect(f"file:{Path(db)}?mode=ro", uri=True)
+    from .store import database_uri
+
+    conn = sqlite3.connect(database_uri(db, "ro"), uri=True)
     try:
         rows: dict[int, list[tuple]] = {}
         if has_statements(conn) and len(chosen):

@@ -298,7 +298,9 @@ def _unreadable_rows(db, departments: list[str], bureau: Bureau) -> dict:
 
     from .status import _frame, _roster_names
 
-    conn = sqlite3.connect(f"file:{Path(db)}?mode=ro", uri=True)
+    from .store import database_uri
+
+    conn = sqlite3.connect(database_uri(db, "ro"), uri=True)
     try:
         subs = _frame(conn, "SELECT * FROM submissions WHERE readable = 0 ORDER BY id")
     finally:

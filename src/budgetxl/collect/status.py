@@ -170,7 +170,9 @@ def _previous(db: str | Path):
     path = Path(db)
     if not path.is_file():
         raise FileNotFoundError(2, "no such file", str(path))
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    from .store import database_uri
+
+    conn = sqlite3.connect(database_uri(path, "ro"), uri=True)
     try:
         subs = _frame(conn, "SELECT * FROM submissions ORDER BY id")
     except sqlite3.DatabaseError as exc:

@@ -225,3 +225,29 @@ class Store:
     def counts(self) -> dict[str, int]:
         tables = ("submissions", "line_items", "findings")
         return {t: self.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
+
+
+def database_uri(db: str | Path, mode: str) -> str:
+    """The SQLite URI of a database file, opened in ``mode`` (``ro``: never created
+    or changed; ``rw``: never created). Any path names its own file: spaces, ``#``,
+    ``?`` and ``%`` are escaped (``f"file:{path}?mode=ro"`` opened ``a `` for
+    ``a #1/b.db``, creating it)."""
+    return f"{Path(db).resolve().as_uri()}?mode={mode}"
+
+
+def tidy(db: str | Path) -> None:
+    """Leave the database as one file: a database in WAL mode keeps its ``-wal`` and
+    ``-shm`` files beside it until a connection that may write closes last, and
+    the status, comparison and feedback readers open it read-only. So a command
+    ends with such a connection (it never creates the database, waits at most a
+    second, and does nothing while another program still has it open)."""
+    try:
+        conn = sqlite3.connect(database_uri(db, "rw"), uri=True, timeout=1)
+    except (sqlite3.Error, OSError, ValueError):
+        return
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.Error:
+        pass
+    finally:
+        conn.close()

@@ -153,11 +153,13 @@ def check_timeliness(ctx: CheckContext, out) -> None:
     p = _date(published.value) if published else None
     if a is None or p is None:
         if p is not None:
-            out.emit(f"{approved.ref if approved else ''} 未填写批复日期，无法检查是否在批复后二十日内公开。", [approved.ref if approved else None], Severity.INFO)
+            out.emit(f"{approved.ref if approved else ''} 未填写批复日期，无法检查是否在批复后二十日内公开。请在“批复日期”中填写财政部门批复预算的日期。",
+                     [approved.ref if approved else None], Severity.INFO)
         return
     days = (p - a).days
     if days > 20:
-        out.emit(f"{published.ref} 公开日期 {p} 距批复日期 {a} 已 {days} 天，超过二十日。", [published.ref, approved.ref], expected="≤20 天", actual=f"{days} 天")
+        out.emit(f"{published.ref} 公开日期 {p} 距批复日期 {a} 已 {days} 天，超过二十日。请在批复后二十日内公开；如日期填写有误，请改正批复日期或公开日期。",
+                 [published.ref, approved.ref], expected="≤20 天", actual=f"{days} 天")
     elif days < 0:
         out.emit(f"{published.ref} 公开日期 {p} 早于批复日期 {a}。请核对日期。", [published.ref, approved.ref])
 

@@ -44,7 +44,9 @@ def backup(db: str | Path, target: str | Path) -> Path:
     if not db.is_file():
         raise FileNotFoundError(2, "no such file", str(db))
     with atomic_path(target) as part:
-        source = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+        from ..collect.store import database_uri
+
+        source = sqlite3.connect(database_uri(db, "ro"), uri=True, timeout=30)
         dest = sqlite3.connect(str(part))
         try:
             source.backup(dest, pages=1024)
