@@ -334,7 +334,14 @@ def _amount_cells(table: TableSpec, cols: dict, side: str | None) -> list[tuple[
 
 
 def _amounts(reader: _Reader, cells: list[tuple[str, int]], r: int, what: str) -> dict[str, Amount]:
-    return {key: reader.amount(r, c, what, key) for key, c in cells}
+    rows, name = reader._rows, reader._name
+    row = rows[r - 1] if 0 < r <= len(rows) else ()
+    width = len(row)
+    out = {}
+    for key, c in cells:  # reader.amount's first case inline: most amount cells are numbers
+        v = row[c - 1] if 0 < c <= width else None
+        out[key] = Amount(from_float(v), CellRef(name, r, c)) if type(v) is float and -1e15 < v < 1e15 else reader.amount(r, c, what, key)
+    return out
 
 
 def _has_amount(values: dict[str, Amount]) -> bool:

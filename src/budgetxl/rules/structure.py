@@ -80,19 +80,14 @@ def check_placeholders(ctx: CheckContext, out) -> None:
     为何重要：带着占位符公开是最显眼的错误。
     示例：主要职能写“负责XX工作”，报此错误。
     处理方法：把占位符替换为实际内容。"""
-    for key, form in ctx.disclosure.forms.items():
-        for field, text in form.fields.items():
-            _placeholder(out, text, field)
-    for key, records in ctx.disclosure.lists.items():
-        for record in records:
-            for field, text in record.fields.items():
-                _placeholder(out, text, field)
-
-
-def _placeholder(out, text, field: str) -> None:
-    m = PLACEHOLDERS.search(text.value) if text and text.value else None
-    if m:
-        out.emit(f"{text.ref} “{field}”中有占位符“{m.group(0)}”。请替换为实际内容。", [text.ref], actual=text.value[:60])
+    texts = [form.fields for form in ctx.disclosure.forms.values()]
+    texts += [record.fields for records in ctx.disclosure.lists.values() for record in records]
+    search = PLACEHOLDERS.search
+    for fields in texts:  # every text a workbook has: one pattern search each, no call around it
+        for field, text in fields.items():
+            m = search(text.value) if text and text.value else None
+            if m:
+                out.emit(f"{text.ref} “{field}”中有占位符“{m.group(0)}”。请替换为实际内容。", [text.ref], actual=text.value[:60])
 
 
 @rule("A05", Severity.WARNING, "机构设置未说明所属单位")
