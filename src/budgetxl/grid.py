@@ -66,7 +66,10 @@ class SheetGrid:
     def row_is_blank(self, row: int) -> bool:
         if not 1 <= row <= len(self.rows):
             return True
-        return all(v is None or (isinstance(v, str) and not v.strip()) for v in self.rows[row - 1])
+        for v in self.rows[row - 1]:  # a loop, not all(generator): every row of every sheet is asked
+            if v is not None and not (isinstance(v, str) and not v.strip()):
+                return False
+        return True
 
 
 @dataclass(frozen=True)

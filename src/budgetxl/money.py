@@ -47,9 +47,16 @@ class NotAnAmount(ValueError):
 
 
 def from_float(value: float) -> Decimal:
-    if value.is_integer() and value:  # a whole amount: what the general path gives (not -0.0: it keeps its sign there)
+    """A cell's float as the amount it shows: its shortest repr, noise below
+    6 places rounded off (half up), a whole number without places, anything
+    else normalised. Two shortcuts give the same (tests/test_fast_paths.py)."""
+    if value.is_integer() and value:  # a whole amount (not -0.0: it keeps its sign below)
         return Decimal(int(value))
-    d = Decimal(repr(value))
+    text = repr(value)
+    point = text.find(".")
+    if point > 0 and "e" not in text and len(text) - point - 1 <= NOISE_PLACES and value:
+        return Decimal(text)  # 1462.9: no noise to round, no trailing zero to normalise
+    d = Decimal(text)
     if d.as_tuple().exponent < -NOISE_PLACES:  # type: ignore[operator]
         d = d.quantize(_NOISE_QUANTUM, rounding=ROUND_HALF_UP)
     return d.normalize() if d != d.to_integral_value() else d.quantize(Decimal(1))

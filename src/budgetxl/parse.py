@@ -338,9 +338,15 @@ def _amounts(reader: _Reader, cells: list[tuple[str, int]], r: int, what: str) -
     row = rows[r - 1] if 0 < r <= len(rows) else ()
     width = len(row)
     out = {}
-    for key, c in cells:  # reader.amount's first case inline: most amount cells are numbers
+    uncached = reader.sheet.uncached_formulas
+    for key, c in cells:  # reader.amount's common cases inline: a number, a blank
         v = row[c - 1] if 0 < c <= width else None
-        out[key] = Amount(from_float(v), CellRef(name, r, c)) if type(v) is float and -1e15 < v < 1e15 else reader.amount(r, c, what, key)
+        if type(v) is float and -1e15 < v < 1e15:
+            out[key] = Amount(from_float(v), CellRef(name, r, c))
+        elif v is None and (r, c) not in uncached:
+            out[key] = Amount(None, CellRef(name, r, c))
+        else:
+            out[key] = reader.amount(r, c, what, key)
     return out
 
 
