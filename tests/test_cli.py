@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,16 @@ def test_a_full_disk_under_the_standard_output_is_named_as_such(tmp_path):
         proc = subprocess.run([sys.executable, "-m", "budgetxl.cli", "check", str(example)], stdout=full, stderr=subprocess.PIPE, text=True)
     assert proc.returncode == 2
     assert "磁盘空间不足，无法写入输出" in proc.stderr and "已删除" not in proc.stderr, proc.stderr
+
+
+def test_a_command_started_with_its_output_closed_still_does_its_work(tmp_path):
+    """`budgetxl check --json X >&-` said 内部错误 (AttributeError: Python has no
+    sys.stdout then): the work is done, the exit status tells the result."""
+    import subprocess
+
+    for argv in (["check", "--json", str(EXAMPLE)], ["check", str(EXAMPLE)]):
+        done = subprocess.run(f"{sys.executable} -m budgetxl.cli {' '.join(argv)} >&-", shell=True, capture_output=True, text=True, check=False)
+        assert done.returncode == 1 and "内部错误" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+    out = tmp_path / "a.xlsx"
+    done = subprocess.run(f"{sys.executable} -m budgetxl.cli check {EXAMPLE} --annotate {out} >&- 2>&-", shell=True, capture_output=True, text=True, check=False)
+    assert done.returncode == 1 and out.exists()

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from budgetxl import records
+from budgetxl.cache import read_private
 
 NAMES = ["a", "b", "c", "sheet", "row", "col", "value", "ref"]
 
@@ -210,9 +211,9 @@ def test_an_edited_class_replaces_its_own_entry(tmp_path):
 
     assert run("a,b") == 1 and run("a,b") == 0
     (entry,) = tmp_path.glob("records-*.marshal")
-    size = len(marshal.loads(entry.read_bytes()))
+    size = len(marshal.loads(read_private(entry)))
     assert run("a,b,c") == 1 and run("a,b,c") == 0 and run("a,b") == 1
-    assert len(marshal.loads(entry.read_bytes())) == size
+    assert len(marshal.loads(read_private(entry))) == size
     older = tmp_path / entry.name.replace(entry.name.rsplit("-", 1)[1], "0.marshal")
     older.write_bytes(b"an older layout")
     run("a")
@@ -247,5 +248,86 @@ def test_a_cache_write_replaces_a_planted_symlink_and_leaves_its_target_alone(tm
     entry.symlink_to(victim)
     write_private(entry, b"data")
     assert victim.read_text(encoding="utf-8") == "mine"
-    assert not entry.is_symlink() and entry.read_bytes() == b"data" and entry.stat().st_mode & 0o777 == 0o600
+    assert not entry.is_symlink() and read_private(entry) == b"data" and entry.stat().st_mode & 0o777 == 0o600
     assert sorted(p.name for p in tmp_path.iterdir()) == ["records-x.marshal", "victim.txt"]  # no temporary left
+
+
+def _check(cache: Path) -> subprocess.CompletedProcess:
+    example = Path(__file__).resolve().parent.parent / "examples" / "akto_2026.xlsx"
+    env = {**os.environ, "BUDGETXL_CACHE": str(cache)}
+    return subprocess.run([sys.executable, "-m", "budgetxl.cli", "check", str(example)], env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_a_cache_entry_is_read_only_as_the_users_own_regular_file(tmp_path):
+    """Found by an attack: the entry was checked (stat, following links) and then
+    read again, so a symlink swapped in between ran another user's code; and a
+    FIFO in its place hung every command. Now it is opened once, never through a
+    link, without waiting, and checked on the open file."""
+    from budgetxl.cache import write_private
+
+    good = tmp_path / "good"
+    write_private(good, b"payload")
+    assert read_private(good) == b"payload"
+    link = tmp_path / "link"
+    link.symlink_to(good)
+    assert read_private(link) is None  # the user's own file, but through a link: not used
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    assert read_private(fifo) is None  # returns at once
+    altered = tmp_path / "altered"
+    altered.write_bytes(good.read_bytes()[:-1] + b"X")
+    os.chmod(altered, 0o600)
+    assert read_private(altered) is None  # the checksum no longer fits
+    clean = _check(tmp_path / "c0")
+    for name in ("records-" + sys.implementation.cache_tag + "-2.marshal",):
+        cache = tmp_path / "c1"
+        cache.mkdir()
+        os.mkfifo(cache / name)
+        done = _check(cache)  # a FIFO where the records cache goes: no hang
+        assert (done.returncode, done.stdout, done.stderr) == (clean.returncode, clean.stdout, clean.stderr)
+
+
+def test_a_records_entry_whose_code_makes_other_functions_is_compiled_anew(tmp_path):
+    """An entry with the right source but other code (another class's, a module's,
+    code with a free variable) gave a traceback on every command and stayed so."""
+    clean = _check(tmp_path / "clean")
+    cache = tmp_path / "cache"
+    _check(cache)
+    (entry,) = cache.glob("records-*.marshal")
+    from budgetxl.cache import write_private
+
+    entries = marshal.loads(read_private(entry))
+    others = [compile("x = 1", "m", "exec"), (lambda: 1).__code__, compile("def __create_fn__(): return ()", "m", "exec")]
+    bad = {key: marshal.dumps((marshal.loads(raw)[0], others[i % len(others)])) for i, (key, raw) in enumerate(entries.items())}
+    write_private(entry, marshal.dumps(bad))
+    done = _check(cache)
+    assert (done.returncode, done.stdout, done.stderr) == (clean.returncode, clean.stdout, clean.stderr)
+    assert _compiled(cache) == 0  # and the entries were written right
+
+
+def test_cache_clean_up_removes_only_budgetxls_own_entries(tmp_path, monkeypatch):
+    """Found by an attack: with BUDGETXL_CACHE=. the clean-up deleted the user's
+    month-old files named spec-* and codes-* — the code list the command was given."""
+    import time as _time
+
+    from budgetxl.codes import load_codes
+    from budgetxl.spec import _HERE, load_spec
+
+    theirs = ["codes-functional-2025.csv", "spec-county.toml", "spec-notes.txt", "records-notes.marshal", ".spec-x.marshal.1.2"]
+    shipped = _HERE / load_spec().functional_codes
+    (tmp_path / theirs[0]).write_text(shipped.read_text(encoding="utf-8-sig"), encoding="utf-8")
+    for name in theirs[1:]:
+        (tmp_path / name).write_text("mine", encoding="utf-8")
+    old = _time.time() - 40 * 86400
+    for name in theirs:
+        os.utime(tmp_path / name, (old, old))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BUDGETXL_CACHE", ".")
+    load_codes.cache_clear()
+    try:
+        assert load_codes("functional", theirs[0]).names
+        _compiled(tmp_path)
+    finally:
+        load_codes.cache_clear()
+    assert all((tmp_path / name).exists() for name in theirs)
+    assert list(tmp_path.glob("codes-*.marshal")) and list(tmp_path.glob("records-*.marshal"))

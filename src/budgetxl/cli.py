@@ -768,6 +768,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def _run(args: argparse.Namespace) -> int:
+    for name in ("stdout", "stderr"):  # started with the stream closed (`>&-`): Python has None there
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # the work is done, its output goes nowhere
     try:
         return _run_command(args)
     finally:

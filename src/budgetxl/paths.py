@@ -235,3 +235,11 @@ def path_problems(
         if not os.access(parent, os.W_OK):
             return f"没有写入 {parent} 的权限（文件夹只读）。请换一个输出目录。"
     return None
+
+
+def database_uri(db: str | Path, mode: str) -> str:
+    """The SQLite URI of a database file, opened in ``mode`` (``ro``: never created
+    or changed; ``rw``: never created). Any path names its own file: spaces, ``#``,
+    ``?`` and ``%`` are escaped (``f"file:{path}?mode=ro"`` opened ``a `` for
+    ``a #1/b.db``, creating it)."""
+    return f"{Path(db).resolve().as_uri()}?mode={mode}"

@@ -122,15 +122,18 @@ def _cache_path():
 
 
 def _read(path) -> dict:
-    """The cache file's entries: {} when it is missing, damaged, or not safely ours."""
-    try:
-        st = path.stat()
-        if st.st_uid == os.getuid() and not st.st_mode & 0o022:
-            raw = marshal.loads(path.read_bytes())
+    """The cache file's entries: {} when it is missing, damaged, or not safely ours
+    (``cache.read_private``: the user's own regular file, checksum right)."""
+    from .cache import read_private
+
+    data = read_private(path)
+    if data is not None:
+        try:
+            raw = marshal.loads(data)
             if isinstance(raw, dict):
                 return raw
-    except (OSError, EOFError, ValueError, TypeError):
-        pass  # no cache, or a damaged one: compile, and write it anew
+        except (EOFError, ValueError, TypeError):
+            pass  # damaged: compile, and write it anew
     return {}
 
 
@@ -160,18 +163,17 @@ def save() -> None:
         if len(merged) + len(mine) > _ENTRIES:
             merged = {}  # classes renamed or removed over many versions pile up: start afresh
         merged.update(mine)
-        from .cache import write_private
+        from .cache import prune, write_private
 
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_private(path, marshal.dumps(merged))
-        for old in path.parent.glob(f"records-{sys.implementation.cache_tag}-*.marshal"):
-            if old != path:
-                old.unlink(missing_ok=True)  # an older budgetxl's layout
+        tag = sys.implementation.cache_tag.replace(".", "\\.")
+        prune(path.parent, rf"records-{tag}-\d+\.marshal", path, lambda name: True)  # an older budgetxl's layout
     except (OSError, ValueError):
         pass
 
 
-def _compile(source: str, key: str | None):
+def _compile(source: str, key: str | None, cached: bool = True):
     """The code of a class's generated source: from the cache, else compiled.
 
     The cache keeps one entry per budgetxl class (``key``: module and name),
@@ -181,7 +183,7 @@ def _compile(source: str, key: str | None):
     every time and never fills the cache."""
     global compiled
     cache = _load()
-    if key is not None:
+    if key is not None and cached:
         raw = cache.get(key)
         if type(raw) is bytes:
             try:
@@ -345,8 +347,17 @@ def _process(cls, init: bool, repr: bool, eq: bool, order: bool, frozen: bool): 
         )
         namespace: dict = {}
         key = f"{cls.__module__}.{cls.__qualname__}" if cls.__module__.startswith("budgetxl.") else None
-        exec(_compile(source, key), {"__builtins__": __builtins__, "__name__": cls.__module__}, namespace)  # noqa: S102 - our own generated source
-        for name, fn in zip(made, namespace["__create_fn__"](**{k: args[k] for k in local_names})):
+        scope = {"__builtins__": __builtins__, "__name__": cls.__module__}
+        try:
+            exec(_compile(source, key), scope, namespace)  # noqa: S102 - our own generated source
+            functions = namespace["__create_fn__"](**{k: args[k] for k in local_names})
+            if len(functions) != len(made) or any(getattr(f, "__name__", None) != n for f, n in zip(functions, made)):
+                raise TypeError("not the functions asked for")
+        except Exception:  # a cached entry that does not make this class's methods: compiled anew
+            namespace.clear()
+            exec(_compile(source, key, cached=False), scope, namespace)  # noqa: S102
+            functions = namespace["__create_fn__"](**{k: args[k] for k in local_names})
+        for name, fn in zip(made, functions):
             fn.__qualname__ = f"{cls.__qualname__}.{name}"
             setattr(cls, name, fn)
     if "__match_args__" not in own:

@@ -118,7 +118,7 @@ def has_statements(conn: sqlite3.Connection) -> bool:
 
 def departments(db: str | Path, chosen: pd.DataFrame) -> list[Department]:
     """``chosen``: rows of the submissions table (id, department, unit_code, version, file_name, unit)."""
-    from .store import database_uri
+    from ..paths import database_uri
 
     conn = sqlite3.connect(database_uri(db, "ro"), uri=True)
     try:

@@ -298,7 +298,7 @@ def _unreadable_rows(db, departments: list[str], bureau: Bureau) -> dict:
 
     from .status import _frame, _roster_names
 
-    from .store import database_uri
+    from ..paths import database_uri
 
     conn = sqlite3.connect(database_uri(db, "ro"), uri=True)
     try:

@@ -170,7 +170,7 @@ def _previous(db: str | Path):
     path = Path(db)
     if not path.is_file():
         raise FileNotFoundError(2, "no such file", str(path))
-    from .store import database_uri
+    from ..paths import database_uri
 
     conn = sqlite3.connect(database_uri(path, "ro"), uri=True)
     try:

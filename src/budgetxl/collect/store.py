@@ -13,6 +13,7 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
+from ..paths import database_uri
 from .intake import Submission
 
 SCHEMA = """
@@ -225,14 +226,6 @@ class Store:
     def counts(self) -> dict[str, int]:
         tables = ("submissions", "line_items", "findings")
         return {t: self.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
-
-
-def database_uri(db: str | Path, mode: str) -> str:
-    """The SQLite URI of a database file, opened in ``mode`` (``ro``: never created
-    or changed; ``rw``: never created). Any path names its own file: spaces, ``#``,
-    ``?`` and ``%`` are escaped (``f"file:{path}?mode=ro"`` opened ``a `` for
-    ``a #1/b.db``, creating it)."""
-    return f"{Path(db).resolve().as_uri()}?mode={mode}"
 
 
 def tidy(db: str | Path) -> None:

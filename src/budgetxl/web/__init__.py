@@ -44,7 +44,7 @@ def backup(db: str | Path, target: str | Path) -> Path:
     if not db.is_file():
         raise FileNotFoundError(2, "no such file", str(db))
     with atomic_path(target) as part:
-        from ..collect.store import database_uri
+        from ..paths import database_uri
 
         source = sqlite3.connect(database_uri(db, "ro"), uri=True, timeout=30)
         dest = sqlite3.connect(str(part))
