@@ -347,3 +347,51 @@ def test_the_same_file_twice_in_one_inbox_is_read_once_and_both_are_recorded(tmp
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT COUNT(*) FROM submissions").fetchone() == (2,)
     assert sorted(n for (n,) in conn.execute("SELECT file_name FROM received_files")) == sorted(p.name for p in box.iterdir())
+
+
+def test_a_database_name_is_a_file_name_whatever_it_starts_with(tmp_path, monkeypatch, capsys):
+    """`--db file:a.db` wrote ./a.db (SQLite read the name as a URI) and then could
+    not find it again; `file:a.db?mode=memory` lost the submission. And a name the
+    file system refuses as too long gave a Python traceback."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(EXAMPLE, tmp_path / "甲.xlsx")
+    assert main(["collect", "甲.xlsx", "--db", "file:a.db"]) == 0
+    assert main(["report", "--db", "file:a.db", "-o", "r.xlsx"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file:a.db", "file:a.db.files", "r.xlsx", "甲.xlsx"]
+    with sqlite3.connect(tmp_path / "file:a.db") as conn:  # a plain path here (no URI): the file of that name
+        assert conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # at rest: one file, readable from read-only media
+    from budgetxl.paths import database_uri
+
+    before = sorted(p.name for p in tmp_path.iterdir())
+    conn = sqlite3.connect(database_uri(tmp_path / "file:a.db", "ro"), uri=True)
+    assert conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1
+    conn.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # reading makes no file beside it (a WAL database makes -shm)
+    capsys.readouterr()
+    long = "报送" * 90 + ".db"  # 542 bytes: over any file system's limit
+    for argv in (["collect", "甲.xlsx", "--db", long], ["report", "--db", long], ["convert", "甲.xlsx", "-o", "出" * 200]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "太长" in err and "内部错误" not in err and "Traceback" not in err, err
+
+
+def test_collects_starting_together_on_a_new_database_all_finish(tmp_path):
+    """The second of two collects started together on a new database got "database
+    is locked" at once (3 runs in 6): switching to WAL does not wait for the busy
+    timeout. Eight processes open one new database at the same instant, 8 times."""
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import sys, time\nfrom budgetxl.collect.store import Store\n"
+        "while time.time() < float(sys.argv[2]):\n    pass\n"
+        "Store(sys.argv[1]).close()\n"
+    )
+    for trial in range(8):
+        db = tmp_path / f"b{trial}.db"
+        start = time.time() + 0.6  # after every process has started and imported
+        runs = [subprocess.Popen([sys.executable, "-c", script, str(db), repr(start)], stderr=subprocess.PIPE, text=True) for _ in range(8)]
+        results = [(p.wait(120), p.stderr.read()) for p in runs]
+        assert [code for code, _ in results] == [0] * 8, [err[-300:] for _, err in results]

@@ -331,3 +331,19 @@ def test_cache_clean_up_removes_only_budgetxls_own_entries(tmp_path, monkeypatch
         load_codes.cache_clear()
     assert all((tmp_path / name).exists() for name in theirs)
     assert list(tmp_path.glob("codes-*.marshal")) and list(tmp_path.glob("records-*.marshal"))
+
+
+def test_an_entry_renamed_onto_another_entrys_name_is_not_used(tmp_path):
+    """Found by an attack: in a group- or world-writable cache folder (without the
+    sticky bit) another user could swap two of the caller's valid entries by
+    renaming them — the functional and economic code lists, changing every check.
+    An entry's checksum covers its name."""
+    from budgetxl.cache import write_private
+
+    a, b = tmp_path / "codes-1-2-3.marshal", tmp_path / "codes-4-5-6.marshal"
+    write_private(a, b"functional")
+    write_private(b, b"economic")
+    a.rename(tmp_path / "x")
+    b.rename(a)
+    (tmp_path / "x").rename(b)
+    assert read_private(a) is None and read_private(b) is None

@@ -33,7 +33,8 @@ _LIMIT = 64 << 20  # no cache entry of ours comes near this
 def read_private(path: Path) -> bytes | None:
     """The bytes of a cache entry, or None unless it is a regular file of the
     current user's that nobody else can write, with the checksum it was written
-    with. Opened once, never through a symlink and without waiting (a FIFO put
+    with under this name (an entry renamed onto another's name, as anyone who may
+    write a shared folder can do, does not fit). Opened once, never through a symlink and without waiting (a FIFO put
     there blocks nothing), and checked on the open file: nothing can be swapped
     in between the check and the read."""
     import stat
@@ -58,8 +59,8 @@ def read_private(path: Path) -> bytes | None:
     finally:
         os.close(fd)
     data = b"".join(chunks)
-    if len(data) < 4 or int.from_bytes(data[:4], "little") != zlib.crc32(data[4:]):
-        return None  # damaged (or written by another program): built anew
+    if len(data) < 4 or int.from_bytes(data[:4], "little") != zlib.crc32(data[4:], zlib.crc32(path.name.encode())):
+        return None  # damaged, written by another program, or another entry renamed to this name: built anew
     return data[4:]
 
 
@@ -74,7 +75,7 @@ def write_private(path: Path, data: bytes) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(zlib.crc32(data).to_bytes(4, "little"))
+            fh.write(zlib.crc32(data, zlib.crc32(path.name.encode())).to_bytes(4, "little"))
             fh.write(data)
         os.replace(tmp, path)
     except BaseException:
@@ -96,7 +97,7 @@ def prune(folder: Path, pattern: str, keep: Path, replaced=lambda name: False) -
 
     now = time.time()
     own = re.compile(pattern)
-    temporary = re.compile(r"\." + pattern.lstrip("^").rstrip("$") + r"\.\d+\.\d+")
+    temporary = re.compile(r"\." + pattern.lstrip("^").rstrip("$") + r"\.[0-9]+\.[0-9]+")
     for old in folder.iterdir():
         name = old.name
         try:

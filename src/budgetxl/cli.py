@@ -744,7 +744,9 @@ def _environment_error(exc: BaseException) -> str | None:
     if isinstance(exc, sqlite3.Error):
         text = str(exc)
         if "locked" in text or "busy" in text:
-            return f"数据库正被另一个程序使用，等待 30 秒后仍无法写入（{text}）。请稍后重试。"
+            from .collect.store import BUSY_SECONDS
+
+            return f"数据库正被另一个程序使用，等待 {BUSY_SECONDS} 秒后仍无法写入（{text}）。请稍后重试。"
         if "not a database" in text or "malformed" in text:
             return f"数据库文件已损坏或不是 budgetxl 数据库（{text}）。"
         return f"数据库无法读写：{text}。请检查磁盘空间和文件权限。"
@@ -790,11 +792,11 @@ def _run_command(args: argparse.Namespace) -> int:
     except (OSError, ValueError, KeyError) as exc:
         print(f"错误：无法读取模板规格 {args.spec}（{type(exc).__name__}：{exc}）。请检查该规格文件。", file=sys.stderr)
         return EXIT_FAILED
-    problem = _validate_paths(args)
-    if problem:
-        print(f"错误：{problem}", file=sys.stderr)
-        return EXIT_FAILED
     try:
+        problem = _validate_paths(args)  # inside: a name the file system refuses (too long …) is an answer too
+        if problem:
+            print(f"错误：{problem}", file=sys.stderr)
+            return EXIT_FAILED
         return args.func(args, spec)
     except WorkbookError as exc:
         print(f"错误：{exc.path}：{exc.message}", file=sys.stderr)

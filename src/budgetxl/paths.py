@@ -239,7 +239,8 @@ def path_problems(
 
 def database_uri(db: str | Path, mode: str) -> str:
     """The SQLite URI of a database file, opened in ``mode`` (``ro``: never created
-    or changed; ``rw``: never created). Any path names its own file: spaces, ``#``,
-    ``?`` and ``%`` are escaped (``f"file:{path}?mode=ro"`` opened ``a `` for
-    ``a #1/b.db``, creating it)."""
+    or changed; ``rw``: never created; ``rwc``: created if missing). Any path names
+    its own file: spaces, ``#``, ``?`` and ``%`` are escaped (``f"file:{path}?mode=ro"``
+    opened ``a `` for ``a #1/b.db``, creating it), and a name that starts with
+    ``file:`` is a file name, not a URI (``sqlite3.connect("file:a.db")`` opened ``a.db``)."""
     return f"{Path(db).resolve().as_uri()}?mode={mode}"

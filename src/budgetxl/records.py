@@ -168,7 +168,7 @@ def save() -> None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_private(path, marshal.dumps(merged))
         tag = sys.implementation.cache_tag.replace(".", "\\.")
-        prune(path.parent, rf"records-{tag}-\d+\.marshal", path, lambda name: True)  # an older budgetxl's layout
+        prune(path.parent, rf"records-{tag}-[0-9]+\.marshal", path, lambda name: True)  # an older budgetxl's layout
     except (OSError, ValueError):
         pass
 

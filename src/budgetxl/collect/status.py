@@ -104,7 +104,9 @@ def local_time(iso: str | None) -> dt.datetime | None:
 
 def analyse(db: str | Path, roster: list[Member] | None = None, year: int | None = None, previous: str | Path | None = None) -> Bureau:
     roster = list(roster or [])
-    conn = sqlite3.connect(str(db))
+    from ..paths import database_uri
+
+    conn = sqlite3.connect(database_uri(db, "rw"), uri=True)
     try:
         subs = _frame(conn, "SELECT * FROM submissions ORDER BY id")
         subs["department"] = _roster_names(subs, roster)

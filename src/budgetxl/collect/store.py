@@ -113,9 +113,9 @@ class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE below)
-        self.conn = sqlite3.connect(str(self.path), timeout=BUSY_SECONDS, isolation_level=None)
+        self.conn = sqlite3.connect(database_uri(self.path, "rwc"), uri=True, timeout=BUSY_SECONDS, isolation_level=None)
         self.conn.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
-        self.conn.execute("PRAGMA journal_mode=WAL")
+        self._wal()
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -127,6 +127,22 @@ class Store:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
+
+    def _wal(self) -> None:
+        """WAL mode (readers never wait for a writer). Switching to it does not wait
+        for the busy timeout: a second collect starting on a new database got
+        "database is locked" at once (3 runs in 6), so it is retried here."""
+        import time
+
+        deadline = time.monotonic() + BUSY_SECONDS
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def close(self) -> None:
         self.conn.close()
@@ -229,18 +245,21 @@ class Store:
 
 
 def tidy(db: str | Path) -> None:
-    """Leave the database as one file: a database in WAL mode keeps its ``-wal`` and
-    ``-shm`` files beside it until a connection that may write closes last, and
-    the status, comparison and feedback readers open it read-only. So a command
-    ends with such a connection (it never creates the database, waits at most a
-    second, and does nothing while another program still has it open)."""
+    """Leave the database as one file, readable anywhere: a database in WAL mode
+    keeps its ``-wal`` and ``-shm`` files beside it until a connection that may
+    write closes last (the status, comparison and feedback readers open it
+    read-only), and cannot be read at all from a read-only folder (SQLite must
+    create the ``-shm`` file to read it). So a command ends by switching it back
+    to a rollback journal, which the next writer switches to WAL again. It never
+    creates the database, waits at most a second, and does nothing while another
+    program still has it open (the switch needs it alone)."""
     try:
         conn = sqlite3.connect(database_uri(db, "rw"), uri=True, timeout=1)
     except (sqlite3.Error, OSError, ValueError):
         return
     try:
-        conn.execute("PRAGMA schema_version").fetchone()
+        conn.execute("PRAGMA journal_mode=DELETE").fetchone()
     except sqlite3.Error:
-        pass
+        pass  # in use: its last writer tidies it
     finally:
         conn.close()

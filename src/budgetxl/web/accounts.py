@@ -121,7 +121,9 @@ class Accounts:
             conn.executescript(SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(str(self.db), timeout=30)
+        from ..paths import database_uri
+
+        conn = sqlite3.connect(database_uri(self.db, "rwc"), uri=True, timeout=30)
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
 

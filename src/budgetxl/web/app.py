@@ -425,7 +425,9 @@ def create_app(config: Config) -> Starlette:
     # ------------------------------------------------------------ bureau mode: data
 
     def connect() -> sqlite3.Connection:
-        conn = sqlite3.connect(str(config.db), timeout=30)
+        from ..paths import database_uri
+
+        conn = sqlite3.connect(database_uri(config.db, "rwc"), uri=True, timeout=30)
         conn.row_factory = sqlite3.Row
         return conn
 
