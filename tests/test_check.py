@@ -177,3 +177,24 @@ def test_text_amount_is_a_finding_not_a_crash(tmp_path):
     path = edited_copy(EXAMPLE, tmp_path / "t.xlsx", lambda wb: sheet_of(wb, "T6").__setitem__("F8", "十二万"))
     report = pipeline.check(pipeline.read(path, SPEC), SPEC)
     assert any(f.code == "P04" and f.refs[0].a1 == "F8" for f in report.findings)
+
+
+@pytest.mark.parametrize("table", ["T3", "T1", "T7"])
+def test_a_formula_without_a_computed_value_is_unknown_not_zero(tmp_path, table):
+    """A workbook written by a program (formulas never calculated) read its totals as
+    blank and then as zero: one uncached 总计 gave P06 and four wrong 错误/警告 (B01,
+    B02, C02, D04). P06 names the cell; no other finding does."""
+    spec = _load_spec()
+    t = pipeline.read(EXAMPLE, spec).disclosure.tables[table]
+    row = next(r for r in t.rows if r.kind == "total")
+    ref = next(a.ref for a in row.values.values() if a.value)
+    wb = openpyxl.load_workbook(EXAMPLE)
+    ws = wb[ref.sheet]
+    ws.cell(ref.row, ref.col).value = f"=SUM({ws.cell(ref.row - 1, ref.col).coordinate})"  # openpyxl keeps no computed value
+    path = tmp_path / "程序生成.xlsx"
+    wb.save(path)
+    findings = pipeline.check(pipeline.read(path, spec), spec).findings
+    naming = sorted(f.code for f in findings if ref in f.refs)
+    assert naming == ["P06"], [(f.code, f.message[:80]) for f in findings if ref in f.refs]
+    clean = Counter(f.code for f in pipeline.check(pipeline.read(EXAMPLE, spec), spec).findings)
+    assert Counter(f.code for f in findings) - clean == Counter({"P06": 1})  # nothing else new

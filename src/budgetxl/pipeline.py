@@ -75,13 +75,19 @@ def check(
     functional_codes: str | Path | None = None,
     economic_codes: str | Path | None = None,
 ) -> Report:
-    """Run the rule catalogue on a workbook as it was read (figures as entered)."""
+    """Run the rule catalogue on a workbook as it was read (figures as entered).
+
+    A formula cell without a computed value (a workbook written by a program, never
+    opened in Excel) reads as blank, and P06 says so at the cell; the rules' findings
+    naming such a cell are left out: its value is unknown, not zero, and comparing it
+    as zero gave a cascade of wrong 错误 (B01, B02, C02, D04 for one total)."""
     from .rules import run_rules, selected
     from .rules.context import CheckContext
 
     ctx = CheckContext.build(reading.disclosure, spec, functional_codes, economic_codes)
     findings = [f for f in reading.findings if selected(f.code, select, ignore)]
-    findings += run_rules(ctx, select, ignore)
+    unknown = {ref for f in reading.findings if f.code == "P06" for ref in f.refs}
+    findings += [f for f in run_rules(ctx, select, ignore) if not unknown or unknown.isdisjoint(f.refs)]
     d = reading.disclosure
     return Report(tuple(findings), d.department, d.year, d.source, d.verified)
 
