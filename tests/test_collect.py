@@ -395,3 +395,23 @@ def test_collects_starting_together_on_a_new_database_all_finish(tmp_path):
         runs = [subprocess.Popen([sys.executable, "-c", script, str(db), repr(start)], stderr=subprocess.PIPE, text=True) for _ in range(8)]
         results = [(p.wait(120), p.stderr.read()) for p in runs]
         assert [code for code, _ in results] == [0] * 8, [err[-300:] for _, err in results]
+
+
+def test_tidying_a_database_in_use_waits_for_nothing_and_changes_nothing(tmp_path):
+    """A command with --db run while `serve` has the database open (users add …)
+    must not wait on it: the switch back to one file is left to its last writer."""
+    import time
+
+    from budgetxl.collect.store import tidy
+
+    db = tmp_path / "b.db"
+    with Store(db) as store:
+        store.conn.execute("SELECT COUNT(*) FROM submissions").fetchone()
+        started = time.monotonic()
+        tidy(db)
+        assert time.monotonic() - started < 0.5
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tidy(db)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.db"]

@@ -251,10 +251,10 @@ def tidy(db: str | Path) -> None:
     read-only), and cannot be read at all from a read-only folder (SQLite must
     create the ``-shm`` file to read it). So a command ends by switching it back
     to a rollback journal, which the next writer switches to WAL again. It never
-    creates the database, waits at most a second, and does nothing while another
+    creates the database, never waits, and does nothing while another
     program still has it open (the switch needs it alone)."""
     try:
-        conn = sqlite3.connect(database_uri(db, "rw"), uri=True, timeout=1)
+        conn = sqlite3.connect(database_uri(db, "rw"), uri=True, timeout=0)
     except (sqlite3.Error, OSError, ValueError):
         return
     try:
