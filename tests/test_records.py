@@ -347,3 +347,18 @@ def test_an_entry_renamed_onto_another_entrys_name_is_not_used(tmp_path):
     b.rename(a)
     (tmp_path / "x").rename(b)
     assert read_private(a) is None and read_private(b) is None
+
+
+def test_without_posix_owners_the_caches_are_off_and_every_command_works(tmp_path):
+    """On Windows (no os.getuid) an entry's owner and mode cannot be checked: the
+    caches are not used (reading one asked os.getuid and failed every import)."""
+    example = Path(__file__).resolve().parent.parent / "examples" / "akto_2026.xlsx"
+    probe = (
+        "import os, sys\ndel os.getuid\nfrom budgetxl.cli import main\n"
+        "code = main(['check', sys.argv[1]])\nfrom budgetxl import records\nrecords.save()\nprint(code, records.compiled > 20)\n"
+    )
+    env = {**os.environ, "BUDGETXL_CACHE": str(tmp_path / "cache")}
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", probe, str(example)], env=env, capture_output=True, text=True, check=False)
+        assert done.stdout.split()[-2:] == ["1", "True"], done.stderr[-500:]
+    assert not (tmp_path / "cache").exists()

@@ -12,9 +12,11 @@ def cache_folder() -> Path | None:
     """``$BUDGETXL_CACHE`` (``off``: no cache; a relative path is taken from the
     current folder), else ``$XDG_CACHE_HOME/budgetxl`` (only an absolute path, as
     the XDG rules say), else ``~/.cache/budgetxl``; None when there is no home
-    folder to put it in (HOME unset, no passwd entry)."""
+    folder to put it in (HOME unset, no passwd entry), and on Windows: what makes
+    an entry safe to use (its owner and mode, ``read_private``) are POSIX checks,
+    so there budgetxl starts without its caches."""
     setting = os.environ.get("BUDGETXL_CACHE", "")
-    if setting == "off":
+    if setting == "off" or not hasattr(os, "getuid"):
         return None
     if setting:
         return Path(os.path.abspath(setting))
