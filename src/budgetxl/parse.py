@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import weakref
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every command 2 ms at start-up
 if TYPE_CHECKING:
@@ -102,10 +103,25 @@ def _find_sheet(sheets, name: str, title: str, number: int | None = None) -> She
         if t and t in squash(n):
             return s
     for s in sheets.values():
-        for r in range(1, min(6, s.height) + 1):
-            if any(squash(v) == t for v in s.rows[r - 1] if isinstance(v, str)):
-                return s
+        if t in _head_texts(s):
+            return s
     return None
+
+
+_HEADS: dict[int, tuple[weakref.ref, frozenset[str]]] = {}  # every table asks of every sheet not yet matched
+
+
+def _head_texts(sheet: SheetGrid) -> frozenset[str]:
+    """The squashed texts of a sheet's first six rows (where a table's title is),
+    worked out once per sheet. The sheet is held weakly (a batch or the server
+    reads many workbooks) and checked: an id is reused once its object is gone."""
+    entry = _HEADS.get(id(sheet))
+    if entry is None or entry[0]() is not sheet:
+        if len(_HEADS) > 256:
+            _HEADS.clear()
+        texts = frozenset(squash(v) for row in sheet.rows[:6] for v in row if isinstance(v, str))
+        entry = _HEADS[id(sheet)] = (weakref.ref(sheet), texts)
+    return entry[1]
 
 
 # ================================================================== headers
@@ -157,7 +173,11 @@ def _column_paths(sheet: SheetGrid, top: int, height: int) -> dict[int, list[str
 def _header_row_score(sheet: SheetGrid, r: int, wanted: set[str]) -> int:
     if not 1 <= r <= sheet.height:
         return 0
-    return sum(1 for v in sheet.rows[r - 1] if v is not None and squash(v) in wanted)
+    score = 0
+    for v in sheet.rows[r - 1]:  # a loop, not sum(generator): every row of every table's first lines is scored
+        if v is not None and squash(v) in wanted:
+            score += 1
+    return score
 
 
 def locate_header(sheet: SheetGrid, table: TableSpec) -> tuple[HeaderMatch | None, list[Finding]]:

@@ -8,7 +8,7 @@ them hard-codes a sheet name, a header text or a row label.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from ..records import dataclass, field
@@ -129,27 +129,37 @@ class TableSpec:
     total_sum: tuple[str, ...] = ()
     empty_statement: str | None = None
 
-    @property
+    # Derived from the fields and asked for every row a parser or a rule reads:
+    # worked out once per spec (cached in the instance; the fields never change).
+
+    @cached_property
     def amount_columns(self) -> tuple[ColumnSpec, ...]:
         return tuple(c for c in self.columns if c.role == AMOUNT)
 
     def amount_keys(self, side: str | None = None) -> tuple[str, ...]:
-        return tuple(c.key for c in self.amount_columns if side is None or c.side == side)
+        found = self._derived.get(("amount_keys", side))
+        if found is None:
+            found = self._derived["amount_keys", side] = tuple(c.key for c in self.amount_columns if side is None or c.side == side)
+        return found
 
     def column(self, role: str, side: str | None = None) -> ColumnSpec | None:
-        for c in self.columns:
-            if c.role == role and (side is None or c.side == side):
-                return c
-        return None
+        key = ("column", role, side)
+        if key not in self._derived:
+            self._derived[key] = next((c for c in self.columns if c.role == role and (side is None or c.side == side)), None)
+        return self._derived[key]
 
-    @property
+    @cached_property
+    def _derived(self) -> dict:
+        return {}
+
+    @cached_property
     def code_levels(self) -> tuple[int, ...]:
         """Digits of a code at each level: 类 3, 款 5 (经济分类 stops here), 项 7."""
         if self.codes == "economic":
             return (3, 5)
         return (3, 5, 7) if self.codes == "functional" else ()
 
-    @property
+    @cached_property
     def detail_length(self) -> int:
         return self.code_levels[-1] if self.code_levels else 0
 
