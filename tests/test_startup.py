@@ -13,7 +13,7 @@ from budgetxl.spec import _HERE, DEFAULT_SPEC, load_spec, parse_spec
 from .conftest import EXAMPLE
 
 HEAVY = ("jinja2", "multiprocessing", "concurrent.futures", "pandas", "xlwings", "sqlite3", "openpyxl", "docx", "tomllib",
-         "dataclasses", "inspect", "typing", "locale", "csv")  # the last five: start-up cost only (records, cli._help_width, cache)
+         "dataclasses", "inspect", "typing", "locale", "csv", "weakref")  # the last six: start-up cost only (records, cli._help_width, cache)
 
 
 def test_check_imports_only_what_it_uses(tmp_path):

@@ -10,6 +10,7 @@ model, so the Excel buttons and the batch CLI share every line of logic.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 
 from .records import dataclass, field
@@ -62,6 +63,14 @@ class SheetGrid:
         if isinstance(v, float) and v.is_integer():
             v = int(v)
         return str(v).strip()
+
+    @cached_property
+    def head_texts(self) -> frozenset[str]:
+        """The squashed texts of the first six rows, where a table's title is: every
+        table that looks for its sheet asks each sheet, so they are worked out once."""
+        from .textnorm import squash
+
+        return frozenset(squash(v) for row in self.rows[:6] for v in row if isinstance(v, str))
 
     def row_is_blank(self, row: int) -> bool:
         if not 1 <= row <= len(self.rows):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import weakref
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every command 2 ms at start-up
 if TYPE_CHECKING:
@@ -103,25 +102,9 @@ def _find_sheet(sheets, name: str, title: str, number: int | None = None) -> She
         if t and t in squash(n):
             return s
     for s in sheets.values():
-        if t in _head_texts(s):
+        if t in s.head_texts:
             return s
     return None
-
-
-_HEADS: dict[int, tuple[weakref.ref, frozenset[str]]] = {}  # every table asks of every sheet not yet matched
-
-
-def _head_texts(sheet: SheetGrid) -> frozenset[str]:
-    """The squashed texts of a sheet's first six rows (where a table's title is),
-    worked out once per sheet. The sheet is held weakly (a batch or the server
-    reads many workbooks) and checked: an id is reused once its object is gone."""
-    entry = _HEADS.get(id(sheet))
-    if entry is None or entry[0]() is not sheet:
-        if len(_HEADS) > 256:
-            _HEADS.clear()
-        texts = frozenset(squash(v) for row in sheet.rows[:6] for v in row if isinstance(v, str))
-        entry = _HEADS[id(sheet)] = (weakref.ref(sheet), texts)
-    return entry[1]
 
 
 # ================================================================== headers
