@@ -133,10 +133,22 @@ def test_killed_collect_leaves_no_half_submission_and_a_rerun_completes(tmp_path
     from .builders import variant
     from .conftest import EXAMPLE
 
+    import shutil
+    import zipfile
+
     box = tmp_path / "in"
     box.mkdir()
     for i in range(12):
         variant(EXAMPLE, box / f"u{i:02d}.xlsx", {"阿克陶县社会保险中心": f"单位{i:02d}"})
+    # enough work that the kill lands midway (collect stores a chunk every 0.2 s and
+    # reads a workbook in ~30 ms: 12 were all stored before the first poll saw 3):
+    # later versions of the same units, each its own content (a zip comment)
+    for i in range(12, 48):
+        copy = box / f"u{i:02d}.xlsx"
+        shutil.copy(box / f"u{i % 12:02d}.xlsx", copy)
+        with zipfile.ZipFile(copy, "a") as z:
+            z.comment = f"版本 {i}".encode()
+    total = 48
     db = tmp_path / "b.db"
     proc = subprocess.Popen([sys.executable, "-m", "budgetxl.cli", "collect", str(box), "--db", str(db)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -153,11 +165,11 @@ def test_killed_collect_leaves_no_half_submission_and_a_rerun_completes(tmp_path
     proc.wait()
     conn = sqlite3.connect(db)
     rows = conn.execute("SELECT s.id, COUNT(l.submission_id) FROM submissions s LEFT JOIN line_items l ON l.submission_id = s.id GROUP BY s.id").fetchall()
-    assert 0 < len(rows) < 12
+    assert 0 < len(rows) < total
     assert all(n > 0 for _, n in rows)  # every stored submission is whole
     run = collect(sorted(box.iterdir()), db, SPEC)
-    assert len(run.new) + len(run.known) == 12
-    assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT sha256) FROM submissions").fetchone() == (12, 12)
+    assert len(run.new) + len(run.known) == total
+    assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT sha256) FROM submissions").fetchone() == (total, total)
 
 
 def test_outputs_never_turn_department_text_into_formulas(tmp_path):
