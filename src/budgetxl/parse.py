@@ -214,9 +214,6 @@ class _Reader:
         self.findings = findings
         self._name, self._rows = sheet.name, sheet.rows  # every cell read goes through here
 
-    def ref(self, row: int, col: int) -> CellRef:
-        return CellRef(self._name, row, col)
-
     def value(self, row: int, col: int) -> Any:
         """SheetGrid.value, without the call through the sheet."""
         rows = self._rows

@@ -27,7 +27,6 @@ from .model import (
     Disclosure,
     Finding,
     Row,
-    Severity,
     Table,
     frozen_map,
 )
