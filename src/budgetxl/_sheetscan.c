@@ -1,6 +1,7 @@
-/* The worksheet pass of budgetxl.guard, in C: the same expat tokenizer the
- * pure-Python pass uses, with the element and text handlers in C instead of
- * Python callbacks (those callbacks were most of the guard's time).
+/* The worksheet pass of budgetxl.guard, in C: the element and text handlers
+ * of the pure-Python pass in C instead of Python callbacks, fed by an own
+ * tokenizer for the plain XML worksheets are written in (below: several times
+ * faster than expat) or, for anything else, by expat itself.
  *
  * It must count exactly what guard._sheet_part_python counts; the parity test
  * (tests/test_guard_native.py) runs both on generated sheets. Optional: when
@@ -10,10 +11,13 @@
  *   s = Scanner(sst_lengths, cell_room, char_room)   # array('L'), ints
  *   code = s.feed(data, final)    # 0 go on; 1 cells over budget; 2 the same,
  *                                 # by a merged range; 3 text over budget;
- *                                 # 4 a DTD or entity declaration; 5 bad XML
+ *                                 # 4 a DTD or entity declaration; 5 bad XML;
+ *                                 # 7 the own tokenizer leaves this part to
+ *                                 # expat: make a Scanner(..., expat=True)
+ *                                 # and feed it the part from its start
  *   code = s.finish()             # closes the open cell: 0 or 3
  *   s.state()  -> (max_r, max_c, merged, present, chars, r, c)
- *   s.xml_error() -> (expat error code, line)
+ *   s.xml_error() -> (expat error code, line)   (expat=True)
  *   s.position() -> byte index of the last parse event (guard._feed reads more
  *                   at once while a long token makes no progress)
  *   s.uncached (list of (r, c)), s.errors (dict (r, c) -> str)
@@ -41,7 +45,7 @@
 #define FAR 1000000000LL
 
 enum { T_N, T_S, T_STR, T_E, T_B, T_INLINE, T_D };
-enum { GO, CELLS, CELLS_MERGED, TEXT, DTD, BAD_XML, NO_MEMORY };
+enum { GO, CELLS, CELLS_MERGED, TEXT, DTD, BAD_XML, NO_MEMORY, RETRY };
 
 typedef struct {
     PyObject_HEAD
@@ -71,6 +75,19 @@ typedef struct {
     size_t t_start;    /* where the open <t>'s text begins in ist */
     char *ist;         /* text of an inline string */
     size_t ist_len, ist_cap;
+    /* the own tokenizer (expat only with Scanner(..., expat=True)) */
+    int ready;         /* __init__ ran */
+    int bail;          /* the tokenizer met what it leaves to expat: feed returns RETRY */
+    int phase;         /* 0 nothing read, 1 before the root, 2 inside it, 3 after it */
+    char *carry;       /* a token cut by the end of the data, waiting for the rest */
+    size_t carry_len, carry_cap;
+    long long consumed;
+    char *tb;          /* decoded text, or a tag's name and attributes */
+    size_t tb_len, tb_cap;
+    char *names;       /* the open elements' names, each ending in NUL */
+    size_t names_len, names_cap;
+    size_t *tops;      /* where each open element's name begins in names */
+    size_t tops_cap, depth;
 } Scanner;
 
 static int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
@@ -162,7 +179,7 @@ static const char *attr(const XML_Char **atts, const char *name) {
 static void halt(Scanner *s, int why) {
     if (!s->stop) {
         s->stop = why;
-        XML_StopParser(s->p, XML_FALSE);
+        if (s->p) XML_StopParser(s->p, XML_FALSE);
     }
 }
 
@@ -566,6 +583,400 @@ static void XMLCALL on_text(void *data, const XML_Char *text, int len) {
     }
 }
 
+/* ------------------------------------------------------------------ the own tokenizer
+ *
+ * Worksheet parts are plain XML: elements, attributes, text, the five
+ * predefined entities and character references, UTF-8. expat was most of the
+ * pass's time; this tokenizer reads exactly that subset several times faster
+ * and calls the same handlers with the same arguments expat gives them
+ * (element names as written, attribute values decoded and normalised, text
+ * decoded). It checks everything it takes as expat checks it (UTF-8, the
+ * characters XML allows, names, nesting, attribute syntax and duplicates,
+ * "]]>" in text, nothing but spaces around the root). Whatever it does not
+ * take — a comment, CDATA, a processing instruction, a DOCTYPE, an encoding
+ * other than UTF-8, a name that is not ASCII, a carriage return inside a value
+ * it keeps, a tag longer than CARRY_MAX, nesting deeper than MAX_DEPTH, or
+ * anything that is not well-formed — ends it with RETRY before the handler of
+ * that token runs, and guard reads the part again from its start with expat
+ * (Scanner(..., expat=True)), which reads it or names the error. So no input
+ * is read differently: only the common case is faster
+ * (tests/test_sheetscan_tokenizer.py runs both on generated and mutated parts).
+ */
+
+#define CARRY_MAX (1 << 20)
+#define MAX_DEPTH 1000
+#define MAX_ATTS 64
+
+/* text bytes that need a look: markup, references, "]]>", CR, controls, non-ASCII */
+static unsigned char TEXT_SPECIAL[256];
+/* name characters (ASCII only: 1 may start a name, 2 only continue one) */
+static unsigned char NAME_CH[256];
+
+static void tokenizer_tables(void) {
+    for (int c = 0; c < 256; c++) {
+        TEXT_SPECIAL[c] = (c < 0x20 && c != '\t' && c != '\n') || c >= 0x80 || c == '<' || c == '&' || c == '>' || c == ']';
+        NAME_CH[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == ':' ? 1
+                   : (c >= '0' && c <= '9') || c == '.' || c == '-' ? 2 : 0;
+    }
+}
+
+/* length of the UTF-8 sequence at p (2–4); 0 when it is not one XML allows
+ * (overlong, surrogate, past U+10FFFF, U+FFFE, U+FFFF); -1 when it is cut by end */
+static int utf8_seq(const unsigned char *p, const unsigned char *end) {
+    unsigned c = p[0];
+    int n;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) { n = 3; if (c == 0xE0) lo = 0xA0; else if (c == 0xED) hi = 0x9F; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 4; if (c == 0xF0) lo = 0x90; else if (c == 0xF4) hi = 0x8F; }
+    else return 0;
+    for (int k = 1; k < n; k++) {
+        if (p + k >= end) return -1;
+        unsigned b = p[k];
+        if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return 0;
+    }
+    if (n == 3 && c == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF)) return 0;
+    return n;
+}
+
+static int xml_char(unsigned long long v) {
+    return v == 0x9 || v == 0xA || v == 0xD || (v >= 0x20 && v <= 0xD7FF) || (v >= 0xE000 && v <= 0xFFFD) || (v >= 0x10000 && v <= 0x10FFFF);
+}
+
+/* the reference at p ('&'): its UTF-8 in out (1–4 bytes) and its length in
+ * *used; 0 when it is none expat reads without a DTD; -1 when cut by end */
+static int reference(const unsigned char *p, const unsigned char *end, unsigned char *out, size_t *used) {
+    const unsigned char *q = p + 1;
+    size_t room = (size_t)(end - q);
+    const unsigned char *semi = memchr(q, ';', room < 12 ? room : 12);
+    if (!semi) return room < 12 ? -1 : 0;
+    size_t n = (size_t)(semi - q);
+    *used = n + 2;
+    if (n >= 2 && q[0] == '#') {
+        unsigned long long v = 0; /* 64 bits everywhere: a wrapped value would pass for a character */
+        int hexa = q[1] == 'x';
+        size_t k = hexa ? 2 : 1;
+        if (k == n) return 0;
+        for (; k < n; k++) {
+            int d = hexa ? hex((char)q[k]) : is_digit((char)q[k]) ? q[k] - '0' : -1;
+            if (d < 0) return 0;
+            v = v * (hexa ? 16 : 10) + (unsigned long long)d; /* ≤ 10 digits: no overflow */
+        }
+        if (!xml_char(v)) return 0;
+        if (v < 0x80) { out[0] = (unsigned char)v; return 1; }
+        if (v < 0x800) { out[0] = (unsigned char)(0xC0 | (v >> 6)); out[1] = (unsigned char)(0x80 | (v & 0x3F)); return 2; }
+        if (v < 0x10000) {
+            out[0] = (unsigned char)(0xE0 | (v >> 12)); out[1] = (unsigned char)(0x80 | ((v >> 6) & 0x3F)); out[2] = (unsigned char)(0x80 | (v & 0x3F));
+            return 3;
+        }
+        out[0] = (unsigned char)(0xF0 | (v >> 18)); out[1] = (unsigned char)(0x80 | ((v >> 12) & 0x3F));
+        out[2] = (unsigned char)(0x80 | ((v >> 6) & 0x3F)); out[3] = (unsigned char)(0x80 | (v & 0x3F));
+        return 4;
+    }
+    static const struct { const char *name; size_t n; char ch; } named[] = {
+        {"lt", 2, '<'}, {"gt", 2, '>'}, {"amp", 3, '&'}, {"quot", 4, '"'}, {"apos", 4, '\''}};
+    for (size_t k = 0; k < sizeof named / sizeof named[0]; k++)
+        if (n == named[k].n && memcmp(q, named[k].name, n) == 0) { out[0] = (unsigned char)named[k].ch; return 1; }
+    return 0;
+}
+
+static void bail(Scanner *s) { s->bail = 1; }
+
+static int put_bytes(Scanner *s, const void *b, size_t n) {
+    if (grow(&s->tb, &s->tb_cap, s->tb_len + n) < 0) { halt(s, NO_MEMORY); return -1; }
+    memcpy(s->tb + s->tb_len, b, n);
+    s->tb_len += n;
+    return 0;
+}
+
+enum { CUT = -1, BAIL = -2 }; /* a token cut by the end of the data; a token the tokenizer leaves to expat */
+
+/* text from p up to '<': checked, decoded, handed to on_text where a handler
+ * keeps it. Returns where it stopped: at '<', or at a cut reference, UTF-8
+ * sequence or "]]" the next data completes (not final). NULL: bail. */
+static const unsigned char *fast_text(Scanner *s, const unsigned char *p, const unsigned char *end, int final) {
+    const unsigned char *run = p, *seg = p, *stop = end;
+    int keep = s->cap != 0; /* on_text uses text only inside <v> or <t> */
+    s->tb_len = 0;
+    int copied = 0;
+    while (p < end) {
+        unsigned char ch = *p;
+        if (!TEXT_SPECIAL[ch]) { p++; continue; }
+        if (ch == '<') { stop = p; break; }
+        if (ch >= 0x80) {
+            int k = utf8_seq(p, end);
+            if (k > 0) { p += k; continue; }
+            if (k < 0 && !final) { stop = p; break; }
+            return NULL;
+        }
+        if (ch == '&') {
+            unsigned char out[4];
+            size_t used = 0;
+            int k = reference(p, end, out, &used);
+            if (k < 0 && !final) { stop = p; break; }
+            if (k <= 0) return NULL;
+            if (keep && (put_bytes(s, seg, (size_t)(p - seg)) < 0 || put_bytes(s, out, (size_t)k) < 0)) return NULL;
+            copied = 1;
+            p += used;
+            seg = p;
+            continue;
+        }
+        if (ch == '>') {
+            if (p - run >= 2 && p[-1] == ']' && p[-2] == ']') return NULL;
+            p++;
+            continue;
+        }
+        if (ch == ']') { p++; continue; }
+        if (ch == '\r' && !keep) { p++; continue; } /* a line end between elements: expat makes it \n, nobody keeps it */
+        return NULL; /* another control character, or CR in kept text */
+    }
+    if (p == end && !final) /* keep back a trailing "]]" the next data may close with '>' */
+        while (stop > run && stop > end - 2 && stop[-1] == ']') stop--;
+    if (keep && stop > run) {
+        if (copied) {
+            if (put_bytes(s, seg, (size_t)(stop - seg)) < 0) return NULL;
+            on_text(s, s->tb, (int)s->tb_len);
+        } else
+            on_text(s, (const char *)run, (int)(stop - run));
+    }
+    return stop;
+}
+
+static int is_ws(unsigned char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; }
+
+/* a tag at p ('<'): returns its length, CUT or BAIL; runs its handlers */
+static long fast_tag(Scanner *s, const unsigned char *p, const unsigned char *end) {
+    const unsigned char *q = p + 1;
+    if (q >= end) return CUT;
+    if (*q == '/') { /* end tag */
+        const unsigned char *n0 = ++q;
+        if (q >= end) return CUT;
+        if (NAME_CH[*q] != 1) return BAIL;
+        while (q < end && NAME_CH[*q]) q++;
+        size_t n = (size_t)(q - n0);
+        while (q < end && is_ws(*q)) q++;
+        if (q >= end) return CUT;
+        if (*q != '>') return BAIL;
+        if (s->depth == 0) return BAIL;
+        size_t top = s->tops[s->depth - 1];
+        if (s->names_len - top - 1 != n || memcmp(s->names + top, n0, n) != 0) return BAIL;
+        on_end(s, s->names + top);
+        s->depth--;
+        s->names_len = top;
+        if (s->depth == 0) s->phase = 3;
+        return (long)(q + 1 - p);
+    }
+    if (NAME_CH[*q] != 1) return BAIL; /* '!' (comment, CDATA, DOCTYPE), '?' (PI), non-ASCII name */
+    const unsigned char *n0 = q;
+    while (q < end && NAME_CH[*q]) q++;
+    if (q >= end) return CUT;
+    s->tb_len = 0;
+    size_t offs[2 * MAX_ATTS + 1];
+    int natts = 0, empty = 0;
+    if (put_bytes(s, n0, (size_t)(q - n0)) < 0 || put_bytes(s, "", 1) < 0) return BAIL;
+    for (;;) {
+        int spaced = 0;
+        while (q < end && is_ws(*q)) { q++; spaced = 1; }
+        if (q >= end) return CUT;
+        if (*q == '>') { q++; break; }
+        if (*q == '/') {
+            if (q + 1 >= end) return CUT;
+            if (q[1] != '>') return BAIL;
+            q += 2;
+            empty = 1;
+            break;
+        }
+        if (!spaced || NAME_CH[*q] != 1 || natts == MAX_ATTS) return BAIL;
+        const unsigned char *a0 = q;
+        while (q < end && NAME_CH[*q]) q++;
+        size_t an = (size_t)(q - a0);
+        while (q < end && is_ws(*q)) q++;
+        if (q >= end) return CUT;
+        if (*q != '=') return BAIL;
+        q++;
+        while (q < end && is_ws(*q)) q++;
+        if (q >= end) return CUT;
+        unsigned char quote = *q++;
+        if (quote != '"' && quote != '\'') return BAIL;
+        offs[2 * natts] = s->tb_len;
+        if (put_bytes(s, a0, an) < 0 || put_bytes(s, "", 1) < 0) return BAIL;
+        offs[2 * natts + 1] = s->tb_len;
+        const unsigned char *seg = q;
+        for (;;) {
+            if (q >= end) return CUT;
+            unsigned char ch = *q;
+            if (ch == quote) break;
+            if (ch >= 0x20 && ch < 0x80 && ch != '<' && ch != '&') { q++; continue; }
+            if (put_bytes(s, seg, (size_t)(q - seg)) < 0) return BAIL;
+            if (ch >= 0x80) {
+                int k = utf8_seq(q, end);
+                if (k < 0) return CUT;
+                if (k == 0) return BAIL;
+                seg = q;
+                q += k;
+                continue;
+            }
+            if (ch == '\t' || ch == '\n') { /* attribute-value normalisation */
+                if (put_bytes(s, " ", 1) < 0) return BAIL;
+                seg = ++q;
+                continue;
+            }
+            if (ch == '&') {
+                unsigned char out[4];
+                size_t used = 0;
+                int k = reference(q, end, out, &used);
+                if (k < 0) return CUT;
+                if (k == 0 || put_bytes(s, out, (size_t)k) < 0) return BAIL;
+                q += used;
+                seg = q;
+                continue;
+            }
+            return BAIL; /* '<', CR, another control character */
+        }
+        if (put_bytes(s, seg, (size_t)(q - seg)) < 0 || put_bytes(s, "", 1) < 0) return BAIL;
+        q++;
+        natts++;
+    }
+    const char *atts[2 * MAX_ATTS + 1];
+    for (int k = 0; k < 2 * natts; k++) atts[k] = s->tb + offs[k];
+    atts[2 * natts] = NULL;
+    for (int i = 0; i < natts; i++)
+        for (int j = i + 1; j < natts; j++)
+            if (strcmp(atts[2 * i], atts[2 * j]) == 0) return BAIL; /* a duplicate attribute */
+    if (!empty && s->depth == MAX_DEPTH) return BAIL;
+    if (s->phase == 3) return BAIL; /* a second root */
+    s->phase = 2;
+    on_start(s, s->tb, atts);
+    if (empty) {
+        if (!s->stop) on_end(s, s->tb);
+        if (s->depth == 0) s->phase = 3;
+    } else {
+        size_t n = strlen(s->tb) + 1;
+        if (grow(&s->names, &s->names_cap, s->names_len + n) < 0) { halt(s, NO_MEMORY); return BAIL; }
+        if (s->depth == s->tops_cap) {
+            size_t cap = s->tops_cap ? s->tops_cap * 2 : 16;
+            size_t *grown = PyMem_Realloc(s->tops, cap * sizeof *grown);
+            if (!grown) { halt(s, NO_MEMORY); return BAIL; }
+            s->tops = grown;
+            s->tops_cap = cap;
+        }
+        s->tops[s->depth++] = s->names_len;
+        memcpy(s->names + s->names_len, s->tb, n);
+        s->names_len += n;
+    }
+    return (long)(q - p);
+}
+
+/* the XML declaration at p ("<?xml"): version 1.0, encoding UTF-8 if given,
+ * standalone yes/no if given; its length, CUT or BAIL */
+static long fast_decl(const unsigned char *p, const unsigned char *end) {
+    size_t room = (size_t)(end - p);
+    const unsigned char *close = NULL;
+    for (size_t k = 5; k + 1 < room && k < 512; k++)
+        if (p[k] == '?' && p[k + 1] == '>') { close = p + k; break; }
+    if (!close) return room < 512 ? CUT : BAIL;
+    const unsigned char *q = p + 5;
+    static const char *keys[] = {"version", "encoding", "standalone"};
+    int seen = 0;
+    while (q < close) {
+        if (!is_ws(*q)) return BAIL;
+        while (q < close && is_ws(*q)) q++;
+        if (q == close) break;
+        int key = -1;
+        for (int k = seen; k < 3; k++) {
+            size_t n = strlen(keys[k]);
+            if ((size_t)(close - q) > n && memcmp(q, keys[k], n) == 0 && (q[n] == '=' || is_ws(q[n]))) { key = k; q += n; break; }
+        }
+        if (key < 0 || (key > 0 && seen == 0)) return BAIL; /* version comes first */
+        seen = key + 1;
+        while (q < close && is_ws(*q)) q++;
+        if (q == close || *q++ != '=') return BAIL;
+        while (q < close && is_ws(*q)) q++;
+        if (q == close || (*q != '"' && *q != '\'')) return BAIL;
+        unsigned char quote = *q++;
+        const unsigned char *v = q;
+        while (q < close && *q != quote) q++;
+        if (q == close) return BAIL;
+        size_t n = (size_t)(q - v);
+        q++;
+        if (key == 0 && !(n == 3 && memcmp(v, "1.0", 3) == 0)) return BAIL;
+        if (key == 1 && !(n == 5 && (v[0] | 32) == 'u' && (v[1] | 32) == 't' && (v[2] | 32) == 'f' && v[3] == '-' && v[4] == '8')) return BAIL;
+        if (key == 2 && !((n == 3 && memcmp(v, "yes", 3) == 0) || (n == 2 && memcmp(v, "no", 2) == 0))) return BAIL;
+    }
+    if (!seen) return BAIL;
+    return (long)(close + 2 - p);
+}
+
+/* tokenizes buf; returns the bytes consumed (the rest is a token the next
+ * data completes); sets s->bail when the part is left to expat */
+static size_t fast_run(Scanner *s, const unsigned char *buf, size_t n, int final) {
+    const unsigned char *p = buf, *end = buf + n;
+    if (s->phase == 0) {
+        if (n < 8 && !final) return 0;
+        const unsigned char *q = p;
+        if (n >= 3 && q[0] == 0xEF && q[1] == 0xBB && q[2] == 0xBF) q += 3;
+        if ((size_t)(end - q) >= 6 && memcmp(q, "<?xml", 5) == 0 && is_ws(q[5])) {
+            long k = fast_decl(q, end);
+            if (k == CUT && !final) return 0;
+            if (k < 0) { bail(s); return 0; }
+            q += k;
+        }
+        p = q;
+        s->phase = 1;
+    }
+    while (p < end && !s->stop) {
+        if (s->phase == 2) {
+            if (*p == '<') {
+                long k = fast_tag(s, p, end);
+                if (k == CUT) break;
+                if (k == BAIL) { bail(s); break; }
+                p += k;
+            } else {
+                const unsigned char *q = fast_text(s, p, end, final);
+                if (!q) { bail(s); break; }
+                if (q == p) break; /* only a cut token */
+                p = q;
+            }
+        } else { /* before or after the root: only spaces, then (before) the root */
+            while (p < end && is_ws(*p)) p++;
+            if (p == end) break;
+            if (s->phase == 3 || *p != '<') { bail(s); break; }
+            long k = fast_tag(s, p, end);
+            if (k == CUT) break;
+            if (k == BAIL) { bail(s); break; }
+            p += k;
+        }
+    }
+    if (final && !s->stop && !s->bail && (p != end || s->phase != 3))
+        bail(s);
+    return (size_t)(p - buf);
+}
+
+/* feed in the own tokenizer's mode: a token cut by the end of the data waits in carry */
+static void fast_feed(Scanner *s, const char *data, size_t n, int final) {
+    const unsigned char *buf = (const unsigned char *)data;
+    size_t len = n;
+    if (s->carry_len) {
+        if (grow(&s->carry, &s->carry_cap, s->carry_len + n) < 0) { halt(s, NO_MEMORY); return; }
+        memcpy(s->carry + s->carry_len, data, n);
+        s->carry_len += n;
+        buf = (const unsigned char *)s->carry;
+        len = s->carry_len;
+    }
+    size_t used = fast_run(s, buf, len, final);
+    s->consumed += (long long)used;
+    if (s->stop || s->bail) return;
+    size_t rest = len - used;
+    if (rest > CARRY_MAX) { bail(s); return; }
+    if (buf == (const unsigned char *)s->carry) {
+        memmove(s->carry, s->carry + used, rest);
+    } else if (rest) {
+        if (grow(&s->carry, &s->carry_cap, rest) < 0) { halt(s, NO_MEMORY); return; }
+        memcpy(s->carry, buf + used, rest);
+    }
+    s->carry_len = rest;
+}
+
 static void XMLCALL on_doctype(void *data, const XML_Char *name, const XML_Char *sysid, const XML_Char *pubid, int internal) {
     (void)name; (void)sysid; (void)pubid; (void)internal;
     halt((Scanner *)data, DTD);
@@ -580,14 +991,15 @@ static void XMLCALL on_entity(void *data, const XML_Char *name, int pe, const XM
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
     PyObject *sst, *strings = Py_None, *styles = Py_None;
     long long cell_room, char_room;
-    static char *names[] = {"sst", "cell_room", "char_room", "strings", "styles", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OLL|OO", names, &sst, &cell_room, &char_room, &strings, &styles))
+    int use_expat = 0;
+    static char *names[] = {"sst", "cell_room", "char_room", "strings", "styles", "expat", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OLL|OOp", names, &sst, &cell_room, &char_room, &strings, &styles, &use_expat))
         return -1;
     if (strings != Py_None && (!PyList_Check(strings) || !PyBytes_Check(styles))) {
         PyErr_SetString(PyExc_TypeError, "strings must be a list and styles bytes");
         return -1;
     }
-    if (s->p || s->has_sst) {
+    if (s->ready || s->has_sst) {
         PyErr_SetString(PyExc_RuntimeError, "Scanner already initialised");
         return -1;
     }
@@ -619,11 +1031,16 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
         if (!s->rows || !s->dates)
             return -1;
     }
+    if (!use_expat) {
+        s->ready = 1;
+        return 0;
+    }
     s->p = XML_ParserCreate(NULL);
     if (!s->p) {
         PyErr_NoMemory();
         return -1;
     }
+    s->ready = 1;
     XML_SetUserData(s->p, s);
     XML_SetStartElementHandler(s->p, on_start);
     XML_SetCharacterDataHandler(s->p, on_text);
@@ -644,6 +1061,10 @@ static void Scanner_dealloc(Scanner *s) {
     Py_XDECREF(s->rows);
     Py_XDECREF(s->dates);
     PyMem_Free(s->ist);
+    PyMem_Free(s->carry);
+    PyMem_Free(s->tb);
+    PyMem_Free(s->names);
+    PyMem_Free(s->tops);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
@@ -652,7 +1073,7 @@ static PyObject *Scanner_feed(Scanner *s, PyObject *args) {
     int final;
     if (!PyArg_ParseTuple(args, "y*p", &data, &final))
         return NULL;
-    if (!s->p) {
+    if (!s->ready) {
         PyBuffer_Release(&data);
         PyErr_SetString(PyExc_RuntimeError, "Scanner not initialised");
         return NULL;
@@ -667,6 +1088,20 @@ static PyObject *Scanner_feed(Scanner *s, PyObject *args) {
         return PyLong_FromLong(s->stop);
     }
     s->busy = 1;
+    if (!s->p) {
+        fast_feed(s, data.buf, (size_t)data.len, final);
+        s->busy = 0;
+        PyBuffer_Release(&data);
+        if (s->stop == NO_MEMORY)
+            return PyErr_NoMemory();
+        if (s->stop)
+            return PyLong_FromLong(s->stop);
+        if (s->bail) {
+            s->stop = RETRY;
+            return PyLong_FromLong(RETRY);
+        }
+        return PyLong_FromLong(GO);
+    }
     const char *buf = data.buf;
     Py_ssize_t left = data.len;
     enum XML_Status status = XML_STATUS_OK;
@@ -759,7 +1194,7 @@ static PyObject *Scanner_state(Scanner *s, PyObject *unused) {
 
 static PyObject *Scanner_position(Scanner *s, PyObject *unused) {
     (void)unused;
-    return PyLong_FromLongLong(s->p ? (long long)XML_GetCurrentByteIndex(s->p) : -1);
+    return PyLong_FromLongLong(s->p ? (long long)XML_GetCurrentByteIndex(s->p) : s->ready ? s->consumed : -1);
 }
 
 static PyObject *Scanner_xml_error(Scanner *s, PyObject *unused) {
@@ -812,6 +1247,7 @@ static PyTypeObject ScannerType = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_sheetscan", "The worksheet pass of budgetxl.guard, in C.", -1, NULL};
 
 PyMODINIT_FUNC PyInit__sheetscan(void) {
+    tokenizer_tables();
     if (PyType_Ready(&ScannerType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);

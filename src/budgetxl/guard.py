@@ -678,7 +678,7 @@ class _Values:
     date1904: bool = False
 
 
-_GO, _CELLS, _CELLS_MERGED, _TEXT, _DTD, _BAD_XML = range(6)
+_GO, _CELLS, _CELLS_MERGED, _TEXT, _DTD, _BAD_XML, _NO_MEMORY, _RETRY = range(8)
 
 
 class _NativeParser:
@@ -701,15 +701,32 @@ def _sheet_part_native(zf, info, budget: _Budget, sst: array, cells_before: int,
                        read: _Values | None = None) -> _PartStats:
     """``_sheet_part_python`` with the handlers in C (``_sheetscan.c``): the same
     counts, refusals and messages; with ``read``, the cell values too."""
+    unpacked = budget.scan.unpacked
+    try:
+        return _sheet_part_scanned(zf, info, budget, sst, cells_before, chars_before, present_before, label, read, False)
+    except _Retry:  # the C tokenizer leaves this part to expat: read it again from the start
+        budget.scan.unpacked = unpacked
+        return _sheet_part_scanned(zf, info, budget, sst, cells_before, chars_before, present_before, label, read, True)
+
+
+class _Retry(Exception):
+    """The C pass's own tokenizer met something it leaves to expat (a comment,
+    CDATA, another encoding, malformed XML, ...): the part is read again with expat."""
+
+
+def _sheet_part_scanned(zf, info, budget: _Budget, sst: array, cells_before: int, chars_before: int, present_before: int, label: str,
+                        read: _Values | None, use_expat: bool) -> _PartStats:
     limits = budget.limits
     present_room = limits.present - present_before
     char_room = limits.text_chars - chars_before
     if read is None:
-        scanner = _native.Scanner(sst, limits.cells - cells_before, char_room)
+        scanner = _native.Scanner(sst, limits.cells - cells_before, char_room, expat=use_expat)
     else:
-        scanner = _native.Scanner(sst, limits.cells - cells_before, char_room, read.strings, read.styles)
+        scanner = _native.Scanner(sst, limits.cells - cells_before, char_room, read.strings, read.styles, use_expat)
 
     def refuse(code: int) -> None:
+        if code == _RETRY:
+            raise _Retry()
         max_r, max_c, _, _, _, r, c = scanner.state()
         if code in (_CELLS, _CELLS_MERGED):
             budget.cells("超过", f"（工作表“{label}”{'含合并单元格' if code == _CELLS_MERGED else ''}最远到 {_a1(max_r, max_c)}）")
