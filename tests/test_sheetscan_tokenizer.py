@@ -266,3 +266,82 @@ def test_the_shipped_workbooks_are_read_by_the_own_tokenizer(tmp_path):
                 if part.startswith("xl/worksheets/") and part.endswith(".xml"):
                     assert agree(z.read(part)), (name, part)
         read_workbook(root / name)
+
+
+# ------------------------------------------------------------------ shared strings: the C pass and the Python pass
+
+SST_TEXTS = st.sampled_from(["", "甲", " 乙 ", "\n丙\t", "a&amp;b", "&#20013;", "_x000B_x", "_x0041__x00e9_", "  ", "x]]y"[:3], "😀",
+                             "&lt;t&gt;", "line\nend"])
+
+
+@st.composite
+def shared_strings(draw):
+    p = draw(st.sampled_from(["", "x:"]))
+    items = []
+    for _ in range(draw(st.integers(0, 6))):
+        runs = []
+        for _ in range(draw(st.integers(0, 3))):
+            keep = ' xml:space="preserve"' if draw(st.booleans()) else ""
+            t = f"<{p}t{keep}>{draw(SST_TEXTS)}</{p}t>"
+            runs.append(draw(st.sampled_from([t, f"<{p}r><{p}rPr><{p}b/></{p}rPr>{t}</{p}r>", f"<{p}rPh sb=\"0\"><{p}t>ヨミ</{p}t></{p}rPh>"])))
+        items.append(f"<{p}si>{draw(SPACE)}{''.join(runs)}{draw(SPACE)}</{p}si>")
+    stray = draw(st.sampled_from(["", f"<{p}t>外</{p}t>", "\n"]))
+    ns = ' xmlns:x="urn:x"' if p else ""
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\r\n<{p}sst xmlns="urn:main"{ns} count="{len(items)}">{"".join(items)}{stray}'
+            f"</{p}sst>").encode()
+
+
+def _strings(xml: bytes, texts: bool, python: bool, limit: int = 1_000_000):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/sharedStrings.xml", xml)
+    with zipfile.ZipFile(buf) as z:
+        budget = guard._Budget(Path("t.xlsx"), guard.Limits(strings=limit), guard.Scan("xlsx"))
+        found: list[str] | None = [] if texts else None
+        run = guard._shared_string_lengths_python if python else guard._shared_string_lengths
+        try:
+            lengths = run(z, z.getinfo("xl/sharedStrings.xml"), budget, found)
+        except guard.Refused as exc:
+            return ("refused", exc.message)
+    return list(lengths), found, budget.scan.unpacked
+
+
+@native
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shared_strings(), st.booleans(), st.sampled_from([1_000_000, 1_000_000, 2]))
+def test_shared_strings_read_the_same_in_c_and_in_python(xml, texts, limit):
+    assert _strings(xml, texts, False, limit) == _strings(xml, texts, True, limit)
+
+
+@st.composite
+def mutated_strings(draw):
+    xml = bytearray(draw(shared_strings()))
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(xml)))
+        piece = draw(st.sampled_from(PIECES))
+        if draw(st.booleans()):
+            xml[at:at] = piece
+        else:
+            del xml[at:at + draw(st.integers(1, 8))]
+    return bytes(xml)
+
+
+@native
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_strings(), st.booleans())
+def test_changed_shared_strings_read_or_are_refused_the_same_in_c_and_in_python(xml, texts):
+    assert _strings(xml, texts, False) == _strings(xml, texts, True)
+
+
+@native
+def test_shared_strings_saved_by_libreoffice_are_read_by_the_own_tokenizer():
+    """The strings as an office suite writes them (runs, phonetic guides,
+    preserved spaces): the fast path reads them, and reads them as Python does."""
+    xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<sst xmlns="urn:main" count="3" uniqueCount="3">'
+           '<si><t xml:space="preserve"> 阿克陶县 </t></si><si><r><rPr><sz val="11"/></rPr><t>社会</t></r><r><t>保险_x000B_中心</t></r>'
+           '<rPh sb="0" eb="1"><t>ア</t></rPh></si><si><t>\n 1462.90\n</t></si></sst>').encode()
+    s = guard._native.Scanner(array("L"), 0, 0, [], b"", strings_limit=10)
+    assert s.feed(xml, True) == 0 and s.finish() == 0
+    got = _strings(xml, True, False)
+    assert got == _strings(xml, True, True)
+    assert got[:2] == ([6, 14, 10], [" 阿克陶县 ", "社会保险\x0b中心", "1462.90"])

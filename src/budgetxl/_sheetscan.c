@@ -45,7 +45,7 @@
 #define FAR 1000000000LL
 
 enum { T_N, T_S, T_STR, T_E, T_B, T_INLINE, T_D };
-enum { GO, CELLS, CELLS_MERGED, TEXT, DTD, BAD_XML, NO_MEMORY, RETRY };
+enum { GO, CELLS, CELLS_MERGED, TEXT, DTD, BAD_XML, NO_MEMORY, RETRY, STRINGS };
 
 typedef struct {
     PyObject_HEAD
@@ -88,6 +88,11 @@ typedef struct {
     size_t names_len, names_cap;
     size_t *tops;      /* where each open element's name begins in names */
     size_t tops_cap, depth;
+    /* a shared-strings part instead of a worksheet (Scanner(..., strings_limit=N)) */
+    int shared, in_t;
+    long long strings_limit;
+    unsigned long *lens; /* characters of every <t> of each <si> */
+    size_t n_si, lens_cap;
 } Scanner;
 
 static int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
@@ -583,6 +588,93 @@ static void XMLCALL on_text(void *data, const XML_Char *text, int len) {
     }
 }
 
+/* ------------------------------------------------------------------ shared strings
+ * guard._shared_string_lengths in C: the characters of every <t> of each <si>
+ * (phonetic runs too: the budget counts high) and, with a list to fill, each
+ * string as the readers show it (its runs without the phonetic guide <rPh>,
+ * a <t> without xml:space="preserve" stripped of XML spaces, _xHHHH_ decoded). */
+
+static int ss_flush(Scanner *s) { /* the string being read, into the list */
+    s->ist_len = unescape_x(s->ist ? s->ist : "", s->ist_len);
+    PyObject *text = PyUnicode_DecodeUTF8(s->ist ? s->ist : "", (Py_ssize_t)s->ist_len, "replace");
+    s->ist_len = 0;
+    if (!text || PyList_Append(s->strings, text) < 0) {
+        Py_XDECREF(text);
+        PyErr_Clear();
+        halt(s, NO_MEMORY);
+        return -1;
+    }
+    Py_DECREF(text);
+    return 0;
+}
+
+static void XMLCALL ss_start(void *data, const XML_Char *name, const XML_Char **atts) {
+    Scanner *s = (Scanner *)data;
+    if (s->stop)
+        return;
+    const char *local = strrchr(name, ':');
+    local = local ? local + 1 : name;
+    if (strcmp(local, "si") == 0) {
+        if (s->strings && s->n_si && ss_flush(s) < 0)
+            return;
+        if (s->n_si == s->lens_cap) {
+            size_t cap = s->lens_cap ? s->lens_cap * 2 : 256;
+            unsigned long *grown = PyMem_Realloc(s->lens, cap * sizeof *grown);
+            if (!grown) { halt(s, NO_MEMORY); return; }
+            s->lens = grown;
+            s->lens_cap = cap;
+        }
+        s->lens[s->n_si++] = 0;
+        if ((long long)s->n_si > s->strings_limit) {
+            halt(s, STRINGS);
+            return;
+        }
+    } else if (strcmp(local, "rPh") == 0)
+        s->in_rph = 1;
+    s->in_t = local[0] == 't' && local[1] == 0;
+    if (s->in_t) {
+        const char *space = attr(atts, "xml:space");
+        s->t_keep = space && strcmp(space, "preserve") == 0;
+        s->t_start = s->ist_len;
+    }
+}
+
+static void XMLCALL ss_end(void *data, const XML_Char *name) {
+    Scanner *s = (Scanner *)data;
+    if (s->in_t && !s->t_keep && s->ist_len > s->t_start) {
+        char *a = s->ist + s->t_start, *b = s->ist + s->ist_len;
+        while (a < b && is_space(*a)) a++;
+        while (b > a && is_space(b[-1])) b--;
+        memmove(s->ist + s->t_start, a, (size_t)(b - a));
+        s->ist_len = s->t_start + (size_t)(b - a);
+    }
+    s->in_t = 0;
+    if (s->in_rph) {
+        const char *local = strrchr(name, ':');
+        local = local ? local + 1 : name;
+        if (strcmp(local, "rPh") == 0) s->in_rph = 0;
+    }
+}
+
+static void XMLCALL ss_text(void *data, const XML_Char *text, int len) {
+    Scanner *s = (Scanner *)data;
+    if (s->stop || !s->in_t || !s->n_si)
+        return;
+    unsigned long long n = (unsigned long long)codepoints(text, (size_t)len), had = s->lens[s->n_si - 1];
+    s->lens[s->n_si - 1] = n > (unsigned long long)ULONG_MAX - had ? ULONG_MAX : (unsigned long)(had + n);
+    if (s->strings && !s->in_rph) {
+        if (grow(&s->ist, &s->ist_cap, s->ist_len + (size_t)len) < 0) { halt(s, NO_MEMORY); return; }
+        memcpy(s->ist + s->ist_len, text, (size_t)len);
+        s->ist_len += (size_t)len;
+    }
+}
+
+/* the handlers of the part's kind, for the own tokenizer */
+static void ev_start(Scanner *s, const char *name, const char **atts) { if (s->shared) ss_start(s, name, atts); else on_start(s, name, atts); }
+static void ev_end(Scanner *s, const char *name) { if (s->shared) ss_end(s, name); else on_end(s, name); }
+static void ev_text(Scanner *s, const char *text, int len) { if (s->shared) ss_text(s, text, len); else on_text(s, text, len); }
+static int wants_text(Scanner *s) { return s->shared ? s->in_t && s->n_si : s->cap != 0; }
+
 /* ------------------------------------------------------------------ the own tokenizer
  *
  * Worksheet parts are plain XML: elements, attributes, text, the five
@@ -696,7 +788,7 @@ enum { CUT = -1, BAIL = -2 }; /* a token cut by the end of the data; a token the
  * sequence or "]]" the next data completes (not final). NULL: bail. */
 static const unsigned char *fast_text(Scanner *s, const unsigned char *p, const unsigned char *end, int final) {
     const unsigned char *run = p, *seg = p, *stop = end;
-    int keep = s->cap != 0; /* on_text uses text only inside <v> or <t> */
+    int keep = wants_text(s); /* the handlers use text only inside <v> or <t> */
     s->tb_len = 0;
     int copied = 0;
     while (p < end) {
@@ -735,9 +827,9 @@ static const unsigned char *fast_text(Scanner *s, const unsigned char *p, const 
     if (keep && stop > run) {
         if (copied) {
             if (put_bytes(s, seg, (size_t)(stop - seg)) < 0) return NULL;
-            on_text(s, s->tb, (int)s->tb_len);
+            ev_text(s, s->tb, (int)s->tb_len);
         } else
-            on_text(s, (const char *)run, (int)(stop - run));
+            ev_text(s, (const char *)run, (int)(stop - run));
     }
     return stop;
 }
@@ -760,7 +852,7 @@ static long fast_tag(Scanner *s, const unsigned char *p, const unsigned char *en
         if (s->depth == 0) return BAIL;
         size_t top = s->tops[s->depth - 1];
         if (s->names_len - top - 1 != n || memcmp(s->names + top, n0, n) != 0) return BAIL;
-        on_end(s, s->names + top);
+        ev_end(s, s->names + top);
         s->depth--;
         s->names_len = top;
         if (s->depth == 0) s->phase = 3;
@@ -846,9 +938,9 @@ static long fast_tag(Scanner *s, const unsigned char *p, const unsigned char *en
     if (!empty && s->depth == MAX_DEPTH) return BAIL;
     if (s->phase == 3) return BAIL; /* a second root */
     s->phase = 2;
-    on_start(s, s->tb, atts);
+    ev_start(s, s->tb, atts);
     if (empty) {
-        if (!s->stop) on_end(s, s->tb);
+        if (!s->stop) ev_end(s, s->tb);
         if (s->depth == 0) s->phase = 3;
     } else {
         size_t n = strlen(s->tb) + 1;
@@ -992,8 +1084,10 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
     PyObject *sst, *strings = Py_None, *styles = Py_None;
     long long cell_room, char_room;
     int use_expat = 0;
-    static char *names[] = {"sst", "cell_room", "char_room", "strings", "styles", "expat", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OLL|OOp", names, &sst, &cell_room, &char_room, &strings, &styles, &use_expat))
+    long long strings_limit = -1;
+    static char *names[] = {"sst", "cell_room", "char_room", "strings", "styles", "expat", "strings_limit", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OLL|OOp$L", names, &sst, &cell_room, &char_room, &strings, &styles, &use_expat,
+                                     &strings_limit))
         return -1;
     if (strings != Py_None && (!PyList_Check(strings) || !PyBytes_Check(styles))) {
         PyErr_SetString(PyExc_TypeError, "strings must be a list and styles bytes");
@@ -1017,6 +1111,8 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
     }
     s->cell_room = cell_room;
     s->char_room = char_room;
+    s->shared = strings_limit >= 0;
+    s->strings_limit = strings_limit;
     s->uncached = PyList_New(0);
     s->errors = PyDict_New();
     if (!s->uncached || !s->errors)
@@ -1042,9 +1138,9 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
     }
     s->ready = 1;
     XML_SetUserData(s->p, s);
-    XML_SetStartElementHandler(s->p, on_start);
-    XML_SetCharacterDataHandler(s->p, on_text);
-    XML_SetEndElementHandler(s->p, on_end);
+    XML_SetStartElementHandler(s->p, s->shared ? ss_start : on_start);
+    XML_SetCharacterDataHandler(s->p, s->shared ? ss_text : on_text);
+    XML_SetEndElementHandler(s->p, s->shared ? ss_end : on_end);
     XML_SetStartDoctypeDeclHandler(s->p, on_doctype);
     XML_SetEntityDeclHandler(s->p, on_entity);
     return 0;
@@ -1065,6 +1161,7 @@ static void Scanner_dealloc(Scanner *s) {
     PyMem_Free(s->tb);
     PyMem_Free(s->names);
     PyMem_Free(s->tops);
+    PyMem_Free(s->lens);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
@@ -1130,9 +1227,12 @@ static PyObject *Scanner_finish(Scanner *s, PyObject *unused) {
         PyErr_SetString(PyExc_RuntimeError, "Scanner.finish while feeding");
         return NULL;
     }
+    int first = !s->finished;
     s->finished = 1;
     if (!s->stop && s->open_cell)
         close_cell(s);
+    if (first && !s->stop && s->shared && s->strings && s->n_si)
+        ss_flush(s); /* the last string */
     if (s->stop == NO_MEMORY)
         return PyErr_NoMemory();
     return PyLong_FromLong(s->stop == TEXT ? TEXT : GO);
@@ -1187,6 +1287,15 @@ static PyObject *Scanner_values(Scanner *s, PyObject *unused) {
     return Py_BuildValue("(OO)", s->rows, s->dates);
 }
 
+static PyObject *Scanner_lengths(Scanner *s, PyObject *unused) {
+    (void)unused;
+    if (!s->shared || s->busy || !s->finished || s->stop) {
+        PyErr_SetString(PyExc_RuntimeError, "Scanner.lengths: only after finish() of a shared-strings part that was not stopped");
+        return NULL;
+    }
+    return PyBytes_FromStringAndSize((const char *)s->lens, (Py_ssize_t)(s->n_si * sizeof *s->lens));
+}
+
 static PyObject *Scanner_state(Scanner *s, PyObject *unused) {
     (void)unused;
     return Py_BuildValue("(LLLLLLL)", s->max_r, s->max_c, s->merged, s->present, s->chars, s->r, s->c);
@@ -1220,6 +1329,7 @@ static PyMethodDef Scanner_methods[] = {
     {"feed", (PyCFunction)Scanner_feed, METH_VARARGS, "feed(data, final) -> code"},
     {"finish", (PyCFunction)Scanner_finish, METH_NOARGS, "close the open cell -> code"},
     {"state", (PyCFunction)Scanner_state, METH_NOARGS, "(max_r, max_c, merged, present, chars, r, c)"},
+    {"lengths", (PyCFunction)Scanner_lengths, METH_NOARGS, "a shared-strings part: the characters of each string, as array('L') bytes"},
     {"values", (PyCFunction)Scanner_values, METH_NOARGS, "(rows, dates) after finish(), when made with strings"},
     {"xml_error", (PyCFunction)Scanner_xml_error, METH_NOARGS, "(expat error code, line)"},
     {"position", (PyCFunction)Scanner_position, METH_NOARGS, "byte index of the last parse event"},

@@ -366,7 +366,37 @@ def _sheet_entries(zf, info, budget, book: dict | None = None) -> list[tuple[str
 def _shared_string_lengths(zf, info, budget, texts: list[str] | None = None) -> array:
     """Characters of each shared string (all its <t>: the budget counts high);
     into ``texts``, each string as the readers show it (its runs, without the
-    phonetic guide <rPh>)."""
+    phonetic guide <rPh>). In C where it is built (``_sheetscan.c``: the same
+    counts and texts, tests/test_sheetscan_tokenizer.py)."""
+    if _native is None:
+        return _shared_string_lengths_python(zf, info, budget, texts)
+    unpacked = budget.scan.unpacked
+    for use_expat in (False, True):
+        found: list[str] | None = [] if texts is not None else None
+        scanner = _native.Scanner(array("L"), 0, 0, found, b"", use_expat, strings_limit=budget.limits.strings)
+
+        def refuse(code: int, scanner=scanner) -> None:
+            if code == _RETRY:
+                raise _Retry()
+            if code == _STRINGS:
+                budget.strings(f"超过 {budget.limits.strings:,} ")
+            _refuse_xml(scanner, code)
+
+        try:
+            _feed(zf, info, _NativeParser(scanner, refuse), budget)
+        except _Retry:  # left to expat: read the part again from its start
+            budget.scan.unpacked = unpacked
+            continue
+        code = scanner.finish()
+        if code:
+            refuse(code)
+        if texts is not None:
+            texts.extend(found)
+        return array("L", scanner.lengths())
+    raise AssertionError("expat never asks for a retry")  # pragma: no cover
+
+
+def _shared_string_lengths_python(zf, info, budget, texts: list[str] | None = None) -> array:
     lengths = array("L")
     current = [0, False, 0, False]  # where the open <t> starts in parts, inside a <t>, inside an <rPh>, xml:space="preserve"
     parts: list[str] = []
@@ -405,8 +435,7 @@ def _shared_string_lengths(zf, info, budget, texts: list[str] | None = None) -> 
 
     p.StartElementHandler = start
     p.CharacterDataHandler = text
-    if texts is not None:
-        p.EndElementHandler = end
+    p.EndElementHandler = end  # also without texts: text after </t> is no part of the string
     _feed(zf, info, p, budget)
     if texts is not None and lengths:
         texts.append("".join(parts))
@@ -678,7 +707,7 @@ class _Values:
     date1904: bool = False
 
 
-_GO, _CELLS, _CELLS_MERGED, _TEXT, _DTD, _BAD_XML, _NO_MEMORY, _RETRY = range(8)
+_GO, _CELLS, _CELLS_MERGED, _TEXT, _DTD, _BAD_XML, _NO_MEMORY, _RETRY, _STRINGS = range(9)
 
 
 class _NativeParser:
@@ -709,6 +738,17 @@ def _sheet_part_native(zf, info, budget: _Budget, sst: array, cells_before: int,
         return _sheet_part_scanned(zf, info, budget, sst, cells_before, chars_before, present_before, label, read, True)
 
 
+def _refuse_xml(scanner, code: int) -> None:
+    """A DTD or malformed XML the C pass met: raised as ``_feed`` reports them."""
+    if code == _DTD:
+        raise _Dtd()
+    if code == _BAD_XML:
+        number, line = scanner.xml_error()
+        error = expat.ExpatError(expat.ErrorString(number))
+        error.code, error.lineno = number, line
+        raise error
+
+
 class _Retry(Exception):
     """The C pass's own tokenizer met something it leaves to expat (a comment,
     CDATA, another encoding, malformed XML, ...): the part is read again with expat."""
@@ -732,13 +772,7 @@ def _sheet_part_scanned(zf, info, budget: _Budget, sst: array, cells_before: int
             budget.cells("超过", f"（工作表“{label}”{'含合并单元格' if code == _CELLS_MERGED else ''}最远到 {_a1(max_r, max_c)}）")
         if code == _TEXT:
             budget.text(f"，到工作表“{label}”的 {_a1(r, c)} 时已超过")
-        if code == _DTD:
-            raise _Dtd()
-        if code == _BAD_XML:
-            number, line = scanner.xml_error()
-            error = expat.ExpatError(expat.ErrorString(number))
-            error.code, error.lineno = number, line
-            raise error
+        _refuse_xml(scanner, code)
 
     parser = _NativeParser(scanner, refuse)
 
