@@ -91,3 +91,41 @@ def test_the_numberings_of_the_reference_document():
     for label, bare in [("一、一般公共预算拨款", "一般公共预算拨款"), ("（一）工资福利支出", "工资福利支出"), ("其中：基本支出", "基本支出"),
                         ("1.社会保障和就业支出", "社会保障和就业支出"), ("(2)项目支出", "项目支出"), ("十二、其他", "其他"), ("一般", "一般")]:
         assert bare_label(label) == bare == regex_bare_label(label)
+
+
+def pairwise_parent_map(rows) -> dict:
+    """The rule as first written: every subtotal compared with every row."""
+    subtotals = [r for r in rows if r.kind == "subtotal" and r.code]
+    parents = {}
+    for i, row in enumerate(rows):
+        if not row.code:
+            parents[i] = None
+            continue
+        best = None
+        for s in subtotals:
+            if s is row or not row.code.startswith(s.code):
+                continue
+            if len(s.code) == len(row.code) and not (row.project and row.kind == "detail"):
+                continue
+            if best is None or len(s.code) > len(best.code):
+                best = s
+        parents[i] = best
+    return parents
+
+
+ROWS = st.lists(st.tuples(st.sampled_from(["detail", "subtotal", "total"]),
+                          st.sampled_from([None, "", "2", "20", "208", "20801", "2080101", "2080109", "20802", "210", "21011", "2101101", "2081"]),
+                          st.sampled_from([None, "", "项目甲"])), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ROWS)
+def test_parents_are_found_by_prefix_as_by_comparing_every_pair(spec_rows):
+    from budgetxl.model import Row, Table
+    from budgetxl.rules.helpers import parent_map
+
+    rows = tuple(Row(kind, "名称", {}, i + 5, code=code, project=project) for i, (kind, code, project) in enumerate(spec_rows))
+    table = Table("T3", "表3", "表3", rows)
+    got = parent_map(table)
+    assert {i: id(r) if r else None for i, r in got.items()} == {i: id(r) if r else None for i, r in pairwise_parent_map(rows).items()}
+

@@ -78,21 +78,25 @@ def refs_of(rows: Iterable[Row], column: str) -> list[CellRef]:
 
 
 def parent_map(table: Table) -> dict[int, Row | None]:
-    """Row index -> the nearest existing parent row (longest code prefix)."""
-    subtotals = [r for r in table.rows if r.kind == "subtotal" and r.code]
+    """Row index -> the nearest existing parent row: the first subtotal row whose
+    code is the longest prefix of the row's code (the same code only for a
+    project row, whose parent is its 项 line). Looked up by prefix, not by
+    comparing every pair of rows (tests/test_fast_paths.py holds it to that)."""
+    subtotals: dict[str, Row] = {}
+    for r in table.rows:
+        if r.kind == "subtotal" and r.code:
+            subtotals.setdefault(r.code, r)
     parents: dict[int, Row | None] = {}
     for i, row in enumerate(table.rows):
-        if not row.code:
-            parents[i] = None
-            continue
+        code = row.code
         best = None
-        for s in subtotals:
-            if s is row or not row.code.startswith(s.code):
-                continue
-            if len(s.code) == len(row.code) and not (row.project and row.kind == "detail"):
-                continue
-            if best is None or len(s.code) > len(best.code):
-                best = s
+        if code:
+            n = len(code)
+            if row.project and row.kind == "detail":
+                best = subtotals.get(code)
+            while best is None and n > 1:
+                n -= 1
+                best = subtotals.get(code[:n])
         parents[i] = best
     return parents
 
