@@ -345,3 +345,61 @@ def test_shared_strings_saved_by_libreoffice_are_read_by_the_own_tokenizer():
     got = _strings(xml, True, False)
     assert got == _strings(xml, True, True)
     assert got[:2] == ([6, 14, 10], [" 阿克陶县 ", "社会保险\x0b中心", "1462.90"])
+
+
+# ------------------------------------------------------------------ styles: the C pass and the Python pass
+
+@st.composite
+def stylesheets(draw):
+    p = draw(st.sampled_from(["", "x:"]))
+    fmts = "".join(f'<{p}numFmt numFmtId="{draw(st.sampled_from(["164", "165", " 166", ""]))}" formatCode="{draw(st.sampled_from(["yyyy-mm-dd", "0.00", "[h]:mm", "&quot;年&quot;", ""]))}"/>'
+                   for _ in range(draw(st.integers(0, 3))))
+    xf = lambda: f'<{p}xf numFmtId="{draw(st.sampled_from(["0", "14", "164", "165", "46", "x"]))}" fontId="0"/>' if draw(st.booleans()) else f"<{p}xf/>"  # noqa: E731
+    cell_xfs = "".join(xf() for _ in range(draw(st.integers(0, 5))))
+    style_xfs = "".join(xf() for _ in range(draw(st.integers(0, 2))))
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<{p}styleSheet xmlns="urn:main"{" xmlns:x=" + chr(34) + "urn:x" + chr(34) if p else ""}>'
+            f"<{p}numFmts>{fmts}</{p}numFmts><{p}fonts><{p}font/><{p}font><{p}b/></{p}font></{p}fonts><{p}cellStyleXfs>{style_xfs}</{p}cellStyleXfs>"
+            f"<{p}cellXfs>{cell_xfs}</{p}cellXfs><{p}cellStyles><{p}cellStyle name=\"常规\"/></{p}cellStyles><{p}dxfs/></{p}styleSheet>").encode()
+
+
+def _styles(xml: bytes, values: bool, python: bool, limit: int = 70_000):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/styles.xml", xml)
+    with zipfile.ZipFile(buf) as z:
+        budget = guard._Budget(Path("t.xlsx"), guard.Limits(styles=limit), guard.Scan("xlsx"))
+        formats: dict | None = {} if values else None
+        run = guard._count_styles_python if python else guard._count_styles
+        try:
+            n = run(z, z.getinfo("xl/styles.xml"), budget, formats)
+        except guard.Refused as exc:
+            return ("refused", exc.message)
+    return n, formats, budget.scan.unpacked
+
+
+@native
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stylesheets(), st.booleans(), st.sampled_from([70_000, 70_000, 3]))
+def test_styles_read_the_same_in_c_and_in_python(xml, values, limit):
+    assert _styles(xml, values, False, limit) == _styles(xml, values, True, limit)
+
+
+@native
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stylesheets(), st.lists(st.tuples(st.integers(0, 2000), st.sampled_from(PIECES)), min_size=1, max_size=3))
+def test_changed_styles_read_or_are_refused_the_same_in_c_and_in_python(xml, changes):
+    data = bytearray(xml)
+    for at, piece in changes:
+        data[at:at] = piece
+    assert _styles(bytes(data), True, False) == _styles(bytes(data), True, True)
+
+
+@native
+def test_the_shipped_styles_are_read_by_the_own_tokenizer():
+    root = Path(__file__).resolve().parent.parent
+    with zipfile.ZipFile(root / "examples/akto_2026.xlsx") as z:
+        xml = z.read("xl/styles.xml")
+    s = guard._native.Scanner(array("L"), 0, 0, [], b"", styles_limit=70_000)
+    assert s.feed(xml, True) == 0 and s.finish() == 0
+    n, cells, codes = s.formats()
+    assert n > 10 and cells and (n, {"cells": cells, "codes": codes}, len(xml)) == _styles(xml, True, True)

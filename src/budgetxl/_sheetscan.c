@@ -45,7 +45,8 @@
 #define FAR 1000000000LL
 
 enum { T_N, T_S, T_STR, T_E, T_B, T_INLINE, T_D };
-enum { GO, CELLS, CELLS_MERGED, TEXT, DTD, BAD_XML, NO_MEMORY, RETRY, STRINGS };
+enum { GO, CELLS, CELLS_MERGED, TEXT, DTD, BAD_XML, NO_MEMORY, RETRY, STRINGS, STYLES };
+enum { SHEET, SHARED, STYLESHEET }; /* what part a Scanner reads */
 
 typedef struct {
     PyObject_HEAD
@@ -88,8 +89,13 @@ typedef struct {
     size_t names_len, names_cap;
     size_t *tops;      /* where each open element's name begins in names */
     size_t tops_cap, depth;
-    /* a shared-strings part instead of a worksheet (Scanner(..., strings_limit=N)) */
+    /* a shared-strings part (Scanner(..., strings_limit=N)) or a styles part
+     * (Scanner(..., styles_limit=N)) instead of a worksheet */
     int shared, in_t;
+    long long styles_limit, n_styles;
+    int in_cell_xfs;
+    PyObject *format_ids;   /* numFmtId of each <xf> in <cellXfs>, as written */
+    PyObject *format_codes; /* numFmtId -> formatCode of each <numFmt> */
     long long strings_limit;
     unsigned long *lens; /* characters of every <t> of each <si> */
     size_t n_si, lens_cap;
@@ -669,11 +675,72 @@ static void XMLCALL ss_text(void *data, const XML_Char *text, int len) {
     }
 }
 
+/* ------------------------------------------------------------------ styles
+ * guard._count_styles in C: the style records (the budget) and, where
+ * values are read, each cell format's numFmtId and the custom format codes. */
+
+static int is_style_record(const char *local) {
+    static const char *records[] = {"xf", "font", "fill", "border", "numFmt", "dxf", "cellStyle"};
+    for (size_t k = 0; k < sizeof records / sizeof records[0]; k++)
+        if (strcmp(local, records[k]) == 0) return 1;
+    return 0;
+}
+
+static void XMLCALL st_start(void *data, const XML_Char *name, const XML_Char **atts) {
+    Scanner *s = (Scanner *)data;
+    if (s->stop)
+        return;
+    const char *local = strrchr(name, ':');
+    local = local ? local + 1 : name;
+    if (is_style_record(local)) {
+        if (++s->n_styles > s->styles_limit) {
+            halt(s, STYLES);
+            return;
+        }
+        if (!s->format_ids) return;
+        int failed = 0;
+        if (local[0] == 'x' && s->in_cell_xfs) {
+            const char *id = attr(atts, "numFmtId");
+            PyObject *text = PyUnicode_DecodeUTF8(id ? id : "0", (Py_ssize_t)strlen(id ? id : "0"), "replace");
+            failed = !text || PyList_Append(s->format_ids, text) < 0;
+            Py_XDECREF(text);
+        } else if (local[0] == 'n') {
+            const char *id = attr(atts, "numFmtId"), *code = attr(atts, "formatCode");
+            PyObject *key = PyUnicode_DecodeUTF8(id ? id : "", (Py_ssize_t)strlen(id ? id : ""), "replace");
+            PyObject *value = PyUnicode_DecodeUTF8(code ? code : "", (Py_ssize_t)strlen(code ? code : ""), "replace");
+            failed = !key || !value || PyDict_SetItem(s->format_codes, key, value) < 0;
+            Py_XDECREF(key);
+            Py_XDECREF(value);
+        }
+        if (failed) {
+            PyErr_Clear();
+            halt(s, NO_MEMORY);
+        }
+    } else if (strcmp(local, "cellXfs") == 0)
+        s->in_cell_xfs++;
+}
+
+static void XMLCALL st_end(void *data, const XML_Char *name) {
+    Scanner *s = (Scanner *)data;
+    const char *local = strrchr(name, ':');
+    local = local ? local + 1 : name;
+    if (strcmp(local, "cellXfs") == 0)
+        s->in_cell_xfs--;
+}
+
+static void XMLCALL st_text(void *data, const XML_Char *text, int len) { (void)data; (void)text; (void)len; }
+
 /* the handlers of the part's kind, for the own tokenizer */
-static void ev_start(Scanner *s, const char *name, const char **atts) { if (s->shared) ss_start(s, name, atts); else on_start(s, name, atts); }
-static void ev_end(Scanner *s, const char *name) { if (s->shared) ss_end(s, name); else on_end(s, name); }
-static void ev_text(Scanner *s, const char *text, int len) { if (s->shared) ss_text(s, text, len); else on_text(s, text, len); }
-static int wants_text(Scanner *s) { return s->shared ? s->in_t && s->n_si : s->cap != 0; }
+static void ev_start(Scanner *s, const char *name, const char **atts) {
+    if (s->shared == SHEET) on_start(s, name, atts); else if (s->shared == SHARED) ss_start(s, name, atts); else st_start(s, name, atts);
+}
+static void ev_end(Scanner *s, const char *name) {
+    if (s->shared == SHEET) on_end(s, name); else if (s->shared == SHARED) ss_end(s, name); else st_end(s, name);
+}
+static void ev_text(Scanner *s, const char *text, int len) {
+    if (s->shared == SHEET) on_text(s, text, len); else if (s->shared == SHARED) ss_text(s, text, len);
+}
+static int wants_text(Scanner *s) { return s->shared == SHEET ? s->cap != 0 : s->shared == SHARED && s->in_t && s->n_si; }
 
 /* ------------------------------------------------------------------ the own tokenizer
  *
@@ -1084,10 +1151,10 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
     PyObject *sst, *strings = Py_None, *styles = Py_None;
     long long cell_room, char_room;
     int use_expat = 0;
-    long long strings_limit = -1;
-    static char *names[] = {"sst", "cell_room", "char_room", "strings", "styles", "expat", "strings_limit", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OLL|OOp$L", names, &sst, &cell_room, &char_room, &strings, &styles, &use_expat,
-                                     &strings_limit))
+    long long strings_limit = -1, styles_limit = -1;
+    static char *names[] = {"sst", "cell_room", "char_room", "strings", "styles", "expat", "strings_limit", "styles_limit", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OLL|OOp$LL", names, &sst, &cell_room, &char_room, &strings, &styles, &use_expat,
+                                     &strings_limit, &styles_limit))
         return -1;
     if (strings != Py_None && (!PyList_Check(strings) || !PyBytes_Check(styles))) {
         PyErr_SetString(PyExc_TypeError, "strings must be a list and styles bytes");
@@ -1111,8 +1178,15 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
     }
     s->cell_room = cell_room;
     s->char_room = char_room;
-    s->shared = strings_limit >= 0;
+    s->shared = strings_limit >= 0 ? SHARED : styles_limit >= 0 ? STYLESHEET : SHEET;
     s->strings_limit = strings_limit;
+    s->styles_limit = styles_limit;
+    if (s->shared == STYLESHEET && strings != Py_None) { /* values are read: keep the number formats */
+        s->format_ids = PyList_New(0);
+        s->format_codes = PyDict_New();
+        if (!s->format_ids || !s->format_codes)
+            return -1;
+    }
     s->uncached = PyList_New(0);
     s->errors = PyDict_New();
     if (!s->uncached || !s->errors)
@@ -1138,9 +1212,9 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
     }
     s->ready = 1;
     XML_SetUserData(s->p, s);
-    XML_SetStartElementHandler(s->p, s->shared ? ss_start : on_start);
-    XML_SetCharacterDataHandler(s->p, s->shared ? ss_text : on_text);
-    XML_SetEndElementHandler(s->p, s->shared ? ss_end : on_end);
+    XML_SetStartElementHandler(s->p, s->shared == SHEET ? on_start : s->shared == SHARED ? ss_start : st_start);
+    XML_SetCharacterDataHandler(s->p, s->shared == SHEET ? on_text : s->shared == SHARED ? ss_text : st_text);
+    XML_SetEndElementHandler(s->p, s->shared == SHEET ? on_end : s->shared == SHARED ? ss_end : st_end);
     XML_SetStartDoctypeDeclHandler(s->p, on_doctype);
     XML_SetEntityDeclHandler(s->p, on_entity);
     return 0;
@@ -1162,6 +1236,8 @@ static void Scanner_dealloc(Scanner *s) {
     PyMem_Free(s->names);
     PyMem_Free(s->tops);
     PyMem_Free(s->lens);
+    Py_XDECREF(s->format_ids);
+    Py_XDECREF(s->format_codes);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
@@ -1231,7 +1307,7 @@ static PyObject *Scanner_finish(Scanner *s, PyObject *unused) {
     s->finished = 1;
     if (!s->stop && s->open_cell)
         close_cell(s);
-    if (first && !s->stop && s->shared && s->strings && s->n_si)
+    if (first && !s->stop && s->shared == SHARED && s->strings && s->n_si)
         ss_flush(s); /* the last string */
     if (s->stop == NO_MEMORY)
         return PyErr_NoMemory();
@@ -1289,11 +1365,20 @@ static PyObject *Scanner_values(Scanner *s, PyObject *unused) {
 
 static PyObject *Scanner_lengths(Scanner *s, PyObject *unused) {
     (void)unused;
-    if (!s->shared || s->busy || !s->finished || s->stop) {
+    if (s->shared != SHARED || s->busy || !s->finished || s->stop) {
         PyErr_SetString(PyExc_RuntimeError, "Scanner.lengths: only after finish() of a shared-strings part that was not stopped");
         return NULL;
     }
     return PyBytes_FromStringAndSize((const char *)s->lens, (Py_ssize_t)(s->n_si * sizeof *s->lens));
+}
+
+static PyObject *Scanner_formats(Scanner *s, PyObject *unused) {
+    (void)unused;
+    if (s->shared != STYLESHEET || s->busy || !s->finished || s->stop) {
+        PyErr_SetString(PyExc_RuntimeError, "Scanner.formats: only after finish() of a styles part that was not stopped");
+        return NULL;
+    }
+    return Py_BuildValue("(LOO)", s->n_styles, s->format_ids ? s->format_ids : Py_None, s->format_codes ? s->format_codes : Py_None);
 }
 
 static PyObject *Scanner_state(Scanner *s, PyObject *unused) {
@@ -1330,6 +1415,7 @@ static PyMethodDef Scanner_methods[] = {
     {"finish", (PyCFunction)Scanner_finish, METH_NOARGS, "close the open cell -> code"},
     {"state", (PyCFunction)Scanner_state, METH_NOARGS, "(max_r, max_c, merged, present, chars, r, c)"},
     {"lengths", (PyCFunction)Scanner_lengths, METH_NOARGS, "a shared-strings part: the characters of each string, as array('L') bytes"},
+    {"formats", (PyCFunction)Scanner_formats, METH_NOARGS, "a styles part: (records, numFmtId of each cell format, {numFmtId: formatCode})"},
     {"values", (PyCFunction)Scanner_values, METH_NOARGS, "(rows, dates) after finish(), when made with strings"},
     {"xml_error", (PyCFunction)Scanner_xml_error, METH_NOARGS, "(expat error code, line)"},
     {"position", (PyCFunction)Scanner_position, METH_NOARGS, "byte index of the last parse event"},

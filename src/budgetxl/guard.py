@@ -464,7 +464,39 @@ _STYLE_RECORDS = {"xf", "font", "fill", "border", "numFmt", "dxf", "cellStyle"}
 
 def _count_styles(zf, info, budget, formats: dict | None = None) -> int:
     """Style records; into ``formats``: "codes" (custom number format id →
-    code) and "cells" (the number format id of each cell format, by index)."""
+    code) and "cells" (the number format id of each cell format, by index).
+    In C where it is built (the same counts, tests/test_sheetscan_tokenizer.py)."""
+    if _native is None:
+        return _count_styles_python(zf, info, budget, formats)
+    unpacked = budget.scan.unpacked
+    limit = budget.limits.styles
+    for use_expat in (False, True):
+        scanner = _native.Scanner(array("L"), 0, 0, [] if formats is not None else None, b"", use_expat, styles_limit=limit)
+
+        def refuse(code: int, scanner=scanner) -> None:
+            if code == _RETRY:
+                raise _Retry()
+            if code == _STYLES:
+                budget.styles(f"超过 {limit:,} ")
+            _refuse_xml(scanner, code)
+
+        try:
+            _feed(zf, info, _NativeParser(scanner, refuse), budget)
+        except _Retry:  # left to expat: read the part again from its start
+            budget.scan.unpacked = unpacked
+            continue
+        code = scanner.finish()
+        if code:
+            refuse(code)
+        n, cells, codes = scanner.formats()
+        if formats is not None:
+            formats.setdefault("codes", {}).update(codes)
+            formats.setdefault("cells", []).extend(cells)
+        return n
+    raise AssertionError("expat never asks for a retry")  # pragma: no cover
+
+
+def _count_styles_python(zf, info, budget, formats: dict | None = None) -> int:
     n = [0]
     limit = budget.limits.styles
     p = _parser()
@@ -707,7 +739,7 @@ class _Values:
     date1904: bool = False
 
 
-_GO, _CELLS, _CELLS_MERGED, _TEXT, _DTD, _BAD_XML, _NO_MEMORY, _RETRY, _STRINGS = range(9)
+_GO, _CELLS, _CELLS_MERGED, _TEXT, _DTD, _BAD_XML, _NO_MEMORY, _RETRY, _STRINGS, _STYLES = range(10)
 
 
 class _NativeParser:
