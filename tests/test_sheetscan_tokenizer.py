@@ -403,3 +403,29 @@ def test_the_shipped_styles_are_read_by_the_own_tokenizer():
     assert s.feed(xml, True) == 0 and s.finish() == 0
     n, cells, codes = s.formats()
     assert n > 10 and cells and (n, {"cells": cells, "codes": codes}, len(xml)) == _styles(xml, True, True)
+
+
+@native
+@pytest.mark.parametrize("use_expat", [False, True])
+def test_feeding_after_the_final_feed_is_refused_in_both_modes(use_expat):
+    """The own tokenizer took more data after the final feed (found by an
+    attack run); both modes now refuse it, as they refuse feeding after finish."""
+    s = guard._native.Scanner(SST, 2_000_000, 20_000_000, STRINGS, KINDS, use_expat)
+    assert s.feed(b'<a><c t="str"><v>x</v></c></a>', True) == 0
+    for more in (b"  ", b"", b"<b/>"):
+        with pytest.raises(RuntimeError):
+            s.feed(more, False)
+    assert s.finish() == 0 and s.values()[0] == [["x"]]
+
+
+@native
+@pytest.mark.skipif(os.environ.get("BUDGETXL_BIG") != "1", reason="BUDGETXL_BIG=1: feeds 2 GiB at once (needs ~5 GiB of memory)")
+def test_one_feed_of_more_than_2_gib_is_read_in_slices():
+    """An attack run fed 2 GiB of text in one call: the text's length passed
+    to the handlers as an int went negative (a read out of bounds). The own
+    tokenizer now takes at most 1 GiB at a time, as expat is fed."""
+    n = 2**31 + 16
+    data = b"<a><t>" + b"x" * n + b"</t></a>"
+    s = guard._native.Scanner(array("L"), 2_000_000, 1 << 40, expat=False)
+    assert s.feed(data, True) == 0 and s.finish() == 0
+    assert s.state()[4] == n  # every character counted once

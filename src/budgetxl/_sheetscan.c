@@ -78,6 +78,7 @@ typedef struct {
     size_t ist_len, ist_cap;
     /* the own tokenizer (expat only with Scanner(..., expat=True)) */
     int ready;         /* __init__ ran */
+    int final_seen;    /* the last feed (final=True) was given: no more data */
     int bail;          /* the tokenizer met what it leaves to expat: feed returns RETRY */
     int phase;         /* 0 nothing read, 1 before the root, 2 inside it, 3 after it */
     char *carry;       /* a token cut by the end of the data, waiting for the rest */
@@ -1251,18 +1252,27 @@ static PyObject *Scanner_feed(Scanner *s, PyObject *args) {
         PyErr_SetString(PyExc_RuntimeError, "Scanner not initialised");
         return NULL;
     }
-    if (s->busy || s->finished) {
+    if (s->busy || s->finished || s->final_seen) {
         PyBuffer_Release(&data);
-        PyErr_SetString(PyExc_RuntimeError, s->busy ? "Scanner.feed is not re-entrant" : "Scanner.feed after finish");
+        PyErr_SetString(PyExc_RuntimeError, s->busy ? "Scanner.feed is not re-entrant"
+                        : s->finished ? "Scanner.feed after finish" : "Scanner.feed after the final feed");
         return NULL;
     }
+    s->final_seen = final;
     if (s->stop) {
         PyBuffer_Release(&data);
         return PyLong_FromLong(s->stop);
     }
     s->busy = 1;
-    if (!s->p) {
-        fast_feed(s, data.buf, (size_t)data.len, final);
+    if (!s->p) { /* in slices of at most 1 GiB, as expat is fed below: text lengths stay ints */
+        const char *at = data.buf;
+        Py_ssize_t rest = data.len;
+        do {
+            Py_ssize_t n = rest > (1 << 30) ? (1 << 30) : rest;
+            rest -= n;
+            fast_feed(s, at, (size_t)n, final && rest == 0);
+            at += n;
+        } while (rest > 0 && !s->stop && !s->bail);
         s->busy = 0;
         PyBuffer_Release(&data);
         if (s->stop == NO_MEMORY)
