@@ -129,3 +129,4 @@ def test_parents_are_found_by_prefix_as_by_comparing_every_pair(spec_rows):
     got = parent_map(table)
     assert {i: id(r) if r else None for i, r in got.items()} == {i: id(r) if r else None for i, r in pairwise_parent_map(rows).items()}
 
+

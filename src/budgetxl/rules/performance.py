@@ -35,8 +35,25 @@ class IndicatorValue:
     spaced: bool
 
 
+_VALUES: dict[str, IndicatorValue | None] = {}  # 指标值 texts repeat ("≥95%"); bounded, as textnorm.squash's
+
+
 def parse_value(text: str) -> IndicatorValue | None:
-    m = _VALUE.match(text or "")
+    """The 指标值 as written (an IndicatorValue never changes: the same one is
+    given for the same text)."""
+    text = text or ""
+    if text in _VALUES:
+        return _VALUES[text]
+    value = _parse_value(text)
+    if len(text) <= 100:
+        if len(_VALUES) >= 20_000:
+            _VALUES.clear()
+        _VALUES[text] = value
+    return value
+
+
+def _parse_value(text: str) -> IndicatorValue | None:
+    m = _VALUE.match(text)
     if not m:
         return None
     raw_op = m.group("op") or ""
@@ -249,14 +266,16 @@ def check_indicator_values(ctx: CheckContext, out) -> None:
             value = parse_value(text)
             if value is None:
                 continue
-            ref = _ref(ind, "指标值")
-            where = f"{ref} “{target.text('目标表名称')}”指标“{ind.text('三级指标')}”的指标值“{text}”"
             if value.spaced:
-                out.emit(f"{where}符号中间有空格。请写作“{value.op}{value.number}{value.unit}”。", [ref], actual=text)
+                problem = f"符号中间有空格。请写作“{value.op}{value.number}{value.unit}”。"
             elif value.high is not None:
-                out.emit(f"{where}是一个区间。指标值应是一个确定的标准，请改为一个数值或拆成两个指标。", [ref], actual=text)
-            elif squash(ind.text("二级指标")) == "数量指标" and value.op in ("≤", "<"):
-                out.emit(f"{where}：数量指标通常用“≥”，“{value.op}”表示上限，请确认没有写反。", [ref], actual=text)
+                problem = "是一个区间。指标值应是一个确定的标准，请改为一个数值或拆成两个指标。"
+            elif value.op in ("≤", "<") and squash(ind.text("二级指标")) == "数量指标":
+                problem = f"：数量指标通常用“≥”，“{value.op}”表示上限，请确认没有写反。"
+            else:
+                continue  # most values: no message to build
+            ref = _ref(ind, "指标值")
+            out.emit(f"{ref} “{target.text('目标表名称')}”指标“{ind.text('三级指标')}”的指标值“{text}”{problem}", [ref], actual=text)
 
 
 _PER = ("元/", "万元/", "/人", "/月", "/次", "/个", "标准")
