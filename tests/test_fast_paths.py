@@ -130,3 +130,14 @@ def test_parents_are_found_by_prefix_as_by_comparing_every_pair(spec_rows):
     assert {i: id(r) if r else None for i, r in got.items()} == {i: id(r) if r else None for i, r in pairwise_parent_map(rows).items()}
 
 
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.floats(allow_nan=True), st.integers(-10**20, 10**20), st.booleans(), st.datetimes(), st.dates(), st.times(),
+                 st.timedeltas()))
+def test_what_is_not_text_squashes_to_ascii(value):
+    """Header rows are scored on text cells only when no wanted header text is
+    ASCII: numbers, dates, times and logical values squash to ASCII."""
+    from budgetxl.textnorm import squash
+
+    assert squash(value).isascii()

@@ -153,22 +153,32 @@ def _column_paths(sheet: SheetGrid, top: int, height: int) -> dict[int, list[str
     return paths
 
 
-def _header_row_score(sheet: SheetGrid, r: int, wanted: set[str]) -> int:
+def _header_row_score(sheet: SheetGrid, r: int, wanted: set[str], texts_only: bool = False) -> int:
+    """Cells of row r whose squashed text is wanted. ``texts_only``: no wanted
+    text is ASCII, so no number, date or logical value can be one (those squash
+    to ASCII) and only text cells are looked at."""
     if not 1 <= r <= sheet.height:
         return 0
     score = 0
     for v in sheet.rows[r - 1]:  # a loop, not sum(generator): every row of every table's first lines is scored
-        if v is not None and squash(v) in wanted:
+        if v is None or (texts_only and type(v) is not str):
+            continue
+        if squash(v) in wanted:
             score += 1
     return score
+
+
+def _texts_only(wanted: set[str]) -> bool:
+    return not any(w.isascii() for w in wanted)
 
 
 def locate_header(sheet: SheetGrid, table: TableSpec) -> tuple[HeaderMatch | None, list[Finding]]:
     findings: list[Finding] = []
     first = {squash(t) for t in table.header[0] if t not in (MERGE_LEFT, MERGE_UP)}
     best_row, best_score = 0, 0
+    texts_only = _texts_only(first)
     for r in range(1, min(sheet.height, HEADER_SEARCH_ROWS) + 1):
-        score = _header_row_score(sheet, r, first)
+        score = _header_row_score(sheet, r, first, texts_only)
         if score > best_score:
             best_row, best_score = r, score
     if best_score == 0 or best_score * 2 < len(first):
@@ -592,8 +602,9 @@ def parse_list(sheet: SheetGrid, spec: InputSpec) -> tuple[tuple[Record, ...], l
     reader = _Reader(sheet, findings)
     wanted = {squash(f.key) for f in spec.fields}
     header_row, best = 0, 0
+    texts_only = _texts_only(wanted)
     for r in range(1, min(sheet.height, 10) + 1):
-        score = _header_row_score(sheet, r, wanted)
+        score = _header_row_score(sheet, r, wanted, texts_only)
         if score > best:
             header_row, best = r, score
     if best == 0:
