@@ -305,11 +305,17 @@ def _code_of(reader: _Reader, table: TableSpec, code_cols: list[int | None], r: 
     """(code digits, ok). Code parts may be split over 类/款/项 (``code_cols``: the
     sheet columns of the table's code roles) or written together."""
     parts = []
-    raws = [reader.value(r, c) if c else None for c in code_cols]
+    rows = reader._rows
+    row = rows[r - 1] if 0 < r <= len(rows) else ()
+    width = len(row)
+    raws = [row[c - 1] if c and c <= width else None for c in code_cols]  # reader.value, inline (c > 0: a sheet column)
     first = normalize_code(raws[0]) if raws else ""
-    rest_blank = all(normalize_code(v) == "" for v in raws[1:])
-    if first and rest_blank and len(first) in table.code_levels and first.isdigit():
-        return first, True  # the whole code in one column (or 2080109 typed into 类)
+    if first and len(first) in table.code_levels and first.isdigit():
+        for v in raws[1:]:
+            if normalize_code(v) != "":
+                break
+        else:
+            return first, True  # the whole code in one column (or 2080109 typed into 类)
     if table.column("code") is not None:
         return (first, True) if first == "" else (None, False)
     for raw, width in zip(raws, (3, 2, 2)):
