@@ -463,6 +463,7 @@ def _parse_fixed_side(
     position = 0
     end_row = None
     is_class_side = side == "支出"
+    totals = (bare_label(total_label), "总计", "合计")
     for r in range(header.last_row + 1, sheet.height + 1):
         label = reader.text(r, label_col)
         if not label.value:
@@ -472,7 +473,7 @@ def _parse_fixed_side(
                 reader.findings.append(problem("P07", f"{ref} 这一行有金额但没有项目名称。请填写名称或删除金额。", [ref]))
             continue
         what = f"{table.title} {label.value}"
-        if bare_label(label.value) in (bare_label(total_label), "总计", "合计"):
+        if bare_label(label.value) in totals:
             values = _amounts(reader, amount_cells, r, what)
             rows.append(Row(TOTAL, label.value, frozen_map(values), r, label=total_label, key=total_label, side=side, name_ref=label.ref))
             end_row = r
