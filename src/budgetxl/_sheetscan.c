@@ -181,6 +181,12 @@ static long long codepoints(const char *s, size_t n) {
     return k;
 }
 
+/* an element's name without its prefix: 'x:c' -> 'c' */
+static const char *local_name(const char *name) {
+    const char *colon = strrchr(name, ':');
+    return colon ? colon + 1 : name;
+}
+
 static const char *attr(const XML_Char **atts, const char *name) {
     for (int i = 0; atts[i]; i += 2)
         if (strcmp(atts[i], name) == 0)
@@ -423,8 +429,7 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
     Scanner *s = (Scanner *)data;
     if (s->stop)
         return;
-    const char *local = strrchr(name, ':');
-    local = local ? local + 1 : name;
+    const char *local = local_name(name);
     switch (local[0]) {
     case 'c':
         if (local[1] == 0) {
@@ -546,8 +551,7 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
 
 static void XMLCALL on_end(void *data, const XML_Char *name) {
     Scanner *s = (Scanner *)data;
-    const char *local = strrchr(name, ':');
-    local = local ? local + 1 : name;
+    const char *local = local_name(name);
     if (local[0] == 't' && local[1] == 0) {
         if (s->cap == 2 && s->strings && !s->t_keep && s->ist_len > s->t_start) {
             /* a <t> without xml:space="preserve": spaces, tabs and line ends
@@ -619,8 +623,7 @@ static void XMLCALL ss_start(void *data, const XML_Char *name, const XML_Char **
     Scanner *s = (Scanner *)data;
     if (s->stop)
         return;
-    const char *local = strrchr(name, ':');
-    local = local ? local + 1 : name;
+    const char *local = local_name(name);
     if (strcmp(local, "si") == 0) {
         if (s->strings && s->n_si && ss_flush(s) < 0)
             return;
@@ -657,8 +660,7 @@ static void XMLCALL ss_end(void *data, const XML_Char *name) {
     }
     s->in_t = 0;
     if (s->in_rph) {
-        const char *local = strrchr(name, ':');
-        local = local ? local + 1 : name;
+        const char *local = local_name(name);
         if (strcmp(local, "rPh") == 0) s->in_rph = 0;
     }
 }
@@ -691,8 +693,7 @@ static void XMLCALL st_start(void *data, const XML_Char *name, const XML_Char **
     Scanner *s = (Scanner *)data;
     if (s->stop)
         return;
-    const char *local = strrchr(name, ':');
-    local = local ? local + 1 : name;
+    const char *local = local_name(name);
     if (is_style_record(local)) {
         if (++s->n_styles > s->styles_limit) {
             halt(s, STYLES);
@@ -723,8 +724,7 @@ static void XMLCALL st_start(void *data, const XML_Char *name, const XML_Char **
 
 static void XMLCALL st_end(void *data, const XML_Char *name) {
     Scanner *s = (Scanner *)data;
-    const char *local = strrchr(name, ':');
-    local = local ? local + 1 : name;
+    const char *local = local_name(name);
     if (strcmp(local, "cellXfs") == 0)
         s->in_cell_xfs--;
 }

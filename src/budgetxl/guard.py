@@ -370,16 +370,33 @@ def _shared_string_lengths(zf, info, budget, texts: list[str] | None = None) -> 
     counts and texts, tests/test_sheetscan_tokenizer.py)."""
     if _native is None:
         return _shared_string_lengths_python(zf, info, budget, texts)
+    limit = budget.limits.strings
+    found: list[str] = []
+
+    def scanner(use_expat: bool):
+        found.clear()
+        return _native.Scanner(array("L"), 0, 0, found if texts is not None else None, b"", use_expat, strings_limit=limit)
+
+    done = _native_part(zf, info, budget, scanner, _STRINGS, lambda: budget.strings(f"超过 {limit:,} "))
+    if texts is not None:
+        texts.extend(found)
+    return array("L", done.lengths())
+
+
+def _native_part(zf, info, budget: _Budget, make, over: int, refuse_over) -> object:
+    """Stream a shared-strings or styles part through a C scanner (``make(use_expat)``)
+    and return it finished: first with the own tokenizer, again from the start with
+    expat where it leaves the part to expat. ``over``: the scanner's code for the
+    part's own budget, which ``refuse_over()`` refuses."""
     unpacked = budget.scan.unpacked
     for use_expat in (False, True):
-        found: list[str] | None = [] if texts is not None else None
-        scanner = _native.Scanner(array("L"), 0, 0, found, b"", use_expat, strings_limit=budget.limits.strings)
+        scanner = make(use_expat)
 
         def refuse(code: int, scanner=scanner) -> None:
             if code == _RETRY:
                 raise _Retry()
-            if code == _STRINGS:
-                budget.strings(f"超过 {budget.limits.strings:,} ")
+            if code == over:
+                refuse_over()
             _refuse_xml(scanner, code)
 
         try:
@@ -390,9 +407,7 @@ def _shared_string_lengths(zf, info, budget, texts: list[str] | None = None) -> 
         code = scanner.finish()
         if code:
             refuse(code)
-        if texts is not None:
-            texts.extend(found)
-        return array("L", scanner.lengths())
+        return scanner
     raise AssertionError("expat never asks for a retry")  # pragma: no cover
 
 
@@ -468,32 +483,15 @@ def _count_styles(zf, info, budget, formats: dict | None = None) -> int:
     In C where it is built (the same counts, tests/test_sheetscan_tokenizer.py)."""
     if _native is None:
         return _count_styles_python(zf, info, budget, formats)
-    unpacked = budget.scan.unpacked
     limit = budget.limits.styles
-    for use_expat in (False, True):
-        scanner = _native.Scanner(array("L"), 0, 0, [] if formats is not None else None, b"", use_expat, styles_limit=limit)
-
-        def refuse(code: int, scanner=scanner) -> None:
-            if code == _RETRY:
-                raise _Retry()
-            if code == _STYLES:
-                budget.styles(f"超过 {limit:,} ")
-            _refuse_xml(scanner, code)
-
-        try:
-            _feed(zf, info, _NativeParser(scanner, refuse), budget)
-        except _Retry:  # left to expat: read the part again from its start
-            budget.scan.unpacked = unpacked
-            continue
-        code = scanner.finish()
-        if code:
-            refuse(code)
-        n, cells, codes = scanner.formats()
-        if formats is not None:
-            formats.setdefault("codes", {}).update(codes)
-            formats.setdefault("cells", []).extend(cells)
-        return n
-    raise AssertionError("expat never asks for a retry")  # pragma: no cover
+    done = _native_part(zf, info, budget,
+                        lambda use_expat: _native.Scanner(array("L"), 0, 0, [] if formats is not None else None, b"", use_expat, styles_limit=limit),
+                        _STYLES, lambda: budget.styles(f"超过 {limit:,} "))
+    n, cells, codes = done.formats()
+    if formats is not None:
+        formats.setdefault("codes", {}).update(codes)
+        formats.setdefault("cells", []).extend(cells)
+    return n
 
 
 def _count_styles_python(zf, info, budget, formats: dict | None = None) -> int:
