@@ -275,19 +275,25 @@ def shared_strings(draw):
             f"</{p}sst>").encode()
 
 
-def _strings(xml: bytes, texts: bool, python: bool, limit: int = 1_000_000):
+def _through(part: str, xml: bytes, limits: guard.Limits, run, out):
+    """``run(zip, info, budget, out)`` on a package holding only ``part``: its
+    result, what it filled into ``out`` and the bytes it counted, or the refusal."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("xl/sharedStrings.xml", xml)
+        z.writestr(part, xml)
     with zipfile.ZipFile(buf) as z:
-        budget = guard._Budget(Path("t.xlsx"), guard.Limits(strings=limit), guard.Scan("xlsx"))
-        found: list[str] | None = [] if texts else None
-        run = guard._shared_string_lengths_python if python else guard._shared_string_lengths
+        budget = guard._Budget(Path("t.xlsx"), limits, guard.Scan("xlsx"))
         try:
-            lengths = run(z, z.getinfo("xl/sharedStrings.xml"), budget, found)
+            result = run(z, z.getinfo(part), budget, out)
         except guard.Refused as exc:
             return ("refused", exc.message)
-    return list(lengths), found, budget.scan.unpacked
+    return result, out, budget.scan.unpacked
+
+
+def _strings(xml: bytes, texts: bool, python: bool, limit: int = 1_000_000):
+    run = guard._shared_string_lengths_python if python else guard._shared_string_lengths
+    got = _through("xl/sharedStrings.xml", xml, guard.Limits(strings=limit), run, [] if texts else None)
+    return got if got[0] == "refused" else (list(got[0]), *got[1:])
 
 
 @native
@@ -347,18 +353,8 @@ def stylesheets(draw):
 
 
 def _styles(xml: bytes, values: bool, python: bool, limit: int = 70_000):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("xl/styles.xml", xml)
-    with zipfile.ZipFile(buf) as z:
-        budget = guard._Budget(Path("t.xlsx"), guard.Limits(styles=limit), guard.Scan("xlsx"))
-        formats: dict | None = {} if values else None
-        run = guard._count_styles_python if python else guard._count_styles
-        try:
-            n = run(z, z.getinfo("xl/styles.xml"), budget, formats)
-        except guard.Refused as exc:
-            return ("refused", exc.message)
-    return n, formats, budget.scan.unpacked
+    run = guard._count_styles_python if python else guard._count_styles
+    return _through("xl/styles.xml", xml, guard.Limits(styles=limit), run, {} if values else None)
 
 
 @native
