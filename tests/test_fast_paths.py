@@ -141,3 +141,21 @@ def test_what_is_not_text_squashes_to_ascii(value):
     from budgetxl.textnorm import squash
 
     assert squash(value).isascii()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["X", "x", "×", "{", "}", "…", ".", "增加", "（减少）", "(减少)", "待", "填写", "补充", "甲", " ", "9"]), max_size=10).map("".join))
+def test_a_text_with_a_placeholder_has_one_of_its_first_characters(text):
+    """A04 searches only texts holding a character a placeholder begins with."""
+    from budgetxl.rules.structure import PLACEHOLDER_STARTS, PLACEHOLDERS
+
+    if PLACEHOLDERS.search(text):
+        assert PLACEHOLDER_STARTS.search(text)
+
+
+def test_every_placeholder_alternative_begins_with_one_of_the_first_characters():
+    from budgetxl.rules.structure import PLACEHOLDER_STARTS, PLACEHOLDERS
+
+    for example in ["XX", "××", "xx", "待填写", "待补充", "{单位}", "增加（减少）", "增加(减少)", "……", "......"]:
+        assert PLACEHOLDERS.match(example) and PLACEHOLDER_STARTS.match(example), example
+    assert PLACEHOLDERS.pattern.count("|") == 9  # a new alternative: add its first character above
