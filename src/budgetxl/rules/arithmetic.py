@@ -11,6 +11,9 @@ from .context import CheckContext, row_label
 from .helpers import amount_of, check_equal, parent_map, refs_of, total_of
 
 
+_ZERO = Decimal(0)
+
+
 @rule("B01", Severity.ERROR, "行合计不等于各列之和")
 def check_row_totals(ctx: CheckContext, out) -> None:
     """检查内容：每一行的合计列等于构成它的各列之和，如表2 财政拨款（补助）小计 = 一般公共预算 + 上级转移支付 + 政府性基金 + …，
@@ -80,13 +83,20 @@ def check_rollups(ctx: CheckContext, out) -> None:
                     continue  # a 类 row with nothing under it is reported by B05
             else:
                 continue
+            totals: dict[str, Decimal] = {}  # every column's sum over the members in one pass; a column no member fills is absent
+            for m in members:
+                for key, a in m.values.items():
+                    if a.value is not None:
+                        totals[key] = totals.get(key, _ZERO) + a.value
             for key in t.amount_keys():
                 stated = amount_of(row, key)
                 if stated is None:
                     continue
-                if stated.value is None and all(m.value(key) is None for m in members):
-                    continue
-                total = total_of(members, key)
+                total = totals.get(key)
+                if total is None:
+                    if stated.value is None:
+                        continue  # blank, and nothing under it
+                    total = _ZERO
                 if (stated.value or 0) == total:
                     continue  # equal: nothing to say (as check_equal would find)
                 check_equal(
