@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from itertools import chain
 from pathlib import Path
 
 from ..paths import database_uri
@@ -227,17 +228,18 @@ class Store:
         quarter less CPU than one statement per row; bench_collect's main process). A row of
         the wrong width goes through the one-row statement, which refuses it."""
         one = f"INSERT INTO {table} VALUES ({','.join('?' * width)})"
-        step = self.ROWS_PER_STATEMENT
+        step, n = self.ROWS_PER_STATEMENT, width - 1
         for i in range(0, len(rows), step):
             part = rows[i : i + step]
-            if any(len(r) != width - 1 for r in part):
+            if set(map(len, part)) != {n}:
                 self.conn.executemany(one, [(sid, *r) for r in part])  # raises for the malformed row
                 continue
             key = (table, width, len(part))
             sql = _MANY.get(key)
-            if sql is None:
-                sql = _MANY[key] = f"INSERT INTO {table} VALUES " + ",".join([one.partition(" VALUES ")[2]] * len(part))
-            self.conn.execute(sql, [v for r in part for v in (sid, *r)])
+            if sql is None:  # the id is ?1 in every row, the rows' values follow in order: no list of (id, *row) to build
+                values = ("(?1," + ",".join(f"?{2 + j * n + k}" for k in range(n)) + ")" for j in range(len(part)))
+                sql = _MANY[key] = f"INSERT INTO {table} VALUES " + ",".join(values)
+            self.conn.execute(sql, [sid, *chain.from_iterable(part)])
 
     def counts(self) -> dict[str, int]:
         tables = ("submissions", "line_items", "findings")
