@@ -425,11 +425,7 @@ static void close_cell(Scanner *s) {
         halt(s, TEXT);
 }
 
-static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **atts) {
-    Scanner *s = (Scanner *)data;
-    if (s->stop)
-        return;
-    const char *local = local_name(name);
+static void sheet_start(Scanner *s, const char *local, const char **atts) {
     switch (local[0]) {
     case 'c':
         if (local[1] == 0) {
@@ -549,9 +545,7 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
     s->cap = 0;
 }
 
-static void XMLCALL on_end(void *data, const XML_Char *name) {
-    Scanner *s = (Scanner *)data;
-    const char *local = local_name(name);
+static void sheet_end(Scanner *s, const char *local) {
     if (local[0] == 't' && local[1] == 0) {
         if (s->cap == 2 && s->strings && !s->t_keep && s->ist_len > s->t_start) {
             /* a <t> without xml:space="preserve": spaces, tabs and line ends
@@ -573,10 +567,7 @@ static void XMLCALL on_end(void *data, const XML_Char *name) {
         close_cell(s); /* text after </c> is no part of the cell */
 }
 
-static void XMLCALL on_text(void *data, const XML_Char *text, int len) {
-    Scanner *s = (Scanner *)data;
-    if (s->stop)
-        return;
+static void sheet_text(Scanner *s, const char *text, int len) {
     if (s->cap == 1) {
         if (s->open_cell) {
             if (s->v_len + (size_t)len > s->v_cap) {
@@ -619,11 +610,7 @@ static int ss_flush(Scanner *s) { /* the string being read, into the list */
     return 0;
 }
 
-static void XMLCALL ss_start(void *data, const XML_Char *name, const XML_Char **atts) {
-    Scanner *s = (Scanner *)data;
-    if (s->stop)
-        return;
-    const char *local = local_name(name);
+static void ss_start(Scanner *s, const char *local, const char **atts) {
     if (strcmp(local, "si") == 0) {
         if (s->strings && s->n_si && ss_flush(s) < 0)
             return;
@@ -649,8 +636,7 @@ static void XMLCALL ss_start(void *data, const XML_Char *name, const XML_Char **
     }
 }
 
-static void XMLCALL ss_end(void *data, const XML_Char *name) {
-    Scanner *s = (Scanner *)data;
+static void ss_end(Scanner *s, const char *local) {
     if (s->in_t && !s->t_keep && s->ist_len > s->t_start) {
         char *a = s->ist + s->t_start, *b = s->ist + s->ist_len;
         while (a < b && is_space(*a)) a++;
@@ -659,15 +645,12 @@ static void XMLCALL ss_end(void *data, const XML_Char *name) {
         s->ist_len = s->t_start + (size_t)(b - a);
     }
     s->in_t = 0;
-    if (s->in_rph) {
-        const char *local = local_name(name);
-        if (strcmp(local, "rPh") == 0) s->in_rph = 0;
-    }
+    if (s->in_rph && strcmp(local, "rPh") == 0)
+        s->in_rph = 0;
 }
 
-static void XMLCALL ss_text(void *data, const XML_Char *text, int len) {
-    Scanner *s = (Scanner *)data;
-    if (s->stop || !s->in_t || !s->n_si)
+static void ss_text(Scanner *s, const char *text, int len) {
+    if (!s->in_t || !s->n_si)
         return;
     unsigned long long n = (unsigned long long)codepoints(text, (size_t)len), had = s->lens[s->n_si - 1];
     s->lens[s->n_si - 1] = n > (unsigned long long)ULONG_MAX - had ? ULONG_MAX : (unsigned long)(had + n);
@@ -689,11 +672,7 @@ static int is_style_record(const char *local) {
     return 0;
 }
 
-static void XMLCALL st_start(void *data, const XML_Char *name, const XML_Char **atts) {
-    Scanner *s = (Scanner *)data;
-    if (s->stop)
-        return;
-    const char *local = local_name(name);
+static void st_start(Scanner *s, const char *local, const char **atts) {
     if (is_style_record(local)) {
         if (++s->n_styles > s->styles_limit) {
             halt(s, STYLES);
@@ -722,24 +701,31 @@ static void XMLCALL st_start(void *data, const XML_Char *name, const XML_Char **
         s->in_cell_xfs++;
 }
 
-static void XMLCALL st_end(void *data, const XML_Char *name) {
-    Scanner *s = (Scanner *)data;
-    const char *local = local_name(name);
+static void st_end(Scanner *s, const char *local) {
     if (strcmp(local, "cellXfs") == 0)
         s->in_cell_xfs--;
 }
 
-static void XMLCALL st_text(void *data, const XML_Char *text, int len) { (void)data; (void)text; (void)len; }
-
-/* the handlers of the part's kind, for the own tokenizer */
-static void ev_start(Scanner *s, const char *name, const char **atts) {
-    if (s->shared == SHEET) on_start(s, name, atts); else if (s->shared == SHARED) ss_start(s, name, atts); else st_start(s, name, atts);
+/* The callbacks, for expat and the own tokenizer alike: after a stop no
+ * element or text is looked at; each handler gets the element's local name
+ * and the handlers of the part's kind run. */
+static void XMLCALL ev_start(void *data, const XML_Char *name, const XML_Char **atts) {
+    Scanner *s = (Scanner *)data;
+    if (s->stop)
+        return;
+    const char *local = local_name(name);
+    if (s->shared == SHEET) sheet_start(s, local, atts); else if (s->shared == SHARED) ss_start(s, local, atts); else st_start(s, local, atts);
 }
-static void ev_end(Scanner *s, const char *name) {
-    if (s->shared == SHEET) on_end(s, name); else if (s->shared == SHARED) ss_end(s, name); else st_end(s, name);
+static void XMLCALL ev_end(void *data, const XML_Char *name) {
+    Scanner *s = (Scanner *)data;
+    const char *local = local_name(name);
+    if (s->shared == SHEET) sheet_end(s, local); else if (s->shared == SHARED) ss_end(s, local); else st_end(s, local);
 }
-static void ev_text(Scanner *s, const char *text, int len) {
-    if (s->shared == SHEET) on_text(s, text, len); else if (s->shared == SHARED) ss_text(s, text, len);
+static void XMLCALL ev_text(void *data, const XML_Char *text, int len) {
+    Scanner *s = (Scanner *)data;
+    if (s->stop)
+        return;
+    if (s->shared == SHEET) sheet_text(s, text, len); else if (s->shared == SHARED) ss_text(s, text, len);
 }
 static int wants_text(Scanner *s) { return s->shared == SHEET ? s->cap != 0 : s->shared == SHARED && s->in_t && s->n_si; }
 
@@ -851,7 +837,7 @@ static int put_bytes(Scanner *s, const void *b, size_t n) {
 
 enum { CUT = -1, BAIL = -2 }; /* a token cut by the end of the data; a token the tokenizer leaves to expat */
 
-/* text from p up to '<': checked, decoded, handed to on_text where a handler
+/* text from p up to '<': checked, decoded, handed to the text handler where it
  * keeps it. Returns where it stopped: at '<', or at a cut reference, UTF-8
  * sequence or "]]" the next data completes (not final). NULL: bail. */
 static const unsigned char *fast_text(Scanner *s, const unsigned char *p, const unsigned char *end, int final) {
@@ -1213,9 +1199,9 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
     }
     s->ready = 1;
     XML_SetUserData(s->p, s);
-    XML_SetStartElementHandler(s->p, s->shared == SHEET ? on_start : s->shared == SHARED ? ss_start : st_start);
-    XML_SetCharacterDataHandler(s->p, s->shared == SHEET ? on_text : s->shared == SHARED ? ss_text : st_text);
-    XML_SetEndElementHandler(s->p, s->shared == SHEET ? on_end : s->shared == SHARED ? ss_end : st_end);
+    XML_SetStartElementHandler(s->p, ev_start);
+    XML_SetCharacterDataHandler(s->p, ev_text);
+    XML_SetEndElementHandler(s->p, ev_end);
     XML_SetStartDoctypeDeclHandler(s->p, on_doctype);
     XML_SetEntityDeclHandler(s->p, on_entity);
     return 0;
