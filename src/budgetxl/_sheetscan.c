@@ -425,6 +425,16 @@ static void close_cell(Scanner *s) {
         halt(s, TEXT);
 }
 
+/* the text of the <t> just closed (from t_start in ist) without the XML
+ * spaces around it: a <t> without xml:space="preserve" (as calamine reads it) */
+static void strip_t(Scanner *s) {
+    char *a = s->ist + s->t_start, *b = s->ist + s->ist_len;
+    while (a < b && is_space(*a)) a++;
+    while (b > a && is_space(b[-1])) b--;
+    memmove(s->ist + s->t_start, a, (size_t)(b - a));
+    s->ist_len = s->t_start + (size_t)(b - a);
+}
+
 static void sheet_start(Scanner *s, const char *local, const char **atts) {
     switch (local[0]) {
     case 'c':
@@ -550,11 +560,7 @@ static void sheet_end(Scanner *s, const char *local) {
         if (s->cap == 2 && s->strings && !s->t_keep && s->ist_len > s->t_start) {
             /* a <t> without xml:space="preserve": spaces, tabs and line ends
              * around its text are not part of it (as calamine reads it) */
-            char *a = s->ist + s->t_start, *b = s->ist + s->ist_len;
-            while (a < b && is_space(*a)) a++;
-            while (b > a && is_space(b[-1])) b--;
-            memmove(s->ist + s->t_start, a, (size_t)(b - a));
-            s->ist_len = s->t_start + (size_t)(b - a);
+            strip_t(s);
         }
         s->cap = 0;
     } else if (local[0] == 'v' && local[1] == 0)
@@ -638,11 +644,7 @@ static void ss_start(Scanner *s, const char *local, const char **atts) {
 
 static void ss_end(Scanner *s, const char *local) {
     if (s->in_t && !s->t_keep && s->ist_len > s->t_start) {
-        char *a = s->ist + s->t_start, *b = s->ist + s->ist_len;
-        while (a < b && is_space(*a)) a++;
-        while (b > a && is_space(b[-1])) b--;
-        memmove(s->ist + s->t_start, a, (size_t)(b - a));
-        s->ist_len = s->t_start + (size_t)(b - a);
+        strip_t(s);
     }
     s->in_t = 0;
     if (s->in_rph && strcmp(local, "rPh") == 0)
@@ -1250,45 +1252,30 @@ static PyObject *Scanner_feed(Scanner *s, PyObject *args) {
         return PyLong_FromLong(s->stop);
     }
     s->busy = 1;
-    if (!s->p) { /* in slices of at most 1 GiB, as expat is fed below: text lengths stay ints */
-        const char *at = data.buf;
-        Py_ssize_t rest = data.len;
-        do {
-            Py_ssize_t n = rest > (1 << 30) ? (1 << 30) : rest;
-            rest -= n;
-            fast_feed(s, at, (size_t)n, final && rest == 0);
-            at += n;
-        } while (rest > 0 && !s->stop && !s->bail);
-        s->busy = 0;
-        PyBuffer_Release(&data);
-        if (s->stop == NO_MEMORY)
-            return PyErr_NoMemory();
-        if (s->stop)
-            return PyLong_FromLong(s->stop);
-        if (s->bail) {
-            s->stop = RETRY;
-            return PyLong_FromLong(RETRY);
+    const char *at = data.buf;
+    Py_ssize_t rest = data.len;
+    int failed = 0; /* expat found bad XML, or the own tokenizer leaves the part to expat */
+    do { /* in slices of at most 1 GiB: expat takes an int length, and text lengths stay ints */
+        Py_ssize_t n = rest > (1 << 30) ? (1 << 30) : rest;
+        rest -= n;
+        int last = final && rest == 0;
+        if (s->p)
+            failed = XML_Parse(s->p, at, (int)n, last) != XML_STATUS_OK;
+        else {
+            fast_feed(s, at, (size_t)n, last);
+            failed = s->bail;
         }
-        return PyLong_FromLong(GO);
-    }
-    const char *buf = data.buf;
-    Py_ssize_t left = data.len;
-    enum XML_Status status = XML_STATUS_OK;
-    do { /* expat takes an int length */
-        int n = left > (1 << 30) ? (1 << 30) : (int)left;
-        left -= n;
-        status = XML_Parse(s->p, buf, n, final && left == 0);
-        buf += n;
-    } while (status == XML_STATUS_OK && left > 0);
+        at += n;
+    } while (rest > 0 && !failed && !s->stop);
     s->busy = 0;
     PyBuffer_Release(&data);
     if (s->stop == NO_MEMORY)
         return PyErr_NoMemory();
     if (s->stop)
         return PyLong_FromLong(s->stop);
-    if (status != XML_STATUS_OK) {
-        s->stop = BAD_XML;
-        return PyLong_FromLong(BAD_XML);
+    if (failed) {
+        s->stop = s->p ? BAD_XML : RETRY;
+        return PyLong_FromLong(s->stop);
     }
     return PyLong_FromLong(GO);
 }
